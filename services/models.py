@@ -1,0 +1,70 @@
+"""Frozen data passed between the services and the UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class RepoRef:
+    """A GitHub repository, ``owner/name``."""
+
+    owner: str
+    name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """An open pull request as the list view needs it."""
+
+    repo: str
+    number: int
+    title: str
+    author: str
+    branch: str
+    head_sha: str
+    fork: bool
+    draft: bool
+    labels: tuple[str, ...]
+    ci: str | None
+    """The last commit's status rollup: SUCCESS, FAILURE, PENDING, ERROR, EXPECTED, or None without checks."""
+    review: str | None
+    """APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, or None."""
+    updated_at: datetime
+    url: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON shape of ``prdeck ls --json`` (keys documented in the README)."""
+        return {
+            "repo": self.repo,
+            "number": self.number,
+            "title": self.title,
+            "author": self.author,
+            "branch": self.branch,
+            "head_sha": self.head_sha,
+            "fork": self.fork,
+            "draft": self.draft,
+            "labels": list(self.labels),
+            "ci": self.ci,
+            "review": self.review,
+            "updated_at": self.updated_at.isoformat().replace("+00:00", "Z"),
+            "url": self.url,
+        }
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a token belongs to, as ``/user`` reports it."""
+
+    login: str
+    name: str | None
+    scopes: tuple[str, ...] = field(default=())
