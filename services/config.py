@@ -43,8 +43,8 @@ def _is_url(value: Any) -> bool:
     return isinstance(value, str) and urlparse(value).scheme in ("http", "https") and bool(urlparse(value).netloc)
 
 
-def _is_positive_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 600
 
 
 def _is_count(value: Any) -> bool:
@@ -74,7 +74,7 @@ KEYS: tuple[Key, ...] = (
         "GitHub REST API URL. For GitHub Enterprise Server use https://HOST/api/v3.",
         "an http(s) URL", _is_url, env="PRDECK_GITHUB_URL"),
     Key("github.timeout", 10, "Seconds to wait for one GitHub answer before retrying.",
-        "a positive number of seconds", _is_positive_number),
+        "a whole number of seconds from 1 to 600", _is_seconds),
     Key("github.retries", 3, "How often to retry a failed GitHub request (network errors, 5xx), with backoff.",
         "a whole number from 0 to 10", _is_count),
     Key("ui.refresh_seconds", 60, "How often the TUI refreshes the pull request list, in seconds.",

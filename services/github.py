@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import urllib3
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import (
     BadCredentialsException,
@@ -30,14 +31,14 @@ PAGE_SIZE = 100
 class GitHubService:
     """A signed-in connection to one GitHub (or GitHub Enterprise) API."""
 
-    def __init__(self, api_url: str, token: str, *, timeout: float = 10, retries: int = 3) -> None:
+    def __init__(self, api_url: str, token: str, *, timeout: int = 10, retries: int = 3) -> None:
         self.api_url = api_url.rstrip("/")
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
         retry = GithubRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
         self._github = Github(
             auth=Auth.Token(token),
             base_url=self.api_url,
-            timeout=int(timeout) if float(timeout).is_integer() else timeout,  # type: ignore[arg-type]
+            timeout=timeout,
             retry=retry,
             per_page=PAGE_SIZE,
             user_agent=f"prdeck/{__version__}",
@@ -145,13 +146,23 @@ def translate(exc: BaseException, api_url: str, doing: str) -> PrdeckError:
             return Unavailable(f"GitHub failed while {doing} (HTTP {exc.status})",
                                "GitHub is having trouble; try again in a moment")
         return RemoteError(f"GitHub refused {doing} (HTTP {exc.status})", _message(exc))
-    if isinstance(exc, requests.exceptions.Timeout):
+    if _is_timeout(exc):
         return Unavailable(f"GitHub at {api_url} timed out while {doing}",
                            "check your network or raise github.timeout")
     if isinstance(exc, requests.exceptions.RequestException):
         return Unavailable(f"Cannot reach GitHub at {api_url}",
                            f"{_short_network_reason(exc)}; check your network or github.api_url")
     raise exc
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """True for a timeout, also when urllib3's retries wrapped it in a ConnectionError/MaxRetryError."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    # NewConnectionError (e.g. connection refused) subclasses urllib3's TimeoutError for history's sake.
+    return isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+        reason, urllib3.exceptions.NewConnectionError)
 
 
 def _short_network_reason(exc: BaseException) -> str:

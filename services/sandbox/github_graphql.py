@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync
 
-from services.sandbox.github_http import Traffic, error_body
+from services.sandbox.github_http import USER, Traffic, error_body
 from services.sandbox.github_state import GitHubState, Pull, Repo, User, iso
 
 MAX_PAGE = 100
@@ -99,7 +99,7 @@ class GraphQLApi:
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return web.json_response({"errors": [{"message": "A query attribute must be specified and must be a "
                                                              "string."}]})
-        viewer: User = request["user"]
+        viewer: User = request[USER]
         root = {
             "repository": lambda info, owner, name, followRenames=True: self._repository(viewer, owner, name),
             "viewer": self._user(viewer),

@@ -22,6 +22,8 @@ from services.sandbox.github_state import GitHubState, User
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REST_DOCS = "https://docs.github.com/rest"
+USER = web.RequestKey("user", User | None)  # type: ignore[arg-type]
+"""The authenticated sandbox user of a request (None: anonymous)."""
 ANONYMOUS_LIMIT = 60
 USER_LIMIT = 5000
 
@@ -123,7 +125,7 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
                 "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
             ), status=401)
             return _finish(response, traffic.bucket("", resource), None, resource)
-        request["user"] = user
+        request[USER] = user
         bucket = traffic.bucket(user.login if user else "", resource)
         if bucket.remaining <= 0 and request.path != "/api/v3/rate_limit":
             who = f"user ID {user.id}" if user else request.remote or "127.0.0.1"

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from services.sandbox.github_http import Traffic, error_body
+from services.sandbox.github_http import USER, Traffic, error_body
 from services.sandbox.github_json import Shapes
 from services.sandbox.github_state import Comment, Deployment, GitHubState, Pull, Repo, User, iso, now
 
@@ -68,7 +68,7 @@ class RestApi:
 
     # helpers ---------------------------------------------------------------------------------------
     def _user(self, request: web.Request) -> User | None:
-        return request.get("user")
+        return request.get(USER)
 
     def _repo(self, request: web.Request, *, write: bool = False) -> Repo:
         repo = self.state.repo(request.match_info["owner"], request.match_info["repo"])

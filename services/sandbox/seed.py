@@ -52,6 +52,17 @@ def _timestamp(value: Any, where: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _ago(value: Any, where: str) -> datetime | None:
+    """``"90m"``, ``"3h"``, ``"2d"``: a time relative to loading, so demo data never ages."""
+    if value is None:
+        return None
+    text = str(value)
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise _fail(where, f"updated_ago must look like 90m, 3h or 2d, got {value!r}")
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+
+
 def pull_spec(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise _fail(where, "a pull request must be an object")
@@ -70,7 +81,7 @@ def pull_spec(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw.get("files", {}), dict) or not isinstance(raw.get("labels", []), list):
         raise _fail(where, "files must be an object and labels a list")
     return {**raw, "title": str(raw["title"]), "author": str(raw["author"]), "branch": str(raw["branch"]),
-            "updated_at": _timestamp(raw.get("updated_at"), where)}
+            "updated_at": _timestamp(raw.get("updated_at"), where) or _ago(raw.get("updated_ago"), where)}
 
 
 def load_seed(state: GitHubState, seed: dict[str, Any]) -> User:

@@ -48,9 +48,10 @@ class LoopbackServer:
     async def _serve(self) -> None:
         self._stopped = asyncio.Event()
         try:
-            runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False)
+            runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False,
+                                   shutdown_timeout=1)
             await runner.setup()
-            await web.SockSite(runner, self._sock, shutdown_timeout=1).start()
+            await web.SockSite(runner, self._sock).start()
         except BaseException as exc:
             self._error = exc
             self._ready.set()

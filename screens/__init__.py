@@ -1,0 +1,1 @@
+"""One module per Textual Screen; screens talk to ``services.previews`` only."""

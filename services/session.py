@@ -1,0 +1,21 @@
+"""Build signed-in service objects from the config and the credential chain."""
+
+from __future__ import annotations
+
+from services.config import Config
+from services.credentials import resolve_token
+from services.errors import AuthError
+from services.github import GitHubService
+
+
+def connect_github(config: Config) -> GitHubService:
+    """A :class:`GitHubService` for the configured API, or AuthError when there is no token at all."""
+    token = resolve_token(config.api_url)
+    if token is None:
+        raise AuthError(
+            "Not signed in to GitHub",
+            f"run `prdeck login` (stores a token for {config.api_url} in the system keyring) "
+            "or set GH_TOKEN / GITHUB_TOKEN",
+        )
+    return GitHubService(config.api_url, token.value, timeout=config["github.timeout"],
+                         retries=config["github.retries"])

@@ -1,0 +1,1 @@
+"""prdeck's user-facing side: the command line and the Textual app."""
