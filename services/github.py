@@ -42,6 +42,11 @@ class GitHubService:
             retry=retry,
             per_page=PAGE_SIZE,
             user_agent=f"prdeck/{__version__}",
+            # PyGithub otherwise sleeps 0.25 s before every request and 1 s before every POST, GraphQL
+            # queries included: 10 s for 1,000 pull requests. prdeck sends requests one at a time, and
+            # secondary rate limits are still honoured through GithubRetry (Retry-After).
+            seconds_between_requests=None,
+            seconds_between_writes=None,
         )
 
     def close(self) -> None:

@@ -137,7 +137,10 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
                     f"API rate limit exceeded for {who}.",
                     "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"), status=403)
             return _finish(response, bucket, user, resource)
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = _as_json_error(exc)
         if isinstance(response, web.Response) and request.method == "GET" and response.status == 200:
             etag = 'W/"' + hashlib.sha256(response.body or b"").hexdigest()[:40] + '"'  # type: ignore[arg-type]
             response.headers["ETag"] = etag
@@ -152,6 +155,13 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
         return _finish(response, bucket, user, resource)
 
     return github_middleware
+
+
+def _as_json_error(exc: web.HTTPException) -> web.Response:
+    """Router errors (unknown path, wrong method) in GitHub's JSON shape; handler errors pass through."""
+    if exc.content_type == "application/json":
+        return web.Response(status=exc.status, text=exc.text, content_type="application/json")
+    return web.json_response(error_body(exc.reason, status=exc.status), status=exc.status)
 
 
 def _finish(response: web.StreamResponse, bucket: Bucket, user: User | None, resource: str) -> web.StreamResponse:

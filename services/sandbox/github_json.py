@@ -109,6 +109,37 @@ class Shapes:
                          "commits": 1, "additions": 0, "deletions": 0, "changed_files": 0})
         return data
 
+    def issue(self, repo: Repo, pull: Pull, users: dict[str, User]) -> dict[str, Any]:
+        data = self.pull(repo, pull, users)
+        base = f"{self.api}/repos/{repo.full_name}"
+        return {
+            key: data[key] for key in ("id", "node_id", "html_url", "number", "state", "locked", "title", "user",
+                                       "body", "labels", "created_at", "updated_at", "closed_at",
+                                       "author_association")
+        } | {
+            "url": f"{base}/issues/{pull.number}",
+            "repository_url": base,
+            "comments_url": f"{base}/issues/{pull.number}/comments",
+            "comments": sum(1 for c in repo.comments.values() if c.issue_number == pull.number),
+            "pull_request": {"url": data["url"], "html_url": data["html_url"], "diff_url": data["diff_url"]},
+        }
+
+    def commit(self, repo: Repo, sha: str, info: dict[str, str]) -> dict[str, Any]:
+        base = f"{self.api}/repos/{repo.full_name}"
+        person = {"name": info["name"], "email": info["email"], "date": info["date"]}
+        return {
+            "sha": sha,
+            "node_id": f"C_{sha}",
+            "url": f"{base}/commits/{sha}",
+            "html_url": f"{self.web}/{repo.full_name}/commit/{sha}",
+            "commit": {"message": info["message"], "author": person, "committer": person,
+                       "tree": {"sha": info["tree"], "url": f"{base}/git/trees/{info['tree']}"},
+                       "url": f"{base}/git/commits/{sha}"},
+            "parents": [{"sha": parent, "url": f"{base}/commits/{parent}"} for parent in info["parents"].split()],
+            "author": None,
+            "committer": None,
+        }
+
     def label(self, repo: Repo, name: str) -> dict[str, Any]:
         return {"id": zlib.crc32(f"{repo.full_name}/{name}".encode()), "name": name, "color": "ededed",
                 "url": f"{self.api}/repos/{repo.full_name}/labels/{name}", "default": False, "description": None}

@@ -52,6 +52,7 @@ class RestApi:
             web.get(f"{p}/repos/{{owner}}/{{repo}}/pulls/{{number:\\d+}}/files", self.pull_files),
             web.post(f"{p}/repos/{{owner}}/{{repo}}/statuses/{{sha}}", self.create_status),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/commits/{{ref:.+}}/status", self.combined_status),
+            web.get(f"{p}/repos/{{owner}}/{{repo}}/commits/{{ref:[^/]+}}", self.get_commit),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/commits/{{ref:.+}}/statuses", self.list_statuses),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/deployments", self.list_deployments),
             web.post(f"{p}/repos/{{owner}}/{{repo}}/deployments", self.create_deployment),
@@ -60,6 +61,7 @@ class RestApi:
             web.get(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}/statuses", self.list_deployment_statuses),
             web.post(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}/statuses",
                      self.create_deployment_status),
+            web.get(f"{p}/repos/{{owner}}/{{repo}}/issues/{{number:\\d+}}", self.get_issue),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/issues/{{number:\\d+}}/comments", self.list_comments),
             web.post(f"{p}/repos/{{owner}}/{{repo}}/issues/{{number:\\d+}}/comments", self.create_comment),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/issues/comments/{{id:\\d+}}", self.get_comment),
@@ -204,6 +206,12 @@ class RestApi:
                 content_type="application/json")
         return sha
 
+    async def get_commit(self, request: web.Request) -> web.Response:
+        repo = self._repo(request)
+        sha = self._ref_sha(repo, request)
+        info = self.state.commit_info(repo, sha)
+        return web.json_response(self.shapes.commit(repo, sha, info))
+
     async def combined_status(self, request: web.Request) -> web.Response:
         repo = self._repo(request)
         sha = self._ref_sha(repo, request)
@@ -322,6 +330,12 @@ class RestApi:
                         and other.statuses and other.statuses[-1]["state"] == "success"):
                     other.statuses.append({**other.statuses[-1], "id": self.state.next_id(), "state": "inactive"})
         return web.json_response(status, status=201)
+
+    async def get_issue(self, request: web.Request) -> web.Response:
+        """Every pull request is an issue too; the sandbox has no plain issues."""
+        repo = self._repo(request)
+        pull = self._pull(repo, request)
+        return web.json_response(self.shapes.issue(repo, pull, self.state.users))
 
     async def list_comments(self, request: web.Request) -> web.Response:
         repo = self._repo(request)

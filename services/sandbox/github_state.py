@@ -243,6 +243,16 @@ class GitHubState:
             repo.statuses.setdefault(sha, []).insert(0, status)
             return status
 
+    def commit_info(self, repo: Repo, sha: str) -> dict[str, str]:
+        """Tree, parents, author and message of a commit, read with ``git show``."""
+        fields = subprocess.run(
+            ["git", "show", "-s", "--format=%T%x00%P%x00%an%x00%ae%x00%aI%x00%B", sha],
+            cwd=self.git.path(repo.full_name), capture_output=True, text=True, check=True,
+        ).stdout.split("\x00")
+        tree, parents, name, email, date, message = fields
+        return {"tree": tree, "parents": parents, "name": name, "email": email, "date": date,
+                "message": message.strip()}
+
     def resolve_ref(self, repo: Repo, ref: str) -> str | None:
         """A branch, tag, ``refs/...`` name or (abbreviated) SHA to a full commit SHA."""
         result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],

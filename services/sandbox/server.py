@@ -43,6 +43,11 @@ class LoopbackServer:
         try:
             self._loop.run_until_complete(self._serve())
         finally:
+            # Handlers still running (a client that hung up mid-answer) are cancelled, not leaked.
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def _serve(self) -> None:
