@@ -67,18 +67,44 @@ def _is_repo_list(value: Any) -> bool:
 
 
 KEYS: tuple[Key, ...] = (
-    Key("repos", [], "Repositories to list, as \"owner/name\". Empty: the repository of the current git checkout.",
-        'a list of "owner/name" strings', _is_repo_list, env="PRDECK_REPOS",
-        from_env=lambda text: [item.strip() for item in text.split(",") if item.strip()]),
-    Key("github.api_url", DEFAULT_API_URL,
+    Key(
+        "repos",
+        [],
+        'Repositories to list, as "owner/name". Empty: the repository of the current git checkout.',
+        'a list of "owner/name" strings',
+        _is_repo_list,
+        env="PRDECK_REPOS",
+        from_env=lambda text: [item.strip() for item in text.split(",") if item.strip()],
+    ),
+    Key(
+        "github.api_url",
+        DEFAULT_API_URL,
         "GitHub REST API URL. For GitHub Enterprise Server use https://HOST/api/v3.",
-        "an http(s) URL", _is_url, env="PRDECK_GITHUB_URL"),
-    Key("github.timeout", 10, "Seconds to wait for one GitHub answer before retrying.",
-        "a whole number of seconds from 1 to 600", _is_seconds),
-    Key("github.retries", 3, "How often to retry a failed GitHub request (network errors, 5xx), with backoff.",
-        "a whole number from 0 to 10", _is_count),
-    Key("ui.refresh_seconds", 60, "How often the TUI refreshes the pull request list, in seconds.",
-        "a whole number of seconds, at least 5", _is_refresh),
+        "an http(s) URL",
+        _is_url,
+        env="PRDECK_GITHUB_URL",
+    ),
+    Key(
+        "github.timeout",
+        10,
+        "Seconds to wait for one GitHub answer before retrying.",
+        "a whole number of seconds from 1 to 600",
+        _is_seconds,
+    ),
+    Key(
+        "github.retries",
+        3,
+        "How often to retry a failed GitHub request (network errors, 5xx), with backoff.",
+        "a whole number from 0 to 10",
+        _is_count,
+    ),
+    Key(
+        "ui.refresh_seconds",
+        60,
+        "How often the TUI refreshes the pull request list, in seconds.",
+        "a whole number of seconds, at least 5",
+        _is_refresh,
+    ),
 )
 KEYS_BY_NAME: dict[str, Key] = {key.name: key for key in KEYS}
 

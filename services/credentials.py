@@ -60,11 +60,13 @@ def store_token(api_url: str, token: str) -> None:
     try:
         keyring.set_password(SERVICE, api_host(api_url), token)
     except keyring.errors.NoKeyringError as exc:
-        raise KeyringUnavailable("No system keyring is available, so the token was not stored",
-                                 _NO_KEYRING_HELP) from exc
+        raise KeyringUnavailable(
+            "No system keyring is available, so the token was not stored", _NO_KEYRING_HELP
+        ) from exc
     except keyring.errors.KeyringError as exc:
-        raise KeyringUnavailable(f"The system keyring refused the token ({type(exc).__name__})",
-                                 _NO_KEYRING_HELP) from exc
+        raise KeyringUnavailable(
+            f"The system keyring refused the token ({type(exc).__name__})", _NO_KEYRING_HELP
+        ) from exc
 
 
 def delete_token(api_url: str) -> bool:
@@ -88,7 +90,10 @@ def gh_cli_token(api_url: str) -> str | None:
     try:
         result = subprocess.run(
             [gh, "auth", "token", "--hostname", web_host(api_url)],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

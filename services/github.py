@@ -134,29 +134,33 @@ def _message(exc: GithubException) -> str:
 def translate(exc: BaseException, api_url: str, doing: str) -> PrdeckError:
     """Map a PyGithub / requests exception to prdeck's error hierarchy."""
     if isinstance(exc, BadCredentialsException) or (isinstance(exc, GithubException) and exc.status == 401):
-        return AuthError("GitHub rejected the token (401 Bad credentials)",
-                         "run `prdeck login` again or set a valid GH_TOKEN")
+        return AuthError(
+            "GitHub rejected the token (401 Bad credentials)", "run `prdeck login` again or set a valid GH_TOKEN"
+        )
     if isinstance(exc, RateLimitExceededException):
         return _rate_limited(exc.headers)
     if isinstance(exc, GithubException):
         data = exc.data if isinstance(exc.data, dict) else {}
-        errors = data.get("errors") if isinstance(data.get("errors"), list) else []
+        errors = data.get("errors")
+        errors = errors if isinstance(errors, list) else []
         if any(isinstance(err, dict) and err.get("type") == "RATE_LIMITED" for err in errors):
             return _rate_limited(exc.headers)
         if isinstance(exc, UnknownObjectException) or exc.status == 404:
-            return NotFound(f"Not found while {doing}",
-                            f"{_message(exc) or 'GitHub answered 404'}; check the name and that your token "
-                            "can see the repository")
+            return NotFound(
+                f"Not found while {doing}",
+                f"{_message(exc) or 'GitHub answered 404'}; check the name and that your token can see the repository",
+            )
         if exc.status >= 500:
-            return Unavailable(f"GitHub failed while {doing} (HTTP {exc.status})",
-                               "GitHub is having trouble; try again in a moment")
+            return Unavailable(
+                f"GitHub failed while {doing} (HTTP {exc.status})", "GitHub is having trouble; try again in a moment"
+            )
         return RemoteError(f"GitHub refused {doing} (HTTP {exc.status})", _message(exc))
     if _is_timeout(exc):
-        return Unavailable(f"GitHub at {api_url} timed out while {doing}",
-                           "check your network or raise github.timeout")
+        return Unavailable(f"GitHub at {api_url} timed out while {doing}", "check your network or raise github.timeout")
     if isinstance(exc, requests.exceptions.RequestException):
-        return Unavailable(f"Cannot reach GitHub at {api_url}",
-                           f"{_short_network_reason(exc)}; check your network or github.api_url")
+        return Unavailable(
+            f"Cannot reach GitHub at {api_url}", f"{_short_network_reason(exc)}; check your network or github.api_url"
+        )
     raise exc
 
 
@@ -167,7 +171,8 @@ def _is_timeout(exc: BaseException) -> bool:
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     # NewConnectionError (e.g. connection refused) subclasses urllib3's TimeoutError for history's sake.
     return isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
-        reason, urllib3.exceptions.NewConnectionError)
+        reason, urllib3.exceptions.NewConnectionError
+    )
 
 
 def _short_network_reason(exc: BaseException) -> str:

@@ -42,7 +42,11 @@ def repo_from_checkout(directory: Path | None = None) -> RepoRef | None:
     try:
         result = subprocess.run(
             ["git", "remote", "get-url", "origin"],
-            cwd=directory, capture_output=True, text=True, timeout=5, check=False,
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

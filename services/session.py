@@ -17,5 +17,6 @@ def connect_github(config: Config) -> GitHubService:
             f"run `prdeck login` (stores a token for {config.api_url} in the system keyring) "
             "or set GH_TOKEN / GITHUB_TOKEN",
         )
-    return GitHubService(config.api_url, token.value, timeout=config["github.timeout"],
-                         retries=config["github.retries"])
+    return GitHubService(
+        config.api_url, token.value, timeout=config["github.timeout"], retries=config["github.retries"]
+    )

@@ -25,14 +25,22 @@ PRDECK = str(Path(sys.executable).parent / "prdeck")
 
 def pull(number: int, **extra: Any) -> dict[str, Any]:
     """A seed pull request with sensible defaults."""
-    return {"number": number, "title": f"Change {number}", "author": "alice", "branch": f"feature/{number}",
-            "ci": "SUCCESS", "review": None, **extra}
+    return {
+        "number": number,
+        "title": f"Change {number}",
+        "author": "alice",
+        "branch": f"feature/{number}",
+        "ci": "SUCCESS",
+        "review": None,
+        **extra,
+    }
 
 
 def seed_with(pulls: list[dict[str, Any]], name: str = "octo/app", **repo: Any) -> dict[str, Any]:
-    return {"users": [{"login": "maintainer"}],
-            "repos": [{"name": name, "default_branch": "main", "files": {"README.md": "# app\n"},
-                       "pulls": pulls, **repo}]}
+    return {
+        "users": [{"login": "maintainer"}],
+        "repos": [{"name": name, "default_branch": "main", "files": {"README.md": "# app\n"}, "pulls": pulls, **repo}],
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -73,8 +81,9 @@ def make_sandbox() -> Iterator[Any]:
 
 def admin(box: GitHubSandbox, path: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{box.admin_url}/{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{box.admin_url}/{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
@@ -83,11 +92,19 @@ def stats(box: GitHubSandbox) -> dict[str, int]:
     return admin(box, "stats", method="GET")
 
 
-def run_prdeck(*args: str, env: dict[str, str] | None = None, input: str | None = None,
-               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_prdeck(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     """The installed ``prdeck`` console script, as a user runs it."""
-    return subprocess.run([PRDECK, *args], capture_output=True, text=True, input=input, timeout=timeout,
-                          env={**os.environ, **(env or {})}, check=False)
+    return subprocess.run(
+        [PRDECK, *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 @pytest.fixture

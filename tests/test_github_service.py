@@ -24,7 +24,12 @@ def test_lists_open_pulls_with_every_field(sandbox):
     assert len(pulls) == 12
     fork = by_number[103]
     assert (fork.title, fork.author, fork.branch, fork.fork, fork.draft) == (
-        "Dark mode for the storefront", "aylin", "feature/dark-mode", True, False)
+        "Dark mode for the storefront",
+        "aylin",
+        "feature/dark-mode",
+        True,
+        False,
+    )
     assert fork.labels == ("feature", "ui")
     assert (fork.ci, fork.review) == ("PENDING", "REVIEW_REQUIRED")
     assert fork.url == f"{sandbox.url}/acme/storefront/pull/103"
@@ -117,8 +122,7 @@ def test_server_errors_are_retried_then_reported(make_sandbox):
 def test_timeout_is_unavailable(make_sandbox):
     box = make_sandbox(seed_with([pull(1)]))
     admin(box, "faults", {"scope": "graphql", "delay": 2.5, "times": 5})
-    with GitHubService(box.api_url, box.token, timeout=1, retries=1) as github, \
-            pytest.raises(Unavailable) as caught:
+    with GitHubService(box.api_url, box.token, timeout=1, retries=1) as github, pytest.raises(Unavailable) as caught:
         github.open_pulls(APP)
     assert "timed out" in caught.value.title
 
@@ -127,8 +131,10 @@ def test_network_down_is_unavailable_after_backoff():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with GitHubService(f"http://127.0.0.1:{port}/api/v3", "token", retries=2) as github, \
-            pytest.raises(Unavailable) as caught:
+    with (
+        GitHubService(f"http://127.0.0.1:{port}/api/v3", "token", retries=2) as github,
+        pytest.raises(Unavailable) as caught,
+    ):
         github.open_pulls(APP)
     assert f"127.0.0.1:{port}" in caught.value.title
     assert "connection refused" in caught.value.detail
@@ -144,8 +150,9 @@ HOSTILE = [
 
 @pytest.mark.parametrize("title", HOSTILE)
 def test_hostile_titles_arrive_exactly(make_sandbox, title):
-    box = make_sandbox(seed_with([pull(1, title=title, branch="fix/[x]".replace("[", "").replace("]", ""),
-                                      labels=["[bold]", "🎉"])]))
+    box = make_sandbox(
+        seed_with([pull(1, title=title, branch="fix/[x]".replace("[", "").replace("]", ""), labels=["[bold]", "🎉"])])
+    )
     with GitHubService(box.api_url, box.token) as github:
         (found,) = github.open_pulls(APP)
     assert found.title == title

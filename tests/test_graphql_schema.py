@@ -22,14 +22,16 @@ from services.graphql import load_query, query_names
 from services.sandbox.github_graphql import sandbox_schema
 from tests.conftest import ROOT
 
-SCHEMA_JSON = Path(os.environ.get(
-    "PRDECK_GITHUB_SCHEMA", ROOT / ".cache/npm/node_modules/@octokit/graphql-schema/schema.json"))
+SCHEMA_JSON = Path(
+    os.environ.get("PRDECK_GITHUB_SCHEMA", ROOT / ".cache/npm/node_modules/@octokit/graphql-schema/schema.json")
+)
 
 
 @pytest.fixture(scope="module")
 def github_schema() -> GraphQLSchema:
     assert SCHEMA_JSON.is_file(), (
-        f"{SCHEMA_JSON} is missing: tests/run installs the npm package @octokit/graphql-schema there")
+        f"{SCHEMA_JSON} is missing: tests/run installs the npm package @octokit/graphql-schema there"
+    )
     data = json.loads(SCHEMA_JSON.read_text())
     # assume_valid: GitHub's published schema itself breaks two SDL rules (deprecated implementations of
     # non-deprecated interface fields), which graphql-core would otherwise refuse before validating queries.

@@ -20,8 +20,12 @@ def git(*args: str, cwd=None) -> str:
 
 @pytest.fixture
 def box(make_sandbox):
-    return make_sandbox(seed_with([pull(1, files={"app.py": "print('pr 1')\n"}), pull(2, fork=True)],
-                                  files={"README.md": "# app\n", "Dockerfile": "FROM scratch\n"}))
+    return make_sandbox(
+        seed_with(
+            [pull(1, files={"app.py": "print('pr 1')\n"}), pull(2, fork=True)],
+            files={"README.md": "# app\n", "Dockerfile": "FROM scratch\n"},
+        )
+    )
 
 
 def test_fetch_pull_head_with_real_git(box, tmp_path):
@@ -41,8 +45,9 @@ def test_fetch_pull_head_with_real_git(box, tmp_path):
 def test_push_is_refused(box, tmp_path):
     work = tmp_path / "work"
     git("clone", "-q", f"{box.url}/octo/app.git", str(work))
-    result = subprocess.run(["git", "push", "origin", "HEAD:refs/heads/evil"], cwd=work, capture_output=True,
-                            text=True, check=False)
+    result = subprocess.run(
+        ["git", "push", "origin", "HEAD:refs/heads/evil"], cwd=work, capture_output=True, text=True, check=False
+    )
     assert result.returncode != 0
 
 
@@ -60,11 +65,20 @@ def test_private_repository_needs_a_token_for_git(make_sandbox, tmp_path):
 def test_admin_actions_show_up_in_the_list(box):
     with GitHubService(box.api_url, box.token) as github:
         before = {p.number: p for p in github.open_pulls(APP)}
-        opened = admin(box, "pulls", {"action": "open", "repo": "octo/app", "title": "Brand new", "author": "zoe",
-                                      "branch": "feature/new", "ci": "PENDING"})
+        opened = admin(
+            box,
+            "pulls",
+            {
+                "action": "open",
+                "repo": "octo/app",
+                "title": "Brand new",
+                "author": "zoe",
+                "branch": "feature/new",
+                "ci": "PENDING",
+            },
+        )
         admin(box, "pulls", {"action": "retitle", "repo": "octo/app", "number": 1, "title": "Renamed"})
-        pushed = admin(box, "pulls", {"action": "push", "repo": "octo/app", "number": 2,
-                                      "files": {"x.txt": "new\n"}})
+        pushed = admin(box, "pulls", {"action": "push", "repo": "octo/app", "number": 2, "files": {"x.txt": "new\n"}})
         admin(box, "pulls", {"action": "ci", "repo": "octo/app", "number": 2, "state": "FAILURE"})
         after = {p.number: p for p in github.open_pulls(APP)}
         assert after[opened["number"]].title == "Brand new" and after[opened["number"]].ci == "PENDING"
@@ -91,8 +105,9 @@ def test_stats_count_by_kind_and_reset(box):
 def test_admin_rejects_bad_requests(box):
     response = requests.post(f"{box.admin_url}/pulls", json={"action": "explode", "repo": "octo/app"}, timeout=5)
     assert response.status_code == 400 and "action must be one of" in response.json()["error"]
-    response = requests.post(f"{box.admin_url}/pulls", json={"action": "close", "repo": "octo/app", "number": 99},
-                             timeout=5)
+    response = requests.post(
+        f"{box.admin_url}/pulls", json={"action": "close", "repo": "octo/app", "number": 99}, timeout=5
+    )
     assert response.status_code == 400
 
 

@@ -11,8 +11,9 @@ from tests.conftest import pull, seed_with
 
 @pytest.fixture
 def box(make_sandbox):
-    pulls = [pull(n, updated_at=f"2026-01-{n:02d}T00:00:00Z", files={f"src/f{n}.py": f"x = {n}\n"})
-             for n in range(1, 8)]
+    pulls = [
+        pull(n, updated_at=f"2026-01-{n:02d}T00:00:00Z", files={f"src/f{n}.py": f"x = {n}\n"}) for n in range(1, 8)
+    ]
     pulls.append(pull(8, state="closed"))
     pulls.append(pull(9, fork=True, author="forker"))
     return make_sandbox(seed_with(pulls))
@@ -20,8 +21,13 @@ def box(make_sandbox):
 
 @pytest.fixture
 def gh(box):
-    client = Github(auth=Auth.Token(box.token), base_url=box.api_url, per_page=3,
-                    seconds_between_requests=None, seconds_between_writes=None)
+    client = Github(
+        auth=Auth.Token(box.token),
+        base_url=box.api_url,
+        per_page=3,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+    )
     yield client
     client.close()
 
@@ -67,8 +73,14 @@ def test_commit_statuses_feed_the_combined_status(gh):
 def test_deployments_life_cycle(gh):
     repo = gh.get_repo("octo/app")
     head = repo.get_pull(1).head.sha
-    deployment = repo.create_deployment(ref=head, environment="preview/pr-1", transient_environment=True,
-                                        auto_merge=False, required_contexts=[], description="prdeck preview")
+    deployment = repo.create_deployment(
+        ref=head,
+        environment="preview/pr-1",
+        transient_environment=True,
+        auto_merge=False,
+        required_contexts=[],
+        description="prdeck preview",
+    )
     assert deployment.sha == head and deployment.environment == "preview/pr-1"
     for state in ("queued", "in_progress"):
         deployment.create_status(state)
@@ -78,7 +90,7 @@ def test_deployments_life_cycle(gh):
     assert statuses[0].environment_url == "http://pr-1.preview.test"
     assert [d.id for d in repo.get_deployments(environment="preview/pr-1")] == [deployment.id]
     deployment.create_status("inactive")
-    assert repo._requester.requestJsonAndCheck("DELETE", deployment.url)  is not None
+    assert repo._requester.requestJsonAndCheck("DELETE", deployment.url) is not None
     assert list(repo.get_deployments(environment="preview/pr-1")) == []
 
 
@@ -101,11 +113,9 @@ def test_errors_have_githubs_bodies(box):
     assert wrong.status_code == 401
     assert wrong.json()["message"] == "Bad credentials"
     assert wrong.headers["X-RateLimit-Limit"] == "60"
-    missing = requests.get(f"{box.api_url}/repos/octo/nope", headers={"Authorization": f"token {box.token}"},
-                           timeout=5)
+    missing = requests.get(f"{box.api_url}/repos/octo/nope", headers={"Authorization": f"token {box.token}"}, timeout=5)
     assert missing.status_code == 404 and missing.json()["message"] == "Not Found"
-    anonymous_write = requests.post(f"{box.api_url}/repos/octo/app/statuses/main", json={"state": "success"},
-                                    timeout=5)
+    anonymous_write = requests.post(f"{box.api_url}/repos/octo/app/statuses/main", json={"state": "success"}, timeout=5)
     assert anonymous_write.status_code == 401
 
 
@@ -114,21 +124,25 @@ def test_etag_and_conditional_requests_do_not_cost_rate_limit(box):
     first = requests.get(f"{box.api_url}/repos/octo/app/pulls", headers=headers, timeout=5)
     remaining = int(first.headers["X-RateLimit-Remaining"])
     assert first.headers["ETag"].startswith('W/"')
-    again = requests.get(f"{box.api_url}/repos/octo/app/pulls",
-                         headers={**headers, "If-None-Match": first.headers["ETag"]}, timeout=5)
+    again = requests.get(
+        f"{box.api_url}/repos/octo/app/pulls", headers={**headers, "If-None-Match": first.headers["ETag"]}, timeout=5
+    )
     assert again.status_code == 304 and again.content == b""
     assert int(again.headers["X-RateLimit-Remaining"]) == remaining
     assert gh_rate(box)["resources"]["core"]["remaining"] == remaining
 
 
 def gh_rate(box):
-    return requests.get(f"{box.api_url}/rate_limit", headers={"Authorization": f"token {box.token}"},
-                        timeout=5).json()
+    return requests.get(f"{box.api_url}/rate_limit", headers={"Authorization": f"token {box.token}"}, timeout=5).json()
 
 
 def test_rate_limit_headers_on_every_api_answer(box):
-    response = requests.post(f"{box.url}/api/graphql", json={"query": "{ viewer { login } }"},
-                             headers={"Authorization": f"bearer {box.token}"}, timeout=5)
+    response = requests.post(
+        f"{box.url}/api/graphql",
+        json={"query": "{ viewer { login } }"},
+        headers={"Authorization": f"bearer {box.token}"},
+        timeout=5,
+    )
     assert response.json() == {"data": {"viewer": {"login": "maintainer"}}}
     assert response.headers["X-RateLimit-Resource"] == "graphql"
     assert int(response.headers["X-RateLimit-Remaining"]) == 4999

@@ -31,19 +31,31 @@ from tui.safe_text import printable
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--repo", metavar="OWNER/NAME", default=default,
-                        help="repository to work on (default: config `repos`, else the git origin here)")
-    parser.add_argument("--github-url", metavar="URL", default=default,
-                        help="GitHub API URL, e.g. https://ghe.example.com/api/v3 (default: config)")
-    parser.add_argument("--config", metavar="FILE", default=default,
-                        help="config file (default: $PRDECK_CONFIG, else the platform config dir)")
+    parser.add_argument(
+        "--repo",
+        metavar="OWNER/NAME",
+        default=default,
+        help="repository to work on (default: config `repos`, else the git origin here)",
+    )
+    parser.add_argument(
+        "--github-url",
+        metavar="URL",
+        default=default,
+        help="GitHub API URL, e.g. https://ghe.example.com/api/v3 (default: config)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="config file (default: $PRDECK_CONFIG, else the platform config dir)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prdeck",
         description="Pull requests and their preview environments, from the terminal. "
-                    "Without a command, lists the open pull requests (the TUI takes this place later).",
+        "Without a command, lists the open pull requests (the TUI takes this place later).",
     )
     parser.add_argument("--version", action="version", version=f"prdeck {__version__}")
     _global_options(parser, suppress=False)
@@ -51,30 +63,54 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(common, suppress=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    ls = sub.add_parser("ls", parents=[common], help="list open pull requests",
-                        description="List the open pull requests of the repository (or repositories).")
+    ls = sub.add_parser(
+        "ls",
+        parents=[common],
+        help="list open pull requests",
+        description="List the open pull requests of the repository (or repositories).",
+    )
     ls.add_argument("--json", action="store_true", help="print a JSON array, one object per pull request")
 
-    login = sub.add_parser("login", parents=[common], help="store a GitHub token in the system keyring",
-                           description="Check a GitHub token against /user and store it in the system keyring.")
+    login = sub.add_parser(
+        "login",
+        parents=[common],
+        help="store a GitHub token in the system keyring",
+        description="Check a GitHub token against /user and store it in the system keyring.",
+    )
     login.add_argument("--with-token", action="store_true", help="read the token from standard input")
-    sub.add_parser("logout", parents=[common], help="remove the stored GitHub token",
-                   description="Remove the GitHub token for the API host from the system keyring.")
+    sub.add_parser(
+        "logout",
+        parents=[common],
+        help="remove the stored GitHub token",
+        description="Remove the GitHub token for the API host from the system keyring.",
+    )
 
-    config = sub.add_parser("config", parents=[common], help="show the configuration",
-                            description="Show where the config file is, or the effective settings.")
+    config = sub.add_parser(
+        "config",
+        parents=[common],
+        help="show the configuration",
+        description="Show where the config file is, or the effective settings.",
+    )
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     config_sub.add_parser("path", parents=[common], help="print the config file's path")
     config_sub.add_parser("show", parents=[common], help="print every setting, documented, with its source")
 
-    sandbox = sub.add_parser("sandbox", parents=[common], help="run the GitHub emulator on 127.0.0.1",
-                             description="Run prdeck's GitHub API emulator until interrupted (Ctrl+C).")
+    sandbox = sub.add_parser(
+        "sandbox",
+        parents=[common],
+        help="run the GitHub emulator on 127.0.0.1",
+        description="Run prdeck's GitHub API emulator until interrupted (Ctrl+C).",
+    )
     sandbox.add_argument("--seed", metavar="FILE", help="seed JSON (default: the demo seed)")
     sandbox.add_argument("--info", metavar="FILE", help="write URLs, token and env variables here as JSON")
     sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
 
-    sub.add_parser("demo", parents=[common], help="try prdeck against a built-in sandbox, no account needed",
-                   description="Start the sandbox with demo data and show its pull requests.")
+    sub.add_parser(
+        "demo",
+        parents=[common],
+        help="try prdeck against a built-in sandbox, no account needed",
+        description="Start the sandbox with demo data and show its pull requests.",
+    )
     return parser
 
 
@@ -102,8 +138,7 @@ def _login(args: argparse.Namespace) -> int:
     if args.with_token:
         token = sys.stdin.read()
     elif sys.stdin.isatty():
-        print(f"Paste a GitHub token for {config.api_url} (needs the `repo` scope; input is hidden).",
-              file=sys.stderr)
+        print(f"Paste a GitHub token for {config.api_url} (needs the `repo` scope; input is hidden).", file=sys.stderr)
         token = getpass.getpass("Token: ")
     else:
         raise UsageError("No terminal to read the token from", "pipe it in with `prdeck login --with-token`")

@@ -45,8 +45,9 @@ def login(config: Config, token: str) -> LoginResult:
     token = token.strip()
     if not token:
         raise UsageError("No token given", "paste a GitHub token, or pipe one into `prdeck login --with-token`")
-    with GitHubService(config.api_url, token, timeout=config["github.timeout"],
-                       retries=config["github.retries"]) as github:
+    with GitHubService(
+        config.api_url, token, timeout=config["github.timeout"], retries=config["github.retries"]
+    ) as github:
         identity = github.whoami()
     store_token(config.api_url, token)
     return LoginResult(api_host(config.api_url), identity)

@@ -58,14 +58,17 @@ def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None)
     if result.pulls:
         console.print(table)
     names = ", ".join(str(repo) for repo in result.repos)
-    console.print(Text(f"{len(result.pulls)} open pull request{'s' if len(result.pulls) != 1 else ''} in {names}",
-                       style="dim"))
+    console.print(
+        Text(f"{len(result.pulls)} open pull request{'s' if len(result.pulls) != 1 else ''} in {names}", style="dim")
+    )
 
 
 def login_text(result: LoginResult) -> str:
     scopes = ", ".join(result.identity.scopes) or "none reported (fine-grained token)"
-    return (f"Logged in to {result.host} as {printable(result.identity.login)} (scopes: {scopes}).\n"
-            f"The token is stored in the system keyring (service 'prdeck', user '{result.host}').")
+    return (
+        f"Logged in to {result.host} as {printable(result.identity.login)} (scopes: {scopes}).\n"
+        f"The token is stored in the system keyring (service 'prdeck', user '{result.host}')."
+    )
 
 
 def logout_text(result: LogoutResult) -> str:

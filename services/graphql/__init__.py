@@ -15,7 +15,5 @@ def load_query(name: str) -> str:
 def query_names() -> list[str]:
     """Every query document shipped with prdeck."""
     return sorted(
-        entry.name.removesuffix(".graphql")
-        for entry in files(__package__).iterdir()
-        if entry.name.endswith(".graphql")
+        entry.name.removesuffix(".graphql") for entry in files(__package__).iterdir() if entry.name.endswith(".graphql")
     )

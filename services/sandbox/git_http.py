@@ -54,8 +54,9 @@ class GitHttp:
         repo = self.state.repo(owner, name)
         if repo is None or not self._authorized(request, owner, name):
             if repo is not None and repo.private:
-                return web.Response(status=401, text="Authentication required\n",
-                                    headers={"WWW-Authenticate": 'Basic realm="GitHub"'})
+                return web.Response(
+                    status=401, text="Authentication required\n", headers={"WWW-Authenticate": 'Basic realm="GitHub"'}
+                )
             return web.Response(status=404, text="Repository not found.\n")
         if rest.startswith("git-receive-pack") or request.query.get("service") == "git-receive-pack":
             return web.Response(status=403, text="Write access to repository not granted.\n")
@@ -75,7 +76,10 @@ class GitHttp:
         body = await request.read()
         env["CONTENT_LENGTH"] = str(len(body))
         process = await asyncio.create_subprocess_exec(
-            _backend(), env=env, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            _backend(),
+            env=env,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         output, errors = await process.communicate(body)

@@ -58,8 +58,7 @@ class GitHubSandbox:
 
     def _make_app(self, base_url: str) -> web.Application:
         shapes = Shapes(f"{base_url}/api/v3", base_url)
-        app = web.Application(middlewares=[make_middleware(self.state, self.traffic)],
-                              client_max_size=64 * 1024 * 1024)
+        app = web.Application(middlewares=[make_middleware(self.state, self.traffic)], client_max_size=64 * 1024 * 1024)
         graphql = GraphQLApi(self.state, base_url, self.traffic)
         app.add_routes(Admin(self.state, self.traffic).routes())
         app.add_routes([web.post("/api/graphql", graphql.handle)])

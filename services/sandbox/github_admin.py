@@ -65,8 +65,9 @@ class Admin:
         scope = body.get("scope", "all")
         if scope not in ("rest", "graphql", "git", "all"):
             raise _bad("scope must be rest, graphql, git or all")
-        fault = Fault(scope=scope, times=int(body.get("times", 1)), status=body.get("status"),
-                      delay=float(body.get("delay", 0)))
+        fault = Fault(
+            scope=scope, times=int(body.get("times", 1)), status=body.get("status"), delay=float(body.get("delay", 0))
+        )
         self.traffic.faults.append(fault)
         return web.json_response({"ok": True})
 
@@ -106,8 +107,13 @@ class Admin:
         return web.json_response(self._describe(pull))
 
     async def _open(self, repo: Repo, body: dict[str, Any]) -> dict[str, Any]:
-        spec = {"number": self.state.next_number(repo), "title": "New pull request", "author": "newcomer",
-                "branch": f"feature/pr-{self.state.next_number(repo)}", **body}
+        spec = {
+            "number": self.state.next_number(repo),
+            "title": "New pull request",
+            "author": "newcomer",
+            "branch": f"feature/pr-{self.state.next_number(repo)}",
+            **body,
+        }
         spec = pull_spec({k: v for k, v in spec.items() if k not in ("action", "repo")}, "open")
         spec["updated_at"] = spec.get("updated_at") or now()
         loop = asyncio.get_running_loop()
@@ -127,10 +133,15 @@ class Admin:
             state = str(body.get("state", "SUCCESS")).lower()
             if state not in ("success", "failure", "pending", "error"):
                 raise _bad("ci state must be SUCCESS, FAILURE, PENDING or ERROR")
-            self.state.add_status(repo, pull.head_sha, state, str(body.get("context", "ci/build")),
-                                  "sandbox-ci", None, None)
+            self.state.add_status(
+                repo, pull.head_sha, state, str(body.get("context", "ci/build")), "sandbox-ci", None, None
+            )
 
     @staticmethod
     def _describe(pull: Pull) -> dict[str, Any]:
-        return {"number": pull.number, "title": pull.title, "head_sha": pull.head_sha,
-                "state": "merged" if pull.merged else pull.state}
+        return {
+            "number": pull.number,
+            "title": pull.title,
+            "head_sha": pull.head_sha,
+            "state": "merged" if pull.merged else pull.state,
+        }

@@ -43,25 +43,36 @@ def _index(cursor: str, name: str) -> int:
     try:
         return int(base64.b64decode(cursor.encode()).decode().removeprefix("cursor:v2:"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise GitHubGraphQLError("INVALID_CURSOR_ARGUMENTS",
-                                 f"`{cursor}` does not appear to be a valid cursor.") from exc
+        raise GitHubGraphQLError(
+            "INVALID_CURSOR_ARGUMENTS", f"`{cursor}` does not appear to be a valid cursor."
+        ) from exc
 
 
-def connection(items: Sequence[Any], name: str, first: int | None = None, last: int | None = None,
-               after: str | None = None, before: str | None = None) -> dict[str, Any]:
+def connection(
+    items: Sequence[Any],
+    name: str,
+    first: int | None = None,
+    last: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+) -> dict[str, Any]:
     """A GitHub-style connection (edges, nodes, pageInfo, totalCount) over ``items``."""
     if first is None and last is None:
-        raise GitHubGraphQLError("MISSING_PAGINATION_BOUNDARIES",
-                                 f"You must provide a `first` or `last` value to properly paginate the `{name}` "
-                                 "connection.")
+        raise GitHubGraphQLError(
+            "MISSING_PAGINATION_BOUNDARIES",
+            f"You must provide a `first` or `last` value to properly paginate the `{name}` connection.",
+        )
     for arg, value in (("first", first), ("last", last)):
         if value is not None and value < 0:
-            raise GitHubGraphQLError("INVALID_PAGINATION",
-                                     f"`{arg}` on the `{name}` connection cannot be less than zero.")
+            raise GitHubGraphQLError(
+                "INVALID_PAGINATION", f"`{arg}` on the `{name}` connection cannot be less than zero."
+            )
         if value is not None and value > MAX_PAGE:
-            raise GitHubGraphQLError("EXCESSIVE_PAGINATION",
-                                     f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` "
-                                     f"limit of {MAX_PAGE} records.")
+            raise GitHubGraphQLError(
+                "EXCESSIVE_PAGINATION",
+                f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` "
+                f"limit of {MAX_PAGE} records.",
+            )
     start = _index(after, name) + 1 if after else 0
     end = min(_index(before, name), len(items)) if before else len(items)
     window = list(range(start, max(start, end)))
@@ -94,11 +105,11 @@ class GraphQLApi:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response(error_body("Problems parsing JSON", "https://docs.github.com/graphql"),
-                                     status=400)
+            return web.json_response(error_body("Problems parsing JSON", "https://docs.github.com/graphql"), status=400)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return web.json_response({"errors": [{"message": "A query attribute must be specified and must be a "
-                                                             "string."}]})
+            return web.json_response(
+                {"errors": [{"message": "A query attribute must be specified and must be a string."}]}
+            )
         viewer: User = request[USER]
         root = {
             "repository": lambda info, owner, name, followRenames=True: self._repository(viewer, owner, name),
@@ -106,9 +117,13 @@ class GraphQLApi:
             "rateLimit": lambda info, dryRun=False: self._rate_limit(viewer),
         }
         with self.state.lock:
-            result = graphql_sync(sandbox_schema(), body["query"], root_value=root,
-                                  variable_values=body.get("variables") or None,
-                                  operation_name=body.get("operationName"))
+            result = graphql_sync(
+                sandbox_schema(),
+                body["query"],
+                root_value=root,
+                variable_values=body.get("variables") or None,
+                operation_name=body.get("operationName"),
+            )
         payload: dict[str, Any] = {}
         if result.errors:
             payload["errors"] = [self._format_error(error) for error in result.errors]
@@ -118,8 +133,8 @@ class GraphQLApi:
 
     @staticmethod
     def _format_error(error: GraphQLError) -> dict[str, Any]:
-        formatted = dict(error.formatted)
-        extensions = formatted.pop("extensions", None) or {}
+        formatted: dict[str, Any] = dict(error.formatted)
+        extensions: dict[str, Any] = dict(formatted.pop("extensions", None) or {})
         if "type" in extensions:
             formatted["type"] = extensions.pop("type")
         if extensions:
@@ -128,13 +143,24 @@ class GraphQLApi:
 
     def _rate_limit(self, viewer: User) -> dict[str, Any]:
         bucket = self.traffic.bucket(viewer.login, "graphql")
-        return {"cost": 1, "limit": bucket.limit, "nodeCount": 0, "remaining": bucket.remaining,
-                "used": bucket.used, "resetAt": iso(datetime.fromtimestamp(bucket.reset, UTC))}
+        return {
+            "cost": 1,
+            "limit": bucket.limit,
+            "nodeCount": 0,
+            "remaining": bucket.remaining,
+            "used": bucket.used,
+            "resetAt": iso(datetime.fromtimestamp(bucket.reset, UTC)),
+        }
 
     def _user(self, user: User) -> dict[str, Any]:
-        return {"__typename": "Bot" if user.type == "Bot" else "User", "id": f"U_{user.id}",
-                "login": user.login, "name": user.name, "url": f"{self.web}/{user.login}",
-                "avatarUrl": lambda info, size=None: f"{self.web}/{user.login}.png"}
+        return {
+            "__typename": "Bot" if user.type == "Bot" else "User",
+            "id": f"U_{user.id}",
+            "login": user.login,
+            "name": user.name,
+            "url": f"{self.web}/{user.login}",
+            "avatarUrl": lambda info, size=None: f"{self.web}/{user.login}.png",
+        }
 
     def _repository(self, viewer: User, owner: str, name: str) -> dict[str, Any]:
         repo = self.state.repo(owner, name)
@@ -150,13 +176,19 @@ class GraphQLApi:
             "isPrivate": repo.private,
             "defaultBranchRef": {"id": f"REF_{repo.id}", "name": repo.default_branch, "prefix": "refs/heads/"},
             "pullRequests": lambda info, **args: self._pull_requests(repo, **args),
-            "pullRequest": lambda info, number: (
-                self._pull(repo, repo.pulls[number]) if number in repo.pulls else None),
+            "pullRequest": lambda info, number: self._pull(repo, repo.pulls[number]) if number in repo.pulls else None,
         }
 
-    def _pull_requests(self, repo: Repo, states: list[str] | None = None, labels: list[str] | None = None,
-                       headRefName: str | None = None, baseRefName: str | None = None,
-                       orderBy: dict[str, str] | None = None, **page: Any) -> dict[str, Any]:
+    def _pull_requests(
+        self,
+        repo: Repo,
+        states: list[str] | None = None,
+        labels: list[str] | None = None,
+        headRefName: str | None = None,
+        baseRefName: str | None = None,
+        orderBy: dict[str, str] | None = None,
+        **page: Any,
+    ) -> dict[str, Any]:
         pulls = list(repo.pulls.values())
         if states:
             pulls = [pull for pull in pulls if _pull_state(pull) in states]
@@ -178,12 +210,19 @@ class GraphQLApi:
     def _pull(self, repo: Repo, pull: Pull) -> dict[str, Any]:
         author = self.state.users.get(pull.author)
         head_owner = author if pull.fork else self.state.users[repo.owner]
-        commit = {"id": f"C_{pull.head_sha}", "oid": pull.head_sha, "message": pull.title,
-                  "statusCheckRollup": (
-                      {"id": f"SCR_{pull.head_sha}", "state": rollup} if (rollup := repo.rollup(pull.head_sha))
-                      else None)}
-        pr_commit = {"id": f"PRC_{pull.id}", "commit": commit,
-                     "url": f"{self.web}/{repo.full_name}/pull/{pull.number}/commits/{pull.head_sha}"}
+        commit = {
+            "id": f"C_{pull.head_sha}",
+            "oid": pull.head_sha,
+            "message": pull.title,
+            "statusCheckRollup": (
+                {"id": f"SCR_{pull.head_sha}", "state": rollup} if (rollup := repo.rollup(pull.head_sha)) else None
+            ),
+        }
+        pr_commit = {
+            "id": f"PRC_{pull.id}",
+            "commit": commit,
+            "url": f"{self.web}/{repo.full_name}/pull/{pull.number}/commits/{pull.head_sha}",
+        }
         label_nodes = [{"id": f"LA_{repo.id}_{name}", "name": name, "color": "ededed"} for name in pull.labels]
         return {
             "id": f"PR_{pull.id}",

@@ -103,8 +103,10 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
             if fault.delay:
                 await asyncio.sleep(fault.delay)
             if fault.status:
-                return web.json_response({"message": "Server Error"} if fault.status >= 500
-                                         else error_body("Injected fault"), status=fault.status)
+                return web.json_response(
+                    {"message": "Server Error"} if fault.status >= 500 else error_body("Injected fault"),
+                    status=fault.status,
+                )
         if kind not in ("rest", "graphql"):
             return await handler(request)
         return await _api(request, handler, kind)
@@ -120,39 +122,47 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
                 response = web.json_response(error_body("Bad credentials", status=401), status=401)
                 return _finish(response, traffic.bucket("", resource), None, resource)
         elif kind == "graphql":
-            response = web.json_response(error_body(
-                "This endpoint requires you to be authenticated.",
-                "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
-            ), status=401)
+            response = web.json_response(
+                error_body(
+                    "This endpoint requires you to be authenticated.",
+                    "https://docs.github.com/graphql/guides/forming-calls-with-graphql#authenticating-with-graphql",
+                ),
+                status=401,
+            )
             return _finish(response, traffic.bucket("", resource), None, resource)
-        request[USER] = user
+        request[USER] = user  # type: ignore[misc]
         bucket = traffic.bucket(user.login if user else "", resource)
         if bucket.remaining <= 0 and request.path != "/api/v3/rate_limit":
             who = f"user ID {user.id}" if user else request.remote or "127.0.0.1"
             if kind == "graphql":
-                response = web.json_response({"errors": [
-                    {"type": "RATE_LIMITED", "message": f"API rate limit already exceeded for {who}."}]})
+                response = web.json_response(
+                    {"errors": [{"type": "RATE_LIMITED", "message": f"API rate limit already exceeded for {who}."}]}
+                )
             else:
-                response = web.json_response(error_body(
-                    f"API rate limit exceeded for {who}.",
-                    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"), status=403)
+                response = web.json_response(
+                    error_body(
+                        f"API rate limit exceeded for {who}.",
+                        "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                    ),
+                    status=403,
+                )
             return _finish(response, bucket, user, resource)
         try:
-            response = await handler(request)
+            answer = await handler(request)
         except web.HTTPException as exc:
-            response = _as_json_error(exc)
-        if isinstance(response, web.Response) and request.method == "GET" and response.status == 200:
-            etag = 'W/"' + hashlib.sha256(response.body or b"").hexdigest()[:40] + '"'  # type: ignore[arg-type]
-            response.headers["ETag"] = etag
-            response.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
-            response.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
+            answer = _as_json_error(exc)
+        if isinstance(answer, web.Response) and request.method == "GET" and answer.status == 200:
+            etag = 'W/"' + hashlib.sha256(answer.body or b"").hexdigest()[:40] + '"'  # type: ignore[arg-type]
+            answer.headers["ETag"] = etag
+            answer.headers["Cache-Control"] = "private, max-age=60, s-maxage=60"
+            answer.headers["Vary"] = "Accept, Authorization, Cookie, X-GitHub-OTP"
             if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
                 not_modified = web.Response(status=304, headers={"ETag": etag})
                 return _finish(not_modified, bucket, user, resource)
         if request.path != "/api/v3/rate_limit":
             bucket.remaining -= 1
             bucket.used += 1
-        return _finish(response, bucket, user, resource)
+        return _finish(answer, bucket, user, resource)
 
     return github_middleware
 

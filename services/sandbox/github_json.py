@@ -27,9 +27,21 @@ class Shapes:
             "site_admin": False,
         }
         if full:
-            data.update({"name": user.name, "company": None, "blog": "", "location": None, "email": None,
-                         "bio": None, "public_repos": 0, "followers": 0, "following": 0,
-                         "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"})
+            data.update(
+                {
+                    "name": user.name,
+                    "company": None,
+                    "blog": "",
+                    "location": None,
+                    "email": None,
+                    "bio": None,
+                    "public_repos": 0,
+                    "followers": 0,
+                    "following": 0,
+                    "created_at": "2020-01-01T00:00:00Z",
+                    "updated_at": "2020-01-01T00:00:00Z",
+                }
+            )
         return data
 
     def repo(self, repo: Repo, owner: User, *, fork_of: Repo | None = None) -> dict[str, Any]:
@@ -104,18 +116,40 @@ class Shapes:
             "author_association": "OWNER" if pull.author == repo.owner else "CONTRIBUTOR",
         }
         if full:
-            data.update({"merged": pull.merged, "mergeable": None if pull.merged else True,
-                         "comments": sum(1 for c in repo.comments.values() if c.issue_number == pull.number),
-                         "commits": 1, "additions": 0, "deletions": 0, "changed_files": 0})
+            data.update(
+                {
+                    "merged": pull.merged,
+                    "mergeable": None if pull.merged else True,
+                    "comments": sum(1 for c in repo.comments.values() if c.issue_number == pull.number),
+                    "commits": 1,
+                    "additions": 0,
+                    "deletions": 0,
+                    "changed_files": 0,
+                }
+            )
         return data
 
     def issue(self, repo: Repo, pull: Pull, users: dict[str, User]) -> dict[str, Any]:
         data = self.pull(repo, pull, users)
         base = f"{self.api}/repos/{repo.full_name}"
         return {
-            key: data[key] for key in ("id", "node_id", "html_url", "number", "state", "locked", "title", "user",
-                                       "body", "labels", "created_at", "updated_at", "closed_at",
-                                       "author_association")
+            key: data[key]
+            for key in (
+                "id",
+                "node_id",
+                "html_url",
+                "number",
+                "state",
+                "locked",
+                "title",
+                "user",
+                "body",
+                "labels",
+                "created_at",
+                "updated_at",
+                "closed_at",
+                "author_association",
+            )
         } | {
             "url": f"{base}/issues/{pull.number}",
             "repository_url": base,
@@ -132,17 +166,27 @@ class Shapes:
             "node_id": f"C_{sha}",
             "url": f"{base}/commits/{sha}",
             "html_url": f"{self.web}/{repo.full_name}/commit/{sha}",
-            "commit": {"message": info["message"], "author": person, "committer": person,
-                       "tree": {"sha": info["tree"], "url": f"{base}/git/trees/{info['tree']}"},
-                       "url": f"{base}/git/commits/{sha}"},
+            "commit": {
+                "message": info["message"],
+                "author": person,
+                "committer": person,
+                "tree": {"sha": info["tree"], "url": f"{base}/git/trees/{info['tree']}"},
+                "url": f"{base}/git/commits/{sha}",
+            },
             "parents": [{"sha": parent, "url": f"{base}/commits/{parent}"} for parent in info["parents"].split()],
             "author": None,
             "committer": None,
         }
 
     def label(self, repo: Repo, name: str) -> dict[str, Any]:
-        return {"id": zlib.crc32(f"{repo.full_name}/{name}".encode()), "name": name, "color": "ededed",
-                "url": f"{self.api}/repos/{repo.full_name}/labels/{name}", "default": False, "description": None}
+        return {
+            "id": zlib.crc32(f"{repo.full_name}/{name}".encode()),
+            "name": name,
+            "color": "ededed",
+            "url": f"{self.api}/repos/{repo.full_name}/labels/{name}",
+            "default": False,
+            "description": None,
+        }
 
     def status(self, repo: Repo, status: Status, creator: User) -> dict[str, Any]:
         return {

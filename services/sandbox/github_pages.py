@@ -25,8 +25,11 @@ class Pages:
         repo = self.state.repo(request.match_info["owner"], request.match_info["repo"])
         pull = repo.pulls.get(int(request.match_info["number"])) if repo and not repo.private else None
         if repo is None or pull is None:
-            return web.Response(status=404, text="<h1>404</h1><p>This is not the web page you are looking for.</p>",
-                                content_type="text/html")
+            return web.Response(
+                status=404,
+                text="<h1>404</h1><p>This is not the web page you are looking for.</p>",
+                content_type="text/html",
+            )
         state = "merged" if pull.merged else pull.state
         ci = repo.rollup(pull.head_sha) or "no checks"
         html = (
@@ -49,9 +52,12 @@ class Pages:
             return web.Response(status=404, text="<h1>404</h1>", content_type="text/html")
         rows = "".join(
             f"<li><a href='/{escape(repo.full_name)}/pull/{p.number}'>#{p.number}</a> {escape(p.title)}</li>"
-            for p in sorted(repo.pulls.values(), key=lambda p: -p.number) if p.state == "open"
+            for p in sorted(repo.pulls.values(), key=lambda p: -p.number)
+            if p.state == "open"
         )
-        html = (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(repo.full_name)}</title>"
-                f"<style>{_STYLE}</style></head><body><h1>{escape(repo.full_name)}</h1>"
-                f"<h2>Open pull requests</h2><ul>{rows}</ul></body></html>")
+        html = (
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(repo.full_name)}</title>"
+            f"<style>{_STYLE}</style></head><body><h1>{escape(repo.full_name)}</h1>"
+            f"<h2>Open pull requests</h2><ul>{rows}</ul></body></html>"
+        )
         return web.Response(text=html, content_type="text/html")

@@ -29,8 +29,9 @@ def invalid(message: str, field: str = "", code: str = "invalid") -> web.HTTPExc
 
 
 def requires_auth() -> web.HTTPException:
-    return web.HTTPUnauthorized(text=json.dumps(error_body("Requires authentication", status=401)),
-                                content_type="application/json")
+    return web.HTTPUnauthorized(
+        text=json.dumps(error_body("Requires authentication", status=401)), content_type="application/json"
+    )
 
 
 class RestApi:
@@ -59,8 +60,7 @@ class RestApi:
             web.get(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}", self.get_deployment),
             web.delete(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}", self.delete_deployment),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}/statuses", self.list_deployment_statuses),
-            web.post(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}/statuses",
-                     self.create_deployment_status),
+            web.post(f"{p}/repos/{{owner}}/{{repo}}/deployments/{{id:\\d+}}/statuses", self.create_deployment_status),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/issues/{{number:\\d+}}", self.get_issue),
             web.get(f"{p}/repos/{{owner}}/{{repo}}/issues/{{number:\\d+}}/comments", self.list_comments),
             web.post(f"{p}/repos/{{owner}}/{{repo}}/issues/{{number:\\d+}}/comments", self.create_comment),
@@ -81,8 +81,10 @@ class RestApi:
             if user is None:
                 raise requires_auth()
             if user.login != repo.owner and user.login not in repo.collaborators:
-                raise web.HTTPForbidden(text=json.dumps(error_body("Must have push access to repository",
-                                                                   status=403)), content_type="application/json")
+                raise web.HTTPForbidden(
+                    text=json.dumps(error_body("Must have push access to repository", status=403)),
+                    content_type="application/json",
+                )
         return repo
 
     def _pull(self, repo: Repo, request: web.Request) -> Pull:
@@ -98,12 +100,14 @@ class RestApi:
         except ValueError as exc:
             raise invalid("Invalid pagination parameter") from exc
         last = max((len(items) + per_page - 1) // per_page, 1)
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         links = []
         base = f"{self.shapes.api}{request.path.removeprefix(PREFIX)}"
+
         def link(number: int, rel: str) -> str:
             query = {**request.query, "per_page": str(per_page), "page": str(number)}
             return f'<{base}?{urlencode(query)}>; rel="{rel}"'
+
         if page > 1:
             links += [link(page - 1, "prev"), link(1, "first")]
         if page < last:
@@ -117,8 +121,9 @@ class RestApi:
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise web.HTTPBadRequest(text=json.dumps(error_body("Problems parsing JSON", status=400)),
-                                     content_type="application/json") from exc
+            raise web.HTTPBadRequest(
+                text=json.dumps(error_body("Problems parsing JSON", status=400)), content_type="application/json"
+            ) from exc
         if not isinstance(body, dict):
             raise invalid("Invalid request. The body must be a JSON object.")
         return body
@@ -139,8 +144,13 @@ class RestApi:
         resources = {}
         for name in ("core", "graphql", "search"):
             bucket = self.traffic.bucket(who, name)
-            resources[name] = {"limit": bucket.limit, "remaining": bucket.remaining, "reset": bucket.reset,
-                               "used": bucket.used, "resource": name}
+            resources[name] = {
+                "limit": bucket.limit,
+                "remaining": bucket.remaining,
+                "reset": bucket.reset,
+                "used": bucket.used,
+                "resource": name,
+            }
         return web.json_response({"resources": resources, "rate": resources["core"]})
 
     async def get_repo(self, request: web.Request) -> web.Response:
@@ -154,13 +164,20 @@ class RestApi:
             raise invalid(f"Invalid value for state: {state!r}", "state")
         pulls = [pull for pull in repo.pulls.values() if state == "all" or pull.state == state]
         if "head" in request.query:
-            pulls = [pull for pull in pulls if f"{pull.author if pull.fork else repo.owner}:{pull.branch}"
-                     == request.query["head"]]
+            pulls = [
+                pull
+                for pull in pulls
+                if f"{pull.author if pull.fork else repo.owner}:{pull.branch}" == request.query["head"]
+            ]
         if "base" in request.query:
             pulls = [pull for pull in pulls if pull.base_branch == request.query["base"]]
         sort = request.query.get("sort", "created")
-        keys = {"created": lambda p: (p.created_at, p.number), "updated": lambda p: (p.updated_at, p.number),
-                "popularity": lambda p: p.number, "long-running": lambda p: p.created_at}
+        keys = {
+            "created": lambda p: (p.created_at, p.number),
+            "updated": lambda p: (p.updated_at, p.number),
+            "popularity": lambda p: p.number,
+            "long-running": lambda p: p.created_at,
+        }
         if sort not in keys:
             raise invalid(f"Invalid value for sort: {sort!r}", "sort")
         descending = request.query.get("direction", "desc" if sort == "created" else "asc") == "desc"
@@ -194,16 +211,24 @@ class RestApi:
             raise invalid(f"No commit found for SHA: {request.match_info['sha']}", "sha")
         user = self._user(request)
         assert user is not None
-        status = self.state.add_status(repo, sha, state, str(body.get("context") or "default"), user.login,
-                                       body.get("description"), body.get("target_url"))
+        status = self.state.add_status(
+            repo,
+            sha,
+            state,
+            str(body.get("context") or "default"),
+            user.login,
+            body.get("description"),
+            body.get("target_url"),
+        )
         return web.json_response(self.shapes.status(repo, status, user), status=201)
 
     def _ref_sha(self, repo: Repo, request: web.Request) -> str:
         sha = self.state.resolve_ref(repo, request.match_info["ref"])
         if sha is None:
-            raise web.HTTPUnprocessableEntity(text=json.dumps(error_body(
-                f"No commit found for SHA: {request.match_info['ref']}", status=422)),
-                content_type="application/json")
+            raise web.HTTPUnprocessableEntity(
+                text=json.dumps(error_body(f"No commit found for SHA: {request.match_info['ref']}", status=422)),
+                content_type="application/json",
+            )
         return sha
 
     async def get_commit(self, request: web.Request) -> web.Response:
@@ -221,12 +246,17 @@ class RestApi:
         rollup = (repo.rollup(sha) or "PENDING").lower()
         combined = "failure" if rollup == "error" else rollup
         statuses = [self.shapes.status(repo, s, self._creator(s.creator)) for s in latest.values()]
-        return web.json_response({
-            "state": combined, "statuses": statuses, "sha": sha, "total_count": len(statuses),
-            "repository": self.shapes.repo(repo, self._creator(repo.owner)),
-            "commit_url": f"{self.shapes.api}/repos/{repo.full_name}/commits/{sha}",
-            "url": f"{self.shapes.api}/repos/{repo.full_name}/commits/{sha}/status",
-        })
+        return web.json_response(
+            {
+                "state": combined,
+                "statuses": statuses,
+                "sha": sha,
+                "total_count": len(statuses),
+                "repository": self.shapes.repo(repo, self._creator(repo.owner)),
+                "commit_url": f"{self.shapes.api}/repos/{repo.full_name}/commits/{sha}",
+                "url": f"{self.shapes.api}/repos/{repo.full_name}/commits/{sha}/status",
+            }
+        )
 
     async def list_statuses(self, request: web.Request) -> web.Response:
         repo = self._repo(request)
@@ -248,28 +278,37 @@ class RestApi:
         body = await self._json(request)
         ref = body.get("ref")
         if not isinstance(ref, str) or not ref:
-            raise invalid("Invalid request.\n\n\"ref\" wasn't supplied.", "ref", "missing_field")
+            raise invalid('Invalid request.\n\n"ref" wasn\'t supplied.', "ref", "missing_field")
         sha = self.state.resolve_ref(repo, ref)
         if sha is None:
-            raise web.HTTPConflict(text=json.dumps(error_body(f"No ref found for: {ref}", status=409)),
-                                   content_type="application/json")
+            raise web.HTTPConflict(
+                text=json.dumps(error_body(f"No ref found for: {ref}", status=409)), content_type="application/json"
+            )
         required = body.get("required_contexts")
         if required is None:
             failing = [s.context for s in repo.statuses.get(sha, []) if s.state != "success"]
             if failing:
-                raise web.HTTPConflict(text=json.dumps(error_body(
-                    "Conflict: Commit status checks failed for " + ref, status=409)),
-                    content_type="application/json")
+                raise web.HTTPConflict(
+                    text=json.dumps(error_body("Conflict: Commit status checks failed for " + ref, status=409)),
+                    content_type="application/json",
+                )
         user = self._user(request)
         assert user is not None
         environment = str(body.get("environment") or "production")
         moment = now()
         deployment = Deployment(
-            id=self.state.next_id(), sha=sha, ref=ref, task=str(body.get("task") or "deploy"),
-            environment=environment, description=body.get("description"), payload=body.get("payload") or {},
+            id=self.state.next_id(),
+            sha=sha,
+            ref=ref,
+            task=str(body.get("task") or "deploy"),
+            environment=environment,
+            description=body.get("description"),
+            payload=body.get("payload") or {},
             transient_environment=bool(body.get("transient_environment", False)),
             production_environment=bool(body.get("production_environment", environment == "production")),
-            creator=user.login, created_at=moment, updated_at=moment,
+            creator=user.login,
+            created_at=moment,
+            updated_at=moment,
         )
         repo.deployments[deployment.id] = deployment
         return web.json_response(self.shapes.deployment(repo, deployment, user), status=201)
@@ -291,8 +330,9 @@ class RestApi:
         current = deployment.statuses[-1]["state"] if deployment.statuses else None
         same_env = [d for d in repo.deployments.values() if d.environment == deployment.environment]
         if current not in ("inactive", "error", "failure", None) and len(same_env) > 1:
-            raise invalid("We cannot delete an active deployment unless it is the only deployment in a given "
-                          "environment.")
+            raise invalid(
+                "We cannot delete an active deployment unless it is the only deployment in a given environment."
+            )
         del repo.deployments[deployment.id]
         return web.Response(status=204)
 
@@ -313,21 +353,31 @@ class RestApi:
         status_id = self.state.next_id()
         url = f"{self.shapes.api}/repos/{repo.full_name}/deployments/{deployment.id}"
         status = {
-            "url": f"{url}/statuses/{status_id}", "id": status_id, "node_id": f"DES_{status_id}",
-            "state": state, "creator": self.shapes.user(user), "description": body.get("description", ""),
+            "url": f"{url}/statuses/{status_id}",
+            "id": status_id,
+            "node_id": f"DES_{status_id}",
+            "state": state,
+            "creator": self.shapes.user(user),
+            "description": body.get("description", ""),
             "environment": str(body.get("environment") or deployment.environment),
             "target_url": body.get("target_url") or body.get("log_url") or "",
             "log_url": body.get("log_url") or body.get("target_url") or "",
             "environment_url": body.get("environment_url") or "",
-            "created_at": iso(now()), "updated_at": iso(now()),
-            "deployment_url": url, "repository_url": f"{self.shapes.api}/repos/{repo.full_name}",
+            "created_at": iso(now()),
+            "updated_at": iso(now()),
+            "deployment_url": url,
+            "repository_url": f"{self.shapes.api}/repos/{repo.full_name}",
         }
         deployment.statuses.append(status)
         deployment.updated_at = now()
         if state == "success" and body.get("auto_inactive", True):
             for other in repo.deployments.values():
-                if (other.id != deployment.id and other.environment == deployment.environment
-                        and other.statuses and other.statuses[-1]["state"] == "success"):
+                if (
+                    other.id != deployment.id
+                    and other.environment == deployment.environment
+                    and other.statuses
+                    and other.statuses[-1]["state"] == "success"
+                ):
                     other.statuses.append({**other.statuses[-1], "id": self.state.next_id(), "state": "inactive"})
         return web.json_response(status, status=201)
 
@@ -377,8 +427,10 @@ class RestApi:
             raise requires_auth()
         comment = self._comment(repo, request)
         if comment.author != user.login and user.login not in repo.collaborators and user.login != repo.owner:
-            raise web.HTTPForbidden(text=json.dumps(error_body("Must have admin rights to Repository.",
-                                                               status=403)), content_type="application/json")
+            raise web.HTTPForbidden(
+                text=json.dumps(error_body("Must have admin rights to Repository.", status=403)),
+                content_type="application/json",
+            )
         body = await self._json(request)
         if not isinstance(body.get("body"), str) or not body["body"]:
             raise invalid("Validation Failed", "body", "missing_field")

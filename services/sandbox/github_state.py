@@ -161,18 +161,35 @@ class GitHubState:
             return next((user for user in self.users.values() if user.token == token), None)
 
     # repositories ----------------------------------------------------------------------------------
-    def add_repo(self, full_name: str, default_branch: str, files: dict[str, str], *,
-                 private: bool = False, collaborators: set[str] | None = None, description: str = "") -> Repo:
+    def add_repo(
+        self,
+        full_name: str,
+        default_branch: str,
+        files: dict[str, str],
+        *,
+        private: bool = False,
+        collaborators: set[str] | None = None,
+        description: str = "",
+    ) -> Repo:
         owner, name = full_name.split("/", 1)
         with self.lock:
             self.add_user(owner)
-            repo = Repo(owner, name, self.next_id(), default_branch, private, set(collaborators or ()),
-                        description, files=dict(files))
+            repo = Repo(
+                owner,
+                name,
+                self.next_id(),
+                default_branch,
+                private,
+                set(collaborators or ()),
+                description,
+                files=dict(files),
+            )
             self.repos[full_name.lower()] = repo
             self.git.create(full_name, default_branch)
             files = files or {"README.md": f"# {name}\n"}
-            self.git.write(full_name, [CommitSpec([f"refs/heads/{default_branch}"], files, "Initial commit",
-                                                  author=owner)])
+            self.git.write(
+                full_name, [CommitSpec([f"refs/heads/{default_branch}"], files, "Initial commit", author=owner)]
+            )
             return repo
 
     def repo(self, owner: str, name: str) -> Repo | None:
@@ -181,11 +198,12 @@ class GitHubState:
 
     def default_sha(self, repo: Repo) -> str:
         path = self.git.path(repo.full_name)
-        head = (path / "refs" / "heads" / repo.default_branch)
+        head = path / "refs" / "heads" / repo.default_branch
         if head.exists():
             return head.read_text().strip()
-        return subprocess.run(["git", "rev-parse", repo.default_branch], cwd=path, capture_output=True,
-                              text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", repo.default_branch], cwd=path, capture_output=True, text=True, check=True
+        ).stdout.strip()
 
     # pull requests ---------------------------------------------------------------------------------
     def open_pulls(self, repo: Repo, specs: list[dict[str, Any]]) -> list[Pull]:
@@ -206,11 +224,23 @@ class GitHubState:
                 self.add_user(spec["author"])
                 moment = spec.get("updated_at") or now()
                 pull = Pull(
-                    number=spec["number"], id=self.next_id(), title=spec["title"], body=spec.get("body", ""),
-                    author=spec["author"], branch=spec["branch"], base_branch=repo.default_branch,
-                    base_sha=base_sha, head_sha=sha, fork=bool(spec.get("fork")), draft=bool(spec.get("draft")),
-                    labels=list(spec.get("labels") or []), review=spec.get("review"), state="open",
-                    merged=False, created_at=spec.get("created_at") or moment, updated_at=moment,
+                    number=spec["number"],
+                    id=self.next_id(),
+                    title=spec["title"],
+                    body=spec.get("body", ""),
+                    author=spec["author"],
+                    branch=spec["branch"],
+                    base_branch=repo.default_branch,
+                    base_sha=base_sha,
+                    head_sha=sha,
+                    fork=bool(spec.get("fork")),
+                    draft=bool(spec.get("draft")),
+                    labels=list(spec.get("labels") or []),
+                    review=spec.get("review"),
+                    state="open",
+                    merged=False,
+                    created_at=spec.get("created_at") or moment,
+                    updated_at=moment,
                 )
                 repo.pulls[pull.number] = pull
                 if spec.get("ci"):
@@ -229,14 +259,23 @@ class GitHubState:
             if not pull.fork:
                 refs.insert(0, f"refs/heads/{pull.branch}")
             files = files or {f"changes/pr-{pull.number}.md": f"Change for #{pull.number} at {now()}\n"}
-            (sha,) = self.git.write(repo.full_name, [CommitSpec(refs, files, message, parent=pull.head_sha,
-                                                                author=pull.author)])
+            (sha,) = self.git.write(
+                repo.full_name, [CommitSpec(refs, files, message, parent=pull.head_sha, author=pull.author)]
+            )
             pull.head_sha = sha
             pull.updated_at = now()
             return sha
 
-    def add_status(self, repo: Repo, sha: str, state: str, context: str, creator: str,
-                   description: str | None, target_url: str | None) -> Status:
+    def add_status(
+        self,
+        repo: Repo,
+        sha: str,
+        state: str,
+        context: str,
+        creator: str,
+        description: str | None,
+        target_url: str | None,
+    ) -> Status:
         with self.lock:
             moment = now()
             status = Status(self.next_id(), state, context, description, target_url, creator, moment, moment)
@@ -247,14 +286,28 @@ class GitHubState:
         """Tree, parents, author and message of a commit, read with ``git show``."""
         fields = subprocess.run(
             ["git", "show", "-s", "--format=%T%x00%P%x00%an%x00%ae%x00%aI%x00%B", sha],
-            cwd=self.git.path(repo.full_name), capture_output=True, text=True, check=True,
+            cwd=self.git.path(repo.full_name),
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.split("\x00")
         tree, parents, name, email, date, message = fields
-        return {"tree": tree, "parents": parents, "name": name, "email": email, "date": date,
-                "message": message.strip()}
+        return {
+            "tree": tree,
+            "parents": parents,
+            "name": name,
+            "email": email,
+            "date": date,
+            "message": message.strip(),
+        }
 
     def resolve_ref(self, repo: Repo, ref: str) -> str | None:
         """A branch, tag, ``refs/...`` name or (abbreviated) SHA to a full commit SHA."""
-        result = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-                                cwd=self.git.path(repo.full_name), capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=self.git.path(repo.full_name),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         return result.stdout.strip() or None

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ZERO_TIME = 1_700_000_000
 
@@ -57,14 +58,17 @@ class GitStore:
             marks = Path(tmp) / "marks"
             result = subprocess.run(
                 ["git", "fast-import", "--quiet", "--force", f"--export-marks={marks}"],
-                cwd=self.path(full_name), input=bytes(stream), check=False, capture_output=True,
+                cwd=self.path(full_name),
+                input=bytes(stream),
+                check=False,
+                capture_output=True,
             )
             if result.returncode != 0:
                 raise ValueError(f"git fast-import failed: {result.stderr.decode(errors='replace').strip()}")
             by_mark = dict(line.split() for line in marks.read_text().splitlines())
         return [by_mark[f":{index}"] for index in range(1, len(commits) + 1)]
 
-    def diff(self, full_name: str, base: str, head: str) -> list[dict[str, object]]:
+    def diff(self, full_name: str, base: str, head: str) -> list[dict[str, Any]]:
         """Per-file changes between two commits, shaped like GitHub's ``pulls/N/files`` items."""
         repo = self.path(full_name)
         numstat = _git(repo, "diff", "--no-renames", "--numstat", base, head)
@@ -81,20 +85,25 @@ class GitStore:
             blob = _git(repo, "rev-parse", f"{head}:{path}").strip() if status_by_path.get(path) != "removed" else ""
             additions = int(added) if added.isdigit() else 0
             deletions = int(removed) if removed.isdigit() else 0
-            files.append({
-                "sha": blob or None,
-                "filename": path,
-                "status": status_by_path.get(path, "modified"),
-                "additions": additions,
-                "deletions": deletions,
-                "changes": additions + deletions,
-                "patch": patch[hunk_start:].rstrip("\n") if hunk_start >= 0 else "",
-            })
+            files.append(
+                {
+                    "sha": blob or None,
+                    "filename": path,
+                    "status": status_by_path.get(path, "modified"),
+                    "additions": additions,
+                    "deletions": deletions,
+                    "changes": additions + deletions,
+                    "patch": patch[hunk_start:].rstrip("\n") if hunk_start >= 0 else "",
+                }
+            )
         return files
 
     def read_file(self, full_name: str, ref: str, path: str) -> str | None:
         result = subprocess.run(
-            ["git", "show", f"{ref}:{path}"], cwd=self.path(full_name), capture_output=True, check=False,
+            ["git", "show", f"{ref}:{path}"],
+            cwd=self.path(full_name),
+            capture_output=True,
+            check=False,
         )
         return result.stdout.decode("utf-8", "replace") if result.returncode == 0 else None
 

@@ -74,14 +74,20 @@ def pull_spec(raw: Any, where: str) -> dict[str, Any]:
     if raw.get("ci") not in CI_STATES:
         raise _fail(where, f"ci must be one of SUCCESS, FAILURE, PENDING, ERROR or null, got {raw.get('ci')!r}")
     if raw.get("review") not in REVIEW_STATES:
-        raise _fail(where, f"review must be APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED or null, "
-                           f"got {raw.get('review')!r}")
+        raise _fail(
+            where, f"review must be APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED or null, got {raw.get('review')!r}"
+        )
     if raw.get("state", "open") not in PULL_STATES:
         raise _fail(where, f"state must be open, closed or merged, got {raw.get('state')!r}")
     if not isinstance(raw.get("files", {}), dict) or not isinstance(raw.get("labels", []), list):
         raise _fail(where, "files must be an object and labels a list")
-    return {**raw, "title": str(raw["title"]), "author": str(raw["author"]), "branch": str(raw["branch"]),
-            "updated_at": _timestamp(raw.get("updated_at"), where) or _ago(raw.get("updated_ago"), where)}
+    return {
+        **raw,
+        "title": str(raw["title"]),
+        "author": str(raw["author"]),
+        "branch": str(raw["branch"]),
+        "updated_at": _timestamp(raw.get("updated_at"), where) or _ago(raw.get("updated_ago"), where),
+    }
 
 
 def load_seed(state: GitHubState, seed: dict[str, Any]) -> User:
@@ -100,9 +106,14 @@ def load_seed(state: GitHubState, seed: dict[str, Any]) -> User:
         if not isinstance(raw_repo, dict) or "/" not in str(raw_repo.get("name", "")):
             raise _fail(where, "each repo needs a name like owner/name")
         collaborators = set(raw_repo.get("collaborators") or [main_user.login])
-        repo = state.add_repo(raw_repo["name"], raw_repo.get("default_branch", "main"), raw_repo.get("files") or {},
-                              private=bool(raw_repo.get("private")), collaborators=collaborators,
-                              description=str(raw_repo.get("description", "")))
+        repo = state.add_repo(
+            raw_repo["name"],
+            raw_repo.get("default_branch", "main"),
+            raw_repo.get("files") or {},
+            private=bool(raw_repo.get("private")),
+            collaborators=collaborators,
+            description=str(raw_repo.get("description", "")),
+        )
         specs = [pull_spec(raw, f"{where}.pulls[{i}]") for i, raw in enumerate(raw_repo.get("pulls") or [])]
         numbers = [spec["number"] for spec in specs]
         if len(numbers) != len(set(numbers)):
@@ -128,16 +139,19 @@ def _generate(state: GitHubState, raw: Any, where: str) -> None:
     start = state.next_number(repo)
     base_time = datetime.now(UTC).replace(microsecond=0)
     ci_cycle = ["SUCCESS", "SUCCESS", "FAILURE", "PENDING", None]
-    specs = [{
-        "number": number,
-        "title": f"Synthetic change {number}: update component {number % 37}",
-        "author": f"contributor{number % 23}",
-        "branch": f"synthetic/change-{number}",
-        "fork": number % 5 == 0,
-        "draft": number % 11 == 0,
-        "labels": ["synthetic"] + (["bug"] if number % 3 == 0 else []),
-        "ci": ci_cycle[number % len(ci_cycle)],
-        "review": "APPROVED" if number % 4 == 0 else "REVIEW_REQUIRED",
-        "updated_at": base_time - timedelta(minutes=number),
-    } for number in range(start, start + raw["pulls"])]
+    specs = [
+        {
+            "number": number,
+            "title": f"Synthetic change {number}: update component {number % 37}",
+            "author": f"contributor{number % 23}",
+            "branch": f"synthetic/change-{number}",
+            "fork": number % 5 == 0,
+            "draft": number % 11 == 0,
+            "labels": ["synthetic"] + (["bug"] if number % 3 == 0 else []),
+            "ci": ci_cycle[number % len(ci_cycle)],
+            "review": "APPROVED" if number % 4 == 0 else "REVIEW_REQUIRED",
+            "updated_at": base_time - timedelta(minutes=number),
+        }
+        for number in range(start, start + raw["pulls"])
+    ]
     state.open_pulls(repo, specs)

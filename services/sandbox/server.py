@@ -53,8 +53,7 @@ class LoopbackServer:
     async def _serve(self) -> None:
         self._stopped = asyncio.Event()
         try:
-            runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False,
-                                   shutdown_timeout=1)
+            runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False, shutdown_timeout=1)
             await runner.setup()
             await web.SockSite(runner, self._sock).start()
         except BaseException as exc:

@@ -1,0 +1,48 @@
+"""Which repository prdeck works on."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from services.errors import UsageError
+from services.models import RepoRef
+from services.repos import parse_repo, repo_from_remote_url, resolve_repos
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/octo/app.git",
+        "https://github.com/octo/app",
+        "https://ghe.example.com/octo/app.git/",
+        "git@github.com:octo/app.git",
+        "ssh://git@github.com/octo/app.git",
+        "ssh://git@ghe.example.com:2222/octo/app",
+    ],
+)
+def test_remote_url_forms(url):
+    assert repo_from_remote_url(url) == RepoRef("octo", "app")
+
+
+@pytest.mark.parametrize("text", ["octo", "octo/", "/app", "a/b/c", "o c/app", "octo/.."])
+def test_bad_repo_names(text):
+    with pytest.raises(ValueError):
+        parse_repo(text)
+
+
+def test_precedence_flag_then_config_then_checkout(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", "git@github.com:from/checkout.git"], cwd=tmp_path, check=True)
+    assert resolve_repos("flag/repo", ["conf/repo"], tmp_path) == [RepoRef("flag", "repo")]
+    assert resolve_repos(None, ["conf/repo", "conf/two"], tmp_path) == [RepoRef("conf", "repo"), RepoRef("conf", "two")]
+    assert resolve_repos(None, [], tmp_path) == [RepoRef("from", "checkout")]
+
+
+def test_no_repository_anywhere_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError) as caught:
+        resolve_repos(None, [], tmp_path)
+    assert "--repo owner/name" in caught.value.detail
+    with pytest.raises(UsageError):
+        resolve_repos("nonsense", [], tmp_path)
