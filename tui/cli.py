@@ -22,8 +22,6 @@ from services.config import Config, config_path, load_config
 from services.errors import PrdeckError, UsageError
 from services.github import GitHubService
 from services.repos import parse_repo, resolve_repos
-from services.sandbox.github import GitHubSandbox
-from services.sandbox.seed import default_seed, read_seed
 from services.session import connect_github
 from tui import commands, render
 from tui.safe_text import printable
@@ -157,6 +155,9 @@ def _wait_for_interrupt() -> None:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
+    from services.sandbox.github import GitHubSandbox  # aiohttp and graphql-core load only when needed
+    from services.sandbox.seed import default_seed, read_seed
+
     seed = read_seed(args.seed) if args.seed else default_seed()
     with GitHubSandbox(seed, port=args.port) as sandbox:
         info = sandbox.info()
@@ -174,6 +175,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from services.sandbox.github import GitHubSandbox
+    from services.sandbox.seed import default_seed
+
     with GitHubSandbox(default_seed()) as sandbox, GitHubService(sandbox.api_url, sandbox.token) as github:
         repos = [parse_repo(name) for name in sandbox.repo_names()]
         render.pulls_table(commands.list_pulls(github, repos), sys.stdout)

@@ -8,32 +8,29 @@ Ordinary right-to-left text, emoji and CJK are kept as they are.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c")
+# DEL, C1 controls, bidi embedding/override/isolate marks, line and paragraph separators.
+_UNSAFE_ABOVE_ASCII = "\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+_UNSAFE_CHARS = re.compile(f"[\x00-\x1f{_UNSAFE_ABOVE_ASCII}]")
+# In JSON output the indentation's newlines are the only raw C0 characters, and they stay.
+_UNSAFE_IN_JSON = re.compile(f"[\x00-\x09\x0b-\x1f{_UNSAFE_ABOVE_ASCII}]")
 
 
-def _unsafe(char: str) -> bool:
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in "\n\t\r":
+        return " "
     code = ord(char)
-    return code < 0x20 or 0x7F <= code <= 0x9F or char in _BIDI_CONTROLS or code in (0x2028, 0x2029)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def printable(text: str, *, max_length: int | None = None) -> str:
     """One terminal-safe line: control and bidi-control characters become visible ``\\xNN`` escapes."""
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1] + "…"
-    if not any(_unsafe(char) for char in text):
-        return text
-    out = []
-    for char in text:
-        if char in "\n\t\r":
-            out.append(" ")
-        elif _unsafe(char):
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return _UNSAFE_CHARS.sub(_escape, text)
 
 
 def dumps(data: Any) -> str:
@@ -43,6 +40,4 @@ def dumps(data: Any) -> str:
     remaining dangerous characters can only occur inside strings, where a ``\\uXXXX`` escape is equivalent.
     """
     text = json.dumps(data, ensure_ascii=False, indent=2)
-    if not any(_unsafe(char) for char in text if char not in "\n"):
-        return text
-    return "".join(f"\\u{ord(char):04x}" if char != "\n" and _unsafe(char) else char for char in text)
+    return _UNSAFE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
