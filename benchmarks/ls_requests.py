@@ -41,8 +41,7 @@ class Endpoint:
 
 
 def admin(box: Endpoint, path: str, method: str = "GET") -> dict[str, int]:
-    request = urllib.request.Request(f"{box.admin_url}/{path}", data=b"{}" if method == "POST" else None,
-                                     method=method)
+    request = urllib.request.Request(f"{box.admin_url}/{path}", data=b"{}" if method == "POST" else None, method=method)
     with urllib.request.urlopen(request) as response:
         return json.load(response)
 
@@ -76,8 +75,9 @@ def start_sandbox(seed: dict, workdir: Path) -> tuple[subprocess.Popen, dict]:
     seed_path, info_path = workdir / "seed.json", workdir / "info.json"
     seed_path.write_text(json.dumps(seed))
     cli = str(Path(sys.executable).parent / "prdeck")
-    process = subprocess.Popen([cli, "sandbox", "--seed", str(seed_path), "--info", str(info_path)],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [cli, "sandbox", "--seed", str(seed_path), "--info", str(info_path)], stdout=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     while not info_path.exists():
         if time.monotonic() > deadline or process.poll() is not None:
@@ -120,12 +120,16 @@ def main() -> None:
     ratio = statistics.median(full / bare for full, bare in zip(full_times, bare_times, strict=True))
     bare, full = statistics.median(bare_times), statistics.median(full_times)
     print(f"pull requests listed: {listed} (bare fetch saw {fetched})")
-    print(f"requests for one `prdeck ls`: {counts['total']} (graphql {counts['graphql']}, rest {counts['rest']}); "
-          f"target {-(-args.pulls // 100)}")
+    print(
+        f"requests for one `prdeck ls`: {counts['total']} (graphql {counts['graphql']}, rest {counts['rest']}); "
+        f"target {-(-args.pulls // 100)}"
+    )
     print(f"bare GraphQL fetches: {bare * 1000:.0f} ms; prdeck ls in-process: {full * 1000:.0f} ms (medians)")
     print(f"ratio prdeck ls / bare fetches: {ratio:.2f} (median of {args.rounds} paired rounds; target <= 1.3)")
-    print(f"prdeck ls as a fresh process: {fresh * 1000:.0f} ms (ratio {fresh / bare:.2f}, interpreter start and "
-          "imports included)")
+    print(
+        f"prdeck ls as a fresh process: {fresh * 1000:.0f} ms (ratio {fresh / bare:.2f}, interpreter start and "
+        "imports included)"
+    )
 
 
 if __name__ == "__main__":

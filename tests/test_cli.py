@@ -11,8 +11,21 @@ import pytest
 
 from tests.conftest import PRDECK, pull, run_prdeck, seed_with
 
-JSON_KEYS = {"repo", "number", "title", "author", "branch", "head_sha", "fork", "draft", "labels", "ci", "review",
-             "updated_at", "url"}
+JSON_KEYS = {
+    "repo",
+    "number",
+    "title",
+    "author",
+    "branch",
+    "head_sha",
+    "fork",
+    "draft",
+    "labels",
+    "ci",
+    "review",
+    "updated_at",
+    "url",
+}
 
 
 def _env(box):
@@ -90,8 +103,9 @@ def test_usage_errors_exit_2():
     assert run_prdeck("config").returncode == 2
 
 
-@pytest.mark.parametrize("command", [[], ["ls"], ["login"], ["logout"], ["config"], ["config", "show"],
-                                     ["sandbox"], ["demo"]])
+@pytest.mark.parametrize(
+    "command", [[], ["ls"], ["login"], ["logout"], ["config"], ["config", "show"], ["sandbox"], ["demo"]]
+)
 def test_help_everywhere(command):
     result = run_prdeck(*command, "--help")
     assert result.returncode == 0 and result.stdout.startswith("usage: prdeck")
@@ -102,8 +116,9 @@ def test_version():
 
 
 def test_global_options_after_the_command(sandbox):
-    result = run_prdeck("ls", "--json", "--github-url", sandbox.api_url, "--repo", "acme/docs",
-                        env={"GITHUB_TOKEN": sandbox.token})
+    result = run_prdeck(
+        "ls", "--json", "--github-url", sandbox.api_url, "--repo", "acme/docs", env={"GITHUB_TOKEN": sandbox.token}
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -116,11 +131,16 @@ def test_demo_needs_no_config_or_token():
 
 def test_sandbox_command_writes_info_and_serves_until_interrupted(tmp_path):
     seed = tmp_path / "seed.json"
-    seed.write_text(json.dumps({**seed_with([pull(1), pull(2, state="merged")]),
-                                "generate": [{"repo": "octo/big", "pulls": 120}]}))
+    seed.write_text(
+        json.dumps({**seed_with([pull(1), pull(2, state="merged")]), "generate": [{"repo": "octo/big", "pulls": 120}]})
+    )
     info_path = tmp_path / "info.json"
-    process = subprocess.Popen([PRDECK, "sandbox", "--seed", str(seed), "--info", str(info_path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [PRDECK, "sandbox", "--seed", str(seed), "--info", str(info_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while not info_path.exists() and time.monotonic() < deadline:
@@ -133,8 +153,12 @@ def test_sandbox_command_writes_info_and_serves_until_interrupted(tmp_path):
         rows = json.loads(listed.stdout)
         assert {row["repo"] for row in rows} == {"octo/app", "octo/big"}
         assert len(rows) == 121, "the merged pull request is not open"
-        fetched = subprocess.run(["git", "ls-remote", f"{info['git_url']}octo/app.git", "refs/pull/2/head"],
-                                 capture_output=True, text=True, check=True)
+        fetched = subprocess.run(
+            ["git", "ls-remote", f"{info['git_url']}octo/app.git", "refs/pull/2/head"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         assert "refs/pull/2/head" in fetched.stdout
     finally:
         process.send_signal(signal.SIGINT)

@@ -8,6 +8,48 @@ from typing import Any
 from services.sandbox.github_state import Comment, Deployment, Pull, Repo, Status, User, iso
 
 
+_PLAIN_REPO_LINKS = (
+    "forks",
+    "teams",
+    "hooks",
+    "events",
+    "tags",
+    "languages",
+    "stargazers",
+    "contributors",
+    "subscribers",
+    "subscription",
+    "merges",
+    "downloads",
+    "deployments",
+)
+_TEMPLATED_REPO_LINKS = {
+    "issue_events": "issues/events{/number}",
+    "assignees": "assignees{/user}",
+    "branches": "branches{/branch}",
+    "blobs": "git/blobs{/sha}",
+    "git_tags": "git/tags{/sha}",
+    "git_refs": "git/refs{/sha}",
+    "trees": "git/trees{/sha}",
+    "statuses": "statuses/{sha}",
+    "commits": "commits{/sha}",
+    "git_commits": "git/commits{/sha}",
+    "comments": "comments{/number}",
+    "issue_comment": "issues/comments{/number}",
+    "contents": "contents/{+path}",
+    "compare": "compare/{base}...{head}",
+    "archive": "{archive_format}{/ref}",
+    "issues": "issues{/number}",
+    "pulls": "pulls{/number}",
+    "milestones": "milestones{/number}",
+    "notifications": "notifications{?since,all,participating}",
+    "labels": "labels{/name}",
+    "releases": "releases{/id}",
+    "keys": "keys{/key_id}",
+    "collaborators": "collaborators{/collaborator}",
+}
+
+
 class Shapes:
     """Builds JSON objects whose URLs point back at one sandbox (``api_url`` for REST, ``web_url`` for HTML)."""
 
@@ -16,28 +58,50 @@ class Shapes:
         self.web = web_url.rstrip("/")
 
     def user(self, user: User, *, full: bool = False) -> dict[str, Any]:
+        url = f"{self.api}/users/{user.login}"
         data: dict[str, Any] = {
             "login": user.login,
             "id": user.id,
             "node_id": f"U_{user.id}",
             "avatar_url": f"{self.web}/{user.login}.png",
-            "url": f"{self.api}/users/{user.login}",
+            "gravatar_id": "",
+            "url": url,
             "html_url": f"{self.web}/{user.login}",
             "type": user.type,
             "site_admin": False,
+            "user_view_type": "public",
+            **{
+                f"{name}_url": f"{url}/{name}"
+                for name in ("followers", "organizations", "repos", "subscriptions", "received_events")
+            },
+            "following_url": f"{url}/following{{/other_user}}",
+            "gists_url": f"{url}/gists{{/gist_id}}",
+            "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
+            "events_url": f"{url}/events{{/privacy}}",
         }
         if full:
             data.update(
                 {
+                    "user_view_type": "private",
                     "name": user.name,
                     "company": None,
                     "blog": "",
                     "location": None,
                     "email": None,
+                    "hireable": None,
+                    "twitter_username": None,
                     "bio": None,
                     "public_repos": 0,
+                    "public_gists": 0,
+                    "private_gists": 0,
                     "followers": 0,
                     "following": 0,
+                    "total_private_repos": 0,
+                    "owned_private_repos": 0,
+                    "disk_usage": 0,
+                    "collaborators": 0,
+                    "two_factor_authentication": False,
+                    "plan": {"name": "free", "space": 976562499, "private_repos": 10000, "collaborators": 0},
                     "created_at": "2020-01-01T00:00:00Z",
                     "updated_at": "2020-01-01T00:00:00Z",
                 }
@@ -46,6 +110,7 @@ class Shapes:
 
     def repo(self, repo: Repo, owner: User, *, fork_of: Repo | None = None) -> dict[str, Any]:
         base = f"{self.api}/repos/{repo.full_name}"
+        open_count = sum(1 for pull in repo.pulls.values() if pull.state == "open")
         data: dict[str, Any] = {
             "id": repo.id,
             "node_id": f"R_{repo.id}",
@@ -57,15 +122,36 @@ class Shapes:
             "description": repo.description or None,
             "fork": fork_of is not None,
             "url": base,
-            "pulls_url": f"{base}/pulls{{/number}}",
-            "statuses_url": f"{base}/statuses/{{sha}}",
-            "deployments_url": f"{base}/deployments",
+            **{f"{name}_url": f"{base}/{name}" for name in _PLAIN_REPO_LINKS},
+            **{f"{name}_url": f"{base}/{path}" for name, path in _TEMPLATED_REPO_LINKS.items()},
+            "git_url": f"git://{self.web.split('://', 1)[-1]}/{repo.full_name}.git",
+            "ssh_url": f"git@{self.web.split('://', 1)[-1].split(':')[0]}:{repo.full_name}.git",
             "clone_url": f"{self.web}/{repo.full_name}.git",
+            "svn_url": f"{self.web}/{repo.full_name}",
+            "mirror_url": None,
+            "homepage": None,
+            "language": "Python",
+            "license": None,
+            "size": 1,
             "default_branch": repo.default_branch,
             "visibility": "private" if repo.private else "public",
             "archived": False,
             "disabled": False,
-            "open_issues_count": sum(1 for pull in repo.pulls.values() if pull.state == "open"),
+            "has_issues": True,
+            "has_projects": False,
+            "has_wiki": False,
+            "has_pages": False,
+            "has_downloads": True,
+            "has_discussions": False,
+            "forks": 0,
+            "forks_count": 0,
+            "stargazers_count": 0,
+            "watchers": 0,
+            "watchers_count": 0,
+            "network_count": 0,
+            "subscribers_count": 0,
+            "open_issues": open_count,
+            "open_issues_count": open_count,
             "created_at": "2020-01-01T00:00:00Z",
             "updated_at": "2020-01-01T00:00:00Z",
             "pushed_at": "2020-01-01T00:00:00Z",
@@ -84,8 +170,12 @@ class Shapes:
             "node_id": f"PR_{pull.id}",
             "html_url": f"{self.web}/{repo.full_name}/pull/{pull.number}",
             "diff_url": f"{self.web}/{repo.full_name}/pull/{pull.number}.diff",
+            "patch_url": f"{self.web}/{repo.full_name}/pull/{pull.number}.patch",
             "issue_url": f"{base}/issues/{pull.number}",
             "commits_url": f"{base}/pulls/{pull.number}/commits",
+            "review_comments_url": f"{base}/pulls/{pull.number}/comments",
+            "review_comment_url": f"{base}/pulls/comments{{/number}}",
+            "comments_url": f"{base}/issues/{pull.number}/comments",
             "statuses_url": f"{base}/statuses/{pull.head_sha}",
             "number": pull.number,
             "state": pull.state,
@@ -98,6 +188,14 @@ class Shapes:
             "updated_at": iso(pull.updated_at),
             "closed_at": iso(pull.closed_at),
             "merged_at": iso(pull.merged_at),
+            "merge_commit_sha": None,
+            "assignee": None,
+            "assignees": [],
+            "requested_reviewers": [],
+            "requested_teams": [],
+            "milestone": None,
+            "auto_merge": None,
+            "active_lock_reason": None,
             "draft": pull.draft,
             "head": {
                 "label": f"{head_owner.login}:{pull.branch}",
@@ -115,6 +213,19 @@ class Shapes:
             },
             "author_association": "OWNER" if pull.author == repo.owner else "CONTRIBUTOR",
         }
+        data["_links"] = {
+            name: {"href": href}
+            for name, href in (
+                ("self", data["url"]),
+                ("html", data["html_url"]),
+                ("issue", data["issue_url"]),
+                ("comments", data["comments_url"]),
+                ("review_comments", data["review_comments_url"]),
+                ("review_comment", data["review_comment_url"]),
+                ("commits", data["commits_url"]),
+                ("statuses", data["statuses_url"]),
+            )
+        }
         if full:
             data.update(
                 {
@@ -125,6 +236,11 @@ class Shapes:
                     "additions": 0,
                     "deletions": 0,
                     "changed_files": 0,
+                    "merged_by": None,
+                    "maintainer_can_modify": False,
+                    "mergeable_state": "unknown" if pull.merged else "clean",
+                    "rebaseable": True,
+                    "review_comments": 0,
                 }
             )
         return data
@@ -153,13 +269,19 @@ class Shapes:
         } | {
             "url": f"{base}/issues/{pull.number}",
             "repository_url": base,
+            "labels_url": f"{base}/issues/{pull.number}/labels{{/name}}",
+            "events_url": f"{base}/issues/{pull.number}/events",
+            "assignee": None,
+            "assignees": [],
+            "milestone": None,
             "comments_url": f"{base}/issues/{pull.number}/comments",
             "comments": sum(1 for c in repo.comments.values() if c.issue_number == pull.number),
-            "pull_request": {"url": data["url"], "html_url": data["html_url"], "diff_url": data["diff_url"]},
+            "pull_request": {key: data[key] for key in ("url", "html_url", "diff_url", "patch_url", "merged_at")},
         }
 
-    def commit(self, repo: Repo, sha: str, info: dict[str, str]) -> dict[str, Any]:
+    def commit(self, repo: Repo, sha: str, info: dict[str, str], author: User | None) -> dict[str, Any]:
         base = f"{self.api}/repos/{repo.full_name}"
+        account = self.user(author) if author else {}
         person = {"name": info["name"], "email": info["email"], "date": info["date"]}
         return {
             "sha": sha,
@@ -172,20 +294,24 @@ class Shapes:
                 "committer": person,
                 "tree": {"sha": info["tree"], "url": f"{base}/git/trees/{info['tree']}"},
                 "url": f"{base}/git/commits/{sha}",
+                "comment_count": 0,
             },
+            "comments_url": f"{base}/commits/{sha}/comments",
             "parents": [{"sha": parent, "url": f"{base}/commits/{parent}"} for parent in info["parents"].split()],
-            "author": None,
-            "committer": None,
+            "author": account,
+            "committer": account,
         }
 
     def label(self, repo: Repo, name: str) -> dict[str, Any]:
+        label_id = zlib.crc32(f"{repo.full_name}/{name}".encode())
         return {
-            "id": zlib.crc32(f"{repo.full_name}/{name}".encode()),
+            "id": label_id,
+            "node_id": f"LA_{label_id}",
             "name": name,
             "color": "ededed",
             "url": f"{self.api}/repos/{repo.full_name}/labels/{name}",
             "default": False,
-            "description": None,
+            "description": "",
         }
 
     def status(self, repo: Repo, status: Status, creator: User) -> dict[str, Any]:
@@ -193,6 +319,7 @@ class Shapes:
             "url": f"{self.api}/repos/{repo.full_name}/statuses/{status.id}",
             "id": status.id,
             "node_id": f"SC_{status.id}",
+            "avatar_url": f"{self.web}/{status.creator}.png",
             "state": status.state,
             "description": status.description,
             "target_url": status.target_url,

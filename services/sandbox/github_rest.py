@@ -235,7 +235,7 @@ class RestApi:
         repo = self._repo(request)
         sha = self._ref_sha(repo, request)
         info = self.state.commit_info(repo, sha)
-        return web.json_response(self.shapes.commit(repo, sha, info))
+        return web.json_response(self.shapes.commit(repo, sha, info, self.state.users.get(info["name"])))
 
     async def combined_status(self, request: web.Request) -> web.Response:
         repo = self._repo(request)
