@@ -7,7 +7,6 @@ from typing import Any
 
 from services.sandbox.github_state import Comment, Deployment, Pull, Repo, Status, User, iso
 
-
 _PLAIN_REPO_LINKS = (
     "forks",
     "teams",
