@@ -23,7 +23,7 @@ from github.GithubException import (
 from services import __version__
 from services.errors import AuthError, NotFound, PrdeckError, RateLimited, RemoteError, Unavailable
 from services.graphql import load_query
-from services.models import Identity, PullRequest, RepoRef
+from services.models import Identity, PullDetail, PullRequest, RepoRef
 
 PAGE_SIZE = 100
 
@@ -82,6 +82,26 @@ class GitHubService:
             if not connection["pageInfo"]["hasNextPage"]:
                 return pulls
             cursor = connection["pageInfo"]["endCursor"]
+
+    def pull_detail(self, repo: RepoRef, number: int) -> PullDetail:
+        """Description, base and head of one pull request (the detail pane)."""
+        variables = {"owner": repo.owner, "name": repo.name, "number": number}
+        with github_errors(self.api_url, f"reading {repo}#{number}"):
+            _, payload = self._github.requester.graphql_query(load_query("pull_request_detail"), variables)
+        node = payload["data"]["repository"]["pullRequest"]
+        if node is None:
+            raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
+        owner = node.get("headRepositoryOwner") or {}
+        return PullDetail(
+            repo=repo.full_name,
+            number=node["number"],
+            body=node["bodyText"],
+            base_branch=node["baseRefName"],
+            head_sha=node["headRefOid"],
+            head_owner=owner.get("login"),
+            fork=node["isCrossRepository"],
+            created_at=datetime.fromisoformat(node["createdAt"].replace("Z", "+00:00")),
+        )
 
     def open_pulls_of(self, repos: Iterable[RepoRef]) -> list[PullRequest]:
         """Open pull requests of several repositories, in the order the repositories are given."""

@@ -68,3 +68,17 @@ class Identity:
     login: str
     name: str | None
     scopes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class PullDetail:
+    """What the detail pane adds to a row: fetched on demand, one request per pull request."""
+
+    repo: str
+    number: int
+    body: str
+    base_branch: str
+    head_sha: str
+    head_owner: str | None
+    fork: bool
+    created_at: datetime

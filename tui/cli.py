@@ -21,6 +21,7 @@ from services import __version__
 from services.config import Config, config_path, load_config
 from services.errors import PrdeckError, UsageError
 from services.github import GitHubService
+from services.previews import Deck
 from services.repos import parse_repo, resolve_repos
 from services.session import connect_github
 from tui import commands, render
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="prdeck",
         description="Pull requests and their preview environments, from the terminal. "
-        "Without a command, lists the open pull requests (the TUI takes this place later).",
+        "Without a command, opens the TUI (or, when output is not a terminal, lists like `prdeck ls`).",
     )
     parser.add_argument("--version", action="version", version=f"prdeck {__version__}")
     _global_options(parser, suppress=False)
@@ -175,18 +176,44 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    """The sandbox with demo data, in the TUI (or printed, when output is not a terminal)."""
     from services.sandbox.github import GitHubSandbox
     from services.sandbox.seed import default_seed
 
-    with GitHubSandbox(default_seed()) as sandbox, GitHubService(sandbox.api_url, sandbox.token) as github:
+    with GitHubSandbox(default_seed()) as sandbox:
         repos = [parse_repo(name) for name in sandbox.repo_names()]
-        render.pulls_table(commands.list_pulls(github, repos), sys.stdout)
-    print("\n(demo data from prdeck's built-in GitHub sandbox; run `prdeck sandbox` to keep one running)")
+        github = GitHubService(sandbox.api_url, sandbox.token)
+        if not sys.stdout.isatty():
+            with github:
+                render.pulls_table(commands.list_pulls(github, repos), sys.stdout)
+            print("\n(demo data from prdeck's built-in GitHub sandbox; run `prdeck sandbox` to keep one running)")
+            return 0
+        _run_tui(Deck(github, repos), refresh_seconds=60)
+    return 0
+
+
+def _run_tui(deck: Deck, refresh_seconds: float) -> None:
+    from tui.app import build_app  # Textual loads only for the TUI
+
+    try:
+        build_app(deck, refresh_seconds).run()
+    finally:
+        deck.close()
+
+
+def _tui(args: argparse.Namespace) -> int:
+    if not sys.stdout.isatty():
+        return _ls(args)
+    config = _load(args)
+    repos = resolve_repos(args.repo, config["repos"])
+    _run_tui(Deck(connect_github(config), repos), config["ui.refresh_seconds"])
     return 0
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    command = args.command or "ls"
+    command = args.command
+    if command is None:
+        return _tui(args)
     if command == "ls":
         return _ls(args)
     if command == "login":

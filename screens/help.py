@@ -1,0 +1,51 @@
+"""The help screen: every key binding of the list screen, its table and the app."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("j / ↓, k / ↑", "move down / up"),
+    ("g / G", "first / last pull request"),
+    ("PgUp / PgDn", "page up / down"),
+    ("/", "filter by words in title, author, branch, label or repository"),
+    ("Esc", "clear the filter, close the detail pane or this help"),
+    ("s", "cycle the sort order: updated, number, author, CI"),
+    ("r", "refresh now"),
+    ("Enter", "show or hide the detail pane (description, labels, head, fork)"),
+    ("O", "open the pull request on GitHub in your browser"),
+    ("?", "this help"),
+    ("Ctrl+P", "command palette: every action by name"),
+    ("q", "quit"),
+)
+
+
+def help_text() -> Text:
+    text = Text("Keys\n\n", style="bold")
+    for keys, meaning in KEYS:
+        text.append(f"{keys:>14}  ", style="bold cyan")
+        text.append(f"{meaning}\n")
+    text.append(
+        "\nThe list refreshes by itself; when GitHub fails prdeck keeps the last list and retries.", style="dim"
+    )
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("q", "dismiss", "Close", show=False),
+        Binding("question_mark", "dismiss", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(help_text(), id="help-text")
+
+    def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
+        self.dismiss(result)

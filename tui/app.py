@@ -1,0 +1,76 @@
+"""The Textual app, built by :func:`build_app` for the CLI and the tests alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from screens.help import HelpScreen
+from screens.pull_list import PullListScreen
+from services.previews import Deck
+from tui.browser import choose_browser, open_with
+
+
+class PrdeckApp(App[None]):
+    CSS_PATH = "prdeck.tcss"
+    TITLE = "prdeck"
+    BINDINGS = [Binding("question_mark", "help", "Help", show=False)]
+
+    def __init__(self, deck: Deck, refresh_seconds: float, on_exit: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self.deck = deck
+        self.refresh_seconds = refresh_seconds
+        self._on_exit = on_exit
+
+    def on_mount(self) -> None:
+        self.push_screen(PullListScreen(self.deck, self.refresh_seconds))
+
+    def on_unmount(self) -> None:
+        if self._on_exit is not None:
+            self._on_exit()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, PullListScreen):
+            yield SystemCommand("Refresh", "Fetch the pull requests now (r)", screen.action_refresh)
+            yield SystemCommand(
+                "Filter", "Filter by title, author, branch, label or repository (/)", screen.action_filter
+            )
+            yield SystemCommand("Cycle sort", "Sort by updated, number, author or CI (s)", screen.action_sort)
+            yield SystemCommand("Open pull request on GitHub", "In your browser (O)", screen.action_open_pull)
+            yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
+
+    def open_in_browser(self, url: str) -> None:
+        """Open ``url``; a text browser gets the terminal, no browser means the URL is shown and copied."""
+        choice = choose_browser()
+        if choice.controller is None:
+            self._show_url(url)
+        elif choice.needs_terminal:
+            with self.suspend():
+                opened = open_with(choice, url)
+            if not opened:
+                self._show_url(url)
+        else:
+            self._open_in_background(choice, url)
+
+    @work(thread=True, exit_on_error=False, group="browser")
+    def _open_in_background(self, choice: object, url: str) -> None:
+        if not open_with(choice, url):  # type: ignore[arg-type]
+            self.call_from_thread(self._show_url, url)
+
+    def _show_url(self, url: str) -> None:
+        self.copy_to_clipboard(url)
+        self.notify(url, title="No browser found; URL copied to the clipboard", timeout=15, markup=False)
+
+
+def build_app(deck: Deck, refresh_seconds: float = 60, on_exit: Callable[[], None] | None = None) -> PrdeckApp:
+    """The one app factory: the CLI (``prdeck``, ``prdeck demo``) and the tests all come through here."""
+    return PrdeckApp(deck, refresh_seconds, on_exit)

@@ -1,0 +1,51 @@
+"""The header line: repositories, counts, sort order and the connection state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.connection import Connection
+from tui.pull_query import Counts
+from tui.safe_text import printable
+
+
+def status_text(
+    repos: list[str],
+    counts: Counts | None,
+    shown: int,
+    sort: str,
+    query: str,
+    connection: Connection,
+    retry_in: float | None,
+) -> Text:
+    text = Text.assemble(("prdeck ", "bold"), (printable(", ".join(repos)), "magenta"))
+    if counts is not None:
+        text.append(f"   {counts.open} open · {counts.drafts} drafts · ")
+        text.append(f"{counts.failing} failing CI", style="red" if counts.failing else "")
+        text.append(f" · {counts.previews} previews")
+        if query:
+            text.append(f"   filter: {printable(query)} ({shown} shown)", style="yellow")
+        text.append(f"   sort: {sort}", style="dim")
+    text.append("   ")
+    text.append_text(connection_text(connection, retry_in))
+    return text
+
+
+def connection_text(connection: Connection, retry_in: float | None) -> Text:
+    if connection.state == "loading":
+        return Text("◌ loading…", style="yellow")
+    if connection.state == "live":
+        stamp = connection.updated_at.astimezone().strftime("%H:%M:%S") if connection.updated_at else ""
+        return Text(f"● live {stamp}", style="green")
+    error = connection.error
+    title = error.title if error else "GitHub failed"
+    when = "press r to retry" if retry_in is None else f"retrying in {retry_in:.0f}s"
+    return Text(f"✖ {printable(title)} — {when}", style="bold red")
+
+
+class StatusBar(Static):
+    """One line at the top; the screen passes it fresh text whenever something changes."""
+
+    def show(self, text: Text) -> None:
+        self.update(text)
