@@ -32,9 +32,13 @@ def next_sort(current: SortOrder) -> SortOrder:
 
 
 def matches(row: Row, words: Sequence[str]) -> bool:
-    """Every word must occur (case-insensitively) in the title, author, branch, a label or the repository."""
+    """Every word must occur (case-insensitively) in the title, author, branch, a label or the repository.
+
+    The row's flags count as words too: ``fork``, ``draft`` and the CI state (``failure``, ``pending``...).
+    """
     pull = row.pull
-    haystack = "\n".join((pull.title, pull.author, pull.branch, pull.repo, *pull.labels, f"#{pull.number}"))
+    flags = ("fork" if pull.fork else "", "draft" if pull.draft else "", (pull.ci or "").lower())
+    haystack = "\n".join((pull.title, pull.author, pull.branch, pull.repo, *pull.labels, f"#{pull.number}", *flags))
     haystack = haystack.casefold()
     return all(word in haystack for word in words)
 

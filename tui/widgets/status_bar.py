@@ -36,8 +36,7 @@ def connection_text(connection: Connection, retry_in: float | None) -> Text:
     if connection.state == "loading":
         return Text("◌ loading…", style="yellow")
     if connection.state == "live":
-        stamp = connection.updated_at.astimezone().strftime("%H:%M:%S") if connection.updated_at else ""
-        return Text(f"● live {stamp}", style="green")
+        return Text("● live", style="green")
     error = connection.error
     title = error.title if error else "GitHub failed"
     when = "press r to retry" if retry_in is None else f"retrying in {retry_in:.0f}s"
@@ -47,5 +46,8 @@ def connection_text(connection: Connection, retry_in: float | None) -> Text:
 class StatusBar(Static):
     """One line at the top; the screen passes it fresh text whenever something changes."""
 
+    text = Text()
+
     def show(self, text: Text) -> None:
+        self.text = text
         self.update(text)

@@ -1,0 +1,232 @@
+"""The TUI, driven with Pilot against the GitHub sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import webbrowser
+
+import pytest
+
+from screens.help import KEYS, HelpScreen
+from tests.conftest import admin, pull, seed_with
+from tests.tui_support import app_for, loaded, status, table, titles, wait_for
+from tui.widgets.detail_pane import DetailPane
+
+SIZE = (120, 36)
+
+
+async def test_paints_loading_then_fills_the_table(sandbox):
+    app = app_for(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        assert grid.row_count == 14
+        assert "14 open · 2 drafts · 4 failing CI · 0 previews" in status(pilot)
+        assert "● live" in status(pilot)
+        assert [column.label.plain for column in grid.ordered_columns][:3] == ["Repository", "#", "Title"]
+        assert grid.get_cell("acme/storefront#105", "preview").plain == "—"
+
+
+async def test_keyboard_navigation(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        await pilot.press("j", "j")
+        assert grid.cursor_row == 2
+        await pilot.press("k")
+        assert grid.cursor_row == 1
+        await pilot.press("G")
+        assert grid.cursor_row == 13
+        await pilot.press("g")
+        assert grid.cursor_row == 0
+        await pilot.press("down", "pagedown")
+        assert grid.cursor_row > 1
+
+
+async def test_filter_and_escape(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        await pilot.press("slash", *"docs")
+        assert set(grid.rows) == {"acme/docs#7", "acme/docs#8", "acme/storefront#109"}
+        assert "filter: docs (3 shown)" in status(pilot)
+        await pilot.press("enter")
+        assert grid.has_focus
+        await pilot.press("escape")
+        assert grid.row_count == 14
+        await pilot.press("slash", *"fork failure")
+        assert set(grid.rows) == {"acme/docs#8"}
+        await pilot.press("escape")
+        assert grid.row_count == 14 and grid.has_focus
+
+
+async def test_sort_cycles(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        assert next(iter(grid.rows)) == "acme/storefront#101"
+        await pilot.press("s")
+        assert "sort: number" in status(pilot)
+        assert list(grid.rows)[:2] == ["acme/storefront#112", "acme/storefront#111"]
+        await pilot.press("s")
+        assert "sort: author" in status(pilot)
+        assert grid.get_cell(next(iter(grid.rows)), "author").plain == "aylin"
+        await pilot.press("s")
+        assert "sort: CI" in status(pilot)
+        assert grid.get_cell(next(iter(grid.rows)), "ci").plain in ("failure", "error")
+        await pilot.press("s")
+        assert "sort: updated" in status(pilot)
+
+
+async def test_refresh_updates_cells_and_keeps_the_cursor(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        await pilot.press("j", "j", "j")
+        selected = grid.selected_key
+        admin(
+            sandbox,
+            "pulls",
+            {"action": "retitle", "repo": "acme/storefront", "number": 110, "title": "Crash on empty cart (retitled)"},
+        )
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "Crash on empty cart (retitled)" in titles(pilot))
+        assert grid.selected_key == selected
+        # A push moves #112 to the top (sort: updated): rows reorder, the cursor stays on its pull request.
+        admin(sandbox, "pulls", {"action": "push", "repo": "acme/storefront", "number": 112})
+        admin(sandbox, "pulls", {"action": "open", "repo": "acme/docs", "title": "Brand new", "author": "zoe"})
+        await pilot.press("r")
+        await wait_for(pilot, lambda: grid.row_count == 15)
+        assert next(iter(grid.rows)) in ("acme/storefront#112", "acme/docs#9")
+        assert grid.selected_key == selected
+
+
+async def test_detail_pane_fetches_the_description(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        pane = pilot.app.screen.query_one(DetailPane)
+        assert pane.display
+        body = pane.query_one("#detail-body")
+        await wait_for(pilot, lambda: "Adds a search box" in str(body.render()))
+        text = str(body.render())
+        assert "Closes #88." in text and "feature/search → main" in text and "same repository" in text
+        await pilot.press("escape")
+        assert not pane.display
+        await pilot.press("j", "j", "j", "enter")
+        await wait_for(pilot, lambda: "untrusted code" in str(body.render()))
+
+
+async def test_help_lists_every_key(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(pilot.app.screen, HelpScreen)
+        shown = str(pilot.app.screen.query_one("#help-text").render())
+        for keys, meaning in KEYS:
+            assert keys in shown and meaning in shown
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, HelpScreen)
+
+
+async def test_command_palette_offers_the_actions(sandbox):
+    app = app_for(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        titles_offered = [command.title for command in app.get_system_commands(app.screen)]
+        assert {"Refresh", "Filter", "Cycle sort", "Open pull request on GitHub", "Keys"} <= set(titles_offered)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"cycle sort")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "sort: number" in status(pilot))
+
+
+async def test_markup_in_titles_renders_literally(make_sandbox):
+    hostile = "fix: handle [/] in parser [bold]"
+    box = make_sandbox(
+        seed_with(
+            [
+                pull(1, title=hostile, labels=["[red]"], author="mallory"),
+                pull(2, title="[link=http://evil]click[/link] \x1b[31m"),
+            ]
+        )
+    )
+    async with app_for(box).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        assert grid.get_cell("octo/app#1", "title").plain == hostile
+        assert grid.get_cell("octo/app#2", "title").plain == "[link=http://evil]click[/link] \\x1b[31m"
+        screen = pilot.app.export_screenshot()
+        assert "handle [/] in parser [bold]" in screen.replace("&#160;", " ")
+        grid.move_cursor(row=grid.get_row_index("octo/app#1"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "labels [red]" in str(pilot.app.screen.query_one("#detail-body").render()))
+
+
+async def test_server_errors_show_one_status_and_recover(make_sandbox):
+    box = make_sandbox(seed_with([pull(1)]))
+    admin(box, "faults", {"scope": "graphql", "status": 500, "times": 1000})
+    app = app_for(box)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "✖" in status(pilot))
+        assert "GitHub failed while listing pull requests of octo/app (HTTP 500)" in status(pilot)
+        assert "retrying in 5s" in status(pilot)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "retrying in 10s" in status(pilot))
+        assert len(app._notifications) == 1, "one notification, not one per retry"
+        admin(box, "faults", method="DELETE")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "● live" in status(pilot))
+        assert table(pilot).row_count == 1
+        assert len(app._notifications) == 2, "the error, then 'reconnected'"
+
+
+async def test_bad_token_is_not_retried_automatically(sandbox):
+    async with app_for(sandbox, token="wrong").run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "✖" in status(pilot))
+        assert "GitHub rejected the token (401 Bad credentials) — press r to retry" in status(pilot)
+
+
+async def test_rate_limit_waits_for_the_reset(sandbox):
+    admin(sandbox, "rate-limit", {"login": "demo-maintainer", "resource": "graphql", "remaining": 0, "reset_in": 120})
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "✖" in status(pilot))
+        assert "GitHub rate limit exhausted — retrying in 1" in status(pilot)
+
+
+async def test_keeps_the_last_list_while_github_is_down(sandbox):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        admin(sandbox, "faults", {"scope": "graphql", "status": 503, "times": 1000})
+        await pilot.press("r")
+        await wait_for(pilot, lambda: "✖" in status(pilot))
+        assert grid.row_count == 14
+
+
+@pytest.fixture
+def fake_browser(tmp_path, monkeypatch):
+    opened = tmp_path / "opened.txt"
+    script = tmp_path / "fake-browser"
+    script.write_text(f'#!/bin/sh\necho "$1" >> {opened}\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("BROWSER", str(script))
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
+    return opened
+
+
+async def test_open_uses_browser_env(sandbox, fake_browser):
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("O")
+        await wait_for(pilot, lambda: fake_browser.exists())
+        assert fake_browser.read_text().strip() == f"{sandbox.url}/acme/storefront/pull/101"
+
+
+async def test_open_without_a_browser_shows_and_copies_the_url(sandbox, monkeypatch):
+    monkeypatch.delenv("BROWSER", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(webbrowser, "_tryorder", None)
+    monkeypatch.setattr(webbrowser, "_browsers", {})
+    app = app_for(sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await pilot.press("O")
+        await wait_for(pilot, lambda: len(app._notifications) == 1)
+        assert app.clipboard == f"{sandbox.url}/acme/storefront/pull/101"

@@ -1,0 +1,61 @@
+"""Helpers for driving the app with Textual's Pilot against a sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from services.github import GitHubService
+from services.previews import Deck
+from services.repos import parse_repo
+from services.sandbox.github import GitHubSandbox
+from tui.app import PrdeckApp, build_app
+from tui.widgets.pull_table import PullTable
+
+
+def app_for(
+    box: GitHubSandbox,
+    *,
+    token: str | None = None,
+    repos: list[str] | None = None,
+    refresh_seconds: float = 60,
+    retries: int = 0,
+) -> PrdeckApp:
+    github = GitHubService(box.api_url, token or box.token, timeout=5, retries=retries)
+    deck = Deck(github, [parse_repo(name) for name in (repos or box.repo_names())])
+    return build_app(deck, refresh_seconds, on_exit=deck.close)
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app run until ``condition()`` holds (workers answer over real HTTP, so this takes real time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("timed out waiting for the app")
+        await pilot.pause(0.02)
+
+
+def table(pilot: Pilot) -> PullTable:
+    return pilot.app.screen.query_one(PullTable)
+
+
+async def loaded(pilot: Pilot) -> PullTable:
+    await wait_for(
+        pilot,
+        lambda: isinstance(pilot.app.screen.query("#pulls").first(None), PullTable) and table(pilot).row_count > 0,
+    )
+    return table(pilot)
+
+
+def status(pilot: Pilot) -> str:
+    from tui.widgets.status_bar import StatusBar
+
+    return pilot.app.screen.query_one(StatusBar).text.plain
+
+
+def titles(pilot: Pilot) -> list[str]:
+    grid = table(pilot)
+    column = "title"
+    return [grid.get_cell(key, column).plain for key in grid.rows]
