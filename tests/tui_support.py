@@ -56,6 +56,6 @@ def status(pilot: Pilot) -> str:
 
 
 def titles(pilot: Pilot) -> list[str]:
-    grid = table(pilot)
-    column = "title"
-    return [grid.get_cell(key, column).plain for key in grid.rows]
+    """The full titles of the rows the screen holds (cells may be truncated to fit the terminal)."""
+    snapshot = pilot.app.screen.snapshot  # type: ignore[attr-defined]
+    return [row.pull.title for row in snapshot.rows] if snapshot else []

@@ -12,3 +12,9 @@ def relative_age(moment: datetime, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit} ago"
     return "just now"
+
+
+def compact_age(moment: datetime, now: datetime) -> str:
+    """``now``, ``5m``, ``3h``: :func:`relative_age` for narrow table cells."""
+    age = relative_age(moment, now)
+    return "now" if age == "just now" else age.removesuffix(" ago")
