@@ -1,0 +1,77 @@
+"""`prdeck demo` in a real terminal (tmux): start, wait for the table, press keys, read the screen."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from tests.conftest import PRDECK
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.base = ["tmux", "-L", name]
+        self.name = name
+
+    def run(self, *args: str) -> str:
+        return subprocess.run([*self.base, *args], capture_output=True, text=True, check=True).stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.name)
+
+    def keys(self, *keys: str) -> None:
+        """Send keys; after Escape, pause like a person would (a key right after ESC reads as Alt+key)."""
+        for key in keys:
+            self.run("send-keys", "-t", self.name, key)
+            if key == "Escape":
+                time.sleep(0.3)
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", self.name, "-l", text)
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
+
+    def alive(self) -> bool:
+        return subprocess.run([*self.base, "has-session", "-t", self.name], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def tmux():
+    session = Tmux(f"prdeck-test-{os.getpid()}")
+    yield session
+    subprocess.run([*session.base, "kill-server"], capture_output=True)
+
+
+def test_demo_in_a_real_terminal(tmux):
+    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "160", "-y", "45", f"{PRDECK} demo")
+    screen = tmux.wait_for("Add product search box")
+    assert "14 open · 2 drafts · 4 failing CI" in screen
+    assert "fix: handle [/] in parser [bold]" in screen
+    tmux.keys("j", "j", "j", "Enter")
+    tmux.wait_for("From a fork: needs approval before a preview.")
+    assert "untrusted code" in tmux.screen()
+    tmux.keys("Escape", "/")
+    tmux.type("docs")
+    screen = tmux.wait_for("(3 shown)")
+    assert "Add product search box" not in screen
+    tmux.keys("Escape")
+    tmux.wait_for("Add product search box")
+    tmux.keys("s")
+    tmux.wait_for("sort: number")
+    tmux.keys("?")
+    tmux.wait_for("cycle the sort order")
+    tmux.keys("Escape", "q")
+    deadline = time.monotonic() + 10
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), "q quits the app and ends the session"
