@@ -150,6 +150,7 @@ async def test_markup_in_titles_renders_literally(make_sandbox):
         grid = await loaded(pilot)
         assert grid.get_cell("octo/app#1", "title").plain == hostile
         assert grid.get_cell("octo/app#2", "title").plain == "[link=http://evil]click[/link] \\x1b[31m"
+        await wait_for(pilot, lambda: grid.size.height > 2)
         painted = [grid.render_line(y).text for y in range(grid.size.height)]
         assert any("fix: handle [/] in parser [bold]" in line for line in painted), painted
         grid.move_cursor(row=grid.get_row_index("octo/app#1"))
