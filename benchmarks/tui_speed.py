@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.ls_requests import start_sandbox  # noqa: E402
+from benchmarks.tui_speed_child import MinimalApp  # noqa: E402
 
 SEED = {"users": [{"login": "bench"}], "generate": [{"repo": "bench/big", "pulls": 1000}]}
 
@@ -65,45 +66,9 @@ async def press_all(app, ready) -> list[float]:  # type: ignore[no-untyped-def]
 
 
 async def baseline_latency() -> list[float]:
-    from textual.app import App, ComposeResult
-    from textual.binding import Binding
     from textual.widgets import DataTable
 
-    class Minimal(App[None]):
-        BINDINGS = [Binding("j", "down"), Binding("k", "up"), Binding("g", "top"), Binding("G", "bottom")]
-
-        def compose(self) -> ComposeResult:
-            yield DataTable(cursor_type="row")
-
-        def on_mount(self) -> None:
-            table = self.query_one(DataTable)
-            table.add_columns("#", "Title", "Author", "Branch", "CI", "Review", "Draft", "Updated", "Preview")
-            for number in range(1000):
-                table.add_row(
-                    str(number),
-                    f"Synthetic change {number}",
-                    "someone",
-                    f"feature/{number}",
-                    "success",
-                    "approved",
-                    "",
-                    "1h",
-                    "—",
-                )
-
-        def action_down(self) -> None:
-            self.query_one(DataTable).action_cursor_down()
-
-        def action_up(self) -> None:
-            self.query_one(DataTable).action_cursor_up()
-
-        def action_top(self) -> None:
-            self.query_one(DataTable).move_cursor(row=0)
-
-        def action_bottom(self) -> None:
-            self.query_one(DataTable).move_cursor(row=999)
-
-    return await press_all(Minimal(), lambda app: app.query_one(DataTable).row_count == 1000)
+    return await press_all(MinimalApp(), lambda app: app.query_one(DataTable).row_count == 1000)
 
 
 async def key_latency(info: dict) -> list[float]:

@@ -8,44 +8,62 @@ import sys
 import time
 from pathlib import Path
 
-STARTED = float(os.environ["BENCH_SPAWNED_AT"])
-
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable
 
 def elapsed() -> float:
-    return time.time() - STARTED
+    """Seconds since the parent spawned this process (it passes the moment in BENCH_SPAWNED_AT)."""
+    return time.time() - float(os.environ["BENCH_SPAWNED_AT"])
+
+
+class MinimalApp(App[None]):
+    """The yardstick: a bare Textual app showing a 1,000-row DataTable of constant data."""
+
+    BINDINGS = [Binding("j", "down"), Binding("k", "up"), Binding("g", "top"), Binding("G", "bottom")]
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("#", "Title", "Author", "Branch", "CI", "Review", "Draft", "Updated", "Preview")
+        for number in range(1000):
+            table.add_row(
+                str(number),
+                f"Synthetic change {number}",
+                "someone",
+                f"feature/{number}",
+                "success",
+                "approved",
+                "",
+                "1h",
+                "—",
+            )
+
+    def action_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_top(self) -> None:
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_bottom(self) -> None:
+        self.query_one(DataTable).move_cursor(row=999)
 
 
 def baseline() -> None:
-    from textual.app import App, ComposeResult
-    from textual.widgets import DataTable
+    app = MinimalApp()
 
-    class Minimal(App[None]):
-        def compose(self) -> ComposeResult:
-            yield DataTable()
+    def painted() -> None:
+        moment = elapsed()
+        print(json.dumps({"first": moment, "full": moment}), flush=True)
+        app.exit()
 
-        def on_mount(self) -> None:
-            table = self.query_one(DataTable)
-            table.add_columns("#", "Title", "Author", "Branch", "CI", "Review", "Draft", "Updated", "Preview")
-            for number in range(1000):
-                table.add_row(
-                    str(number),
-                    f"Synthetic change {number}",
-                    "someone",
-                    f"feature/{number}",
-                    "success",
-                    "approved",
-                    "",
-                    "1h",
-                    "—",
-                )
-            self.call_after_refresh(self.painted)
-
-        def painted(self) -> None:
-            moment = elapsed()
-            print(json.dumps({"first": moment, "full": moment}), flush=True)
-            self.exit()
-
-    Minimal().run(headless=True, size=(160, 45))
+    app.call_after_refresh(painted)
+    app.run(headless=True, size=(160, 45))
 
 
 def prdeck(info_path: str) -> None:
