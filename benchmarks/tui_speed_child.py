@@ -12,6 +12,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+
 def elapsed() -> float:
     """Seconds since the parent spawned this process (it passes the moment in BENCH_SPAWNED_AT)."""
     return time.time() - float(os.environ["BENCH_SPAWNED_AT"])
