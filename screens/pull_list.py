@@ -82,7 +82,7 @@ class PullListScreen(Screen[None]):
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         recovered = self.connection.state == "failing"
         self.snapshot = message.snapshot
-        self.connection = self.connection.succeeded(message.snapshot.fetched_at)
+        self.connection = self.connection.succeeded()
         if recovered:
             self.notify("GitHub is reachable again; the list is up to date.", title="Reconnected")
         self.query_one(PullTable).loading = False

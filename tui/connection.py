@@ -17,10 +17,9 @@ class Connection:
     state: str = "loading"
     failures: int = 0
     error: PrdeckError | None = None
-    updated_at: datetime | None = None
 
-    def succeeded(self, when: datetime) -> Connection:
-        return Connection("live", 0, None, when)
+    def succeeded(self) -> Connection:
+        return Connection("live", 0, None)
 
     def failed(self, error: PrdeckError) -> Connection:
         return replace(self, state="failing", failures=self.failures + 1, error=error)
