@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from textual import on, work
@@ -15,12 +16,16 @@ from textual.worker import Worker, WorkerState
 from services.errors import PrdeckError, Unavailable
 from services.previews import Deck, Row, Snapshot
 from tui.connection import Connection
+from tui.mailbox import Mailbox
 from tui.messages import DetailLoaded, SnapshotLoaded
 from tui.pull_query import SORT_ORDERS, count, next_sort, select
 from tui.safe_text import printable
 from tui.widgets.detail_pane import DetailPane, detail_text
 from tui.widgets.pull_table import PullTable
 from tui.widgets.status_bar import StatusBar, status_text
+
+PARTIAL_PAINT_INTERVAL = 0.25
+"""Seconds between paints of a first list still arriving: each paint re-lays out the table, so not every page."""
 
 
 class PullListScreen(Screen[None]):
@@ -47,6 +52,7 @@ class PullListScreen(Screen[None]):
         self._timer: Timer | None = None
         self._retry_in: float | None = None
         self._shown = 0
+        self._arrived: Mailbox[Snapshot] = Mailbox()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -67,7 +73,15 @@ class PullListScreen(Screen[None]):
     # loading -----------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="github")
     def load(self) -> None:
-        self.post_message(SnapshotLoaded(self.deck.snapshot()))
+        """Fetch the list; the first load shows each page as it arrives, a refresh swaps in the finished list."""
+        first_load = self.snapshot is None
+        painted = float("-inf")
+        for snapshot in self.deck.snapshots():
+            partial_due = first_load and time.monotonic() - painted >= PARTIAL_PAINT_INTERVAL
+            if snapshot.complete or partial_due:
+                painted = time.monotonic()
+                if self._arrived.put(snapshot):
+                    self.post_message(SnapshotLoaded())
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, row: Row) -> None:
@@ -79,15 +93,21 @@ class PullListScreen(Screen[None]):
         self._retry_in = delay
         self._timer = self.set_timer(delay, self.load) if delay is not None else None
 
-    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
-        recovered = self.connection.state == "failing"
-        self.snapshot = message.snapshot
-        self.connection = self.connection.succeeded()
-        if recovered:
-            self.notify("GitHub is reachable again; the list is up to date.", title="Reconnected")
+    def on_snapshot_loaded(self) -> None:
+        snapshot = self._arrived.take()
+        if snapshot is None:
+            return
+        if not snapshot.complete and self.snapshot is not None and self.snapshot.complete:
+            return  # a late page of an abandoned first load never replaces a finished list
+        self.snapshot = snapshot
         self.query_one(PullTable).loading = False
+        if snapshot.complete:
+            recovered = self.connection.state == "failing"
+            self.connection = self.connection.succeeded()
+            if recovered:
+                self.notify("GitHub is reachable again; the list is up to date.", title="Reconnected")
+            self._schedule(self.refresh_seconds)
         self._render_rows()
-        self._schedule(self.refresh_seconds)
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
         row = self._row(self.detail_key)

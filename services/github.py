@@ -69,8 +69,11 @@ class GitHubService:
 
     def open_pulls(self, repo: RepoRef) -> list[PullRequest]:
         """All open pull requests of one repository, newest update first, 100 per GraphQL request."""
+        return [pull for page in self.open_pull_pages(repo) for pull in page]
+
+    def open_pull_pages(self, repo: RepoRef) -> Iterator[list[PullRequest]]:
+        """The open pull requests of one repository page by page (100 each), as each GraphQL response arrives."""
         query = load_query("open_pull_requests")
-        pulls: list[PullRequest] = []
         cursor: str | None = None
         while True:
             variables = {"owner": repo.owner, "name": repo.name, "after": cursor}
@@ -78,9 +81,9 @@ class GitHubService:
                 _, payload = self._github.requester.graphql_query(query, variables)
             repository = payload["data"]["repository"]
             connection = repository["pullRequests"]
-            pulls.extend(_pull_from_node(repository["nameWithOwner"], node) for node in connection["nodes"])
+            yield [_pull_from_node(repository["nameWithOwner"], node) for node in connection["nodes"]]
             if not connection["pageInfo"]["hasNextPage"]:
-                return pulls
+                return
             cursor = connection["pageInfo"]["endCursor"]
 
     def pull_detail(self, repo: RepoRef, number: int) -> PullDetail:

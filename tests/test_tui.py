@@ -231,3 +231,17 @@ async def test_open_without_a_browser_shows_and_copies_the_url(sandbox, monkeypa
         await pilot.press("O")
         await wait_for(pilot, lambda: len(app._notifications) == 1)
         assert app.clipboard == f"{sandbox.url}/acme/storefront/pull/101"
+
+
+async def test_a_long_first_list_shows_its_first_page_at_once_and_keeps_the_cursor(make_sandbox):
+    box = make_sandbox({"users": [{"login": "maintainer"}], "generate": [{"repo": "octo/app", "pulls": 250}]})
+    admin(box, "faults", {"scope": "graphql", "delay": 0.6, "times": 3})
+    async with app_for(box).run_test(size=(120, 36)) as pilot:
+        await wait_for(pilot, lambda: table(pilot).row_count == 100)
+        assert "loading" in status(pilot), "more pages are still on the way"
+        await pilot.press("j", "j", "j")
+        chosen = table(pilot).selected_key
+        await loaded(pilot)
+        assert table(pilot).row_count == 250
+        assert table(pilot).selected_key == chosen, "later pages append below; the cursor stays on its PR"
+        assert "250 open" in status(pilot)

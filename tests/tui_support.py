@@ -42,10 +42,14 @@ def table(pilot: Pilot) -> PullTable:
 
 
 async def loaded(pilot: Pilot) -> PullTable:
-    await wait_for(
-        pilot,
-        lambda: isinstance(pilot.app.screen.query("#pulls").first(None), PullTable) and table(pilot).row_count > 0,
-    )
+    """Wait until the whole list arrived (the first load shows pages as they come)."""
+
+    def complete() -> bool:
+        snapshot = getattr(pilot.app.screen, "snapshot", None)
+        return snapshot is not None and snapshot.complete and table(pilot).row_count > 0
+
+    await wait_for(pilot, complete)
+    await pilot.pause()
     return table(pilot)
 
 

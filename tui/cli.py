@@ -193,6 +193,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run_tui(deck: Deck, refresh_seconds: float) -> None:
+    deck.prefetch()  # the first page is on the wire while Textual loads
     from tui.app import build_app  # Textual loads only for the TUI
 
     try:

@@ -5,15 +5,10 @@ from __future__ import annotations
 from textual.message import Message
 
 from services.models import PullDetail
-from services.previews import Snapshot
 
 
 class SnapshotLoaded(Message):
-    """A fresh list of pull requests arrived."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
+    """A fresh list of pull requests (or a page more of the first one) waits in the screen's mailbox."""
 
 
 class DetailLoaded(Message):

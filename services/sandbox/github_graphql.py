@@ -10,12 +10,12 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
 from aiohttp import web
-from graphql import GraphQLError, GraphQLSchema, build_schema, graphql_sync
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_schema, execute_sync, parse, validate
 
 from services.sandbox.github_http import USER, Traffic, error_body
 from services.sandbox.github_state import GitHubState, Pull, Repo, User, iso
@@ -26,6 +26,16 @@ MAX_PAGE = 100
 @cache
 def sandbox_schema() -> GraphQLSchema:
     return build_schema(files(__package__).joinpath("github_schema.graphql").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=64)
+def parsed_query(source: str) -> DocumentNode | list[GraphQLError]:
+    """The parsed, validated document of a query text, or its errors (clients send the same few texts)."""
+    try:
+        document = parse(source)
+    except GraphQLError as error:
+        return [error]
+    return validate(sandbox_schema(), document) or document
 
 
 class GitHubGraphQLError(GraphQLError):
@@ -55,8 +65,13 @@ def connection(
     last: int | None = None,
     after: str | None = None,
     before: str | None = None,
+    *,
+    node: Callable[[Any], Any] = lambda item: item,
 ) -> dict[str, Any]:
-    """A GitHub-style connection (edges, nodes, pageInfo, totalCount) over ``items``."""
+    """A GitHub-style connection (edges, nodes, pageInfo, totalCount) over ``items``.
+
+    ``node`` turns an item into its GraphQL object; it runs only for the items on the page.
+    """
     if first is None and last is None:
         raise GitHubGraphQLError(
             "MISSING_PAGINATION_BOUNDARIES",
@@ -80,10 +95,11 @@ def connection(
         window = window[:first]
     if last is not None:
         window = window[-last:] if last else []
+    nodes = [node(items[i]) for i in window]
     return {
         "totalCount": len(items),
-        "edges": [{"cursor": _cursor(i), "node": items[i]} for i in window],
-        "nodes": [items[i] for i in window],
+        "edges": [{"cursor": _cursor(i), "node": built} for i, built in zip(window, nodes, strict=True)],
+        "nodes": nodes,
         "pageInfo": {
             "startCursor": _cursor(window[0]) if window else None,
             "endCursor": _cursor(window[-1]) if window else None,
@@ -116,10 +132,13 @@ class GraphQLApi:
             "viewer": self._user(viewer),
             "rateLimit": lambda info, dryRun=False: self._rate_limit(viewer),
         }
+        document = parsed_query(body["query"])
+        if isinstance(document, list):
+            return web.json_response({"errors": [self._format_error(error) for error in document]})
         with self.state.lock:
-            result = graphql_sync(
+            result = execute_sync(
                 sandbox_schema(),
-                body["query"],
+                document,
                 root_value=root,
                 variable_values=body.get("variables") or None,
                 operation_name=body.get("operationName"),
@@ -205,7 +224,7 @@ class GraphQLApi:
             "COMMENTS": lambda p: (sum(1 for c in repo.comments.values() if c.issue_number == p.number), p.number),
         }[field]
         pulls.sort(key=key, reverse=(orderBy or {}).get("direction") == "DESC")
-        return connection([self._pull(repo, pull) for pull in pulls], "pullRequests", **page)
+        return connection(pulls, "pullRequests", **page, node=lambda pull: self._pull(repo, pull))
 
     def _pull(self, repo: Repo, pull: Pull) -> dict[str, Any]:
         author = self.state.users.get(pull.author)

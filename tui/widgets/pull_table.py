@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -9,58 +10,25 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from services.previews import Row
-from tui.formatting import compact_age
-from tui.safe_text import printable
-
-CI_STYLES = {"SUCCESS": "green", "FAILURE": "bold red", "ERROR": "bold red", "PENDING": "yellow", "EXPECTED": "yellow"}
-REVIEW_TEXT = {
-    "APPROVED": ("approved", "green"),
-    "CHANGES_REQUESTED": ("changes", "red"),
-    "REVIEW_REQUIRED": ("required", ""),
-}
-BRANCH_WIDTH = 20
-AUTHOR_WIDTH = 12
-MIN_TITLE_WIDTH = 16
-COLUMNS = (
-    ("number", "#"),
-    ("title", "Title"),
-    ("author", "Author"),
-    ("branch", "Branch"),
-    ("ci", "CI"),
-    ("review", "Review"),
-    ("draft", "Draft"),
-    ("updated", "Updated"),
-    ("preview", "Preview"),
-)
+from tui.pull_cells import TITLE, age_of, column_specs, row_cells, title_room
 
 
-def row_cells(row: Row, now: datetime, *, with_repo: bool, short_repo: bool = False) -> tuple[Text, ...]:
-    """The cells of one row; remote text is wrapped in ``Text`` and never parsed as markup."""
-    pull = row.pull
-    title_style = "dim italic" if pull.draft else ("red" if pull.ci in ("FAILURE", "ERROR") else "")
-    review, review_style = REVIEW_TEXT.get(pull.review or "", ("—", "dim"))
-    branch = Text(printable(pull.branch, max_length=BRANCH_WIDTH), style="cyan")
-    if pull.fork:
-        branch = Text.assemble(("fork ", "yellow"), branch)
-    cells = (
-        Text(str(pull.number), style="bold"),
-        Text(printable(pull.title, max_length=300), style=title_style),
-        Text(printable(pull.author, max_length=AUTHOR_WIDTH)),
-        branch,
-        Text((pull.ci or "—").lower(), style=CI_STYLES.get(pull.ci or "", "dim")),
-        Text(review, style=review_style),
-        Text("draft" if pull.draft else "", style="dim"),
-        Text(compact_age(pull.updated_at, now), style="dim"),
-        Text("—", style="dim"),
-    )
-    if not with_repo:
-        return cells
-    repo = pull.repo.partition("/")[2] if short_repo else pull.repo
-    return (Text(printable(repo), style="magenta"), *cells)
+@dataclass
+class _Built:
+    """The cells made for a row, kept while the row and its age text stay the same."""
+
+    row: Row
+    age: str
+    cells: tuple[Text, ...]
+    widths: tuple[int, ...]
 
 
 class PullTable(DataTable[Text]):
-    """A DataTable that shows rows by key and keeps the cursor on the same pull request across refreshes."""
+    """A DataTable that shows rows by key and keeps the cursor on the same pull request across refreshes.
+
+    Cells are built once per pull request and rebuilt only when the pull request (or its age) changes, so a
+    refresh or a new page of a long list costs in proportion to what changed.
+    """
 
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -72,9 +40,12 @@ class PullTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self._with_repo: bool | None = None
+        self._short_repo: bool | None = None
         self._shown: list[str] = []
         self._cells: dict[str, tuple[Text, ...]] = {}
+        self._built: dict[str, _Built] = {}
         self._last: tuple[list[Row], datetime, bool] | None = None
+        self._title_room: int | None = None
 
     def on_resize(self) -> None:
         """Titles take the width the other columns leave, so a new terminal width re-fits them."""
@@ -95,49 +66,86 @@ class PullTable(DataTable[Text]):
         return self._shown[self.cursor_row]
 
     def show(self, rows: list[Row], now: datetime, *, with_repo: bool) -> None:
-        """Show ``rows`` in order. Same rows in the same order: only changed cells are repainted."""
+        """Show ``rows`` in order: changed cells are repainted in place, rows added at the end are appended."""
         self._last = (rows, now, with_repo)
+        short_repo = len({row.pull.repo.partition("/")[0] for row in rows}) == 1
         if with_repo != self._with_repo:
             self.clear(columns=True)
-            columns = (("repo", "Repository"), *COLUMNS) if with_repo else COLUMNS
-            for key, label in columns:
+            for key, label in column_specs(with_repo):
                 self.add_column(label, key=key)
             self._with_repo = with_repo
             self._shown = []
+        if short_repo != self._short_repo:
+            self._built.clear()
+            self._short_repo = short_repo
+        cells, refit = self._build(rows, now, with_repo=with_repo, short_repo=short_repo)
         keys = [row.key for row in rows]
-        short = len({row.pull.repo.partition("/")[0] for row in rows}) == 1
-        cells = {row.key: row_cells(row, now, with_repo=with_repo, short_repo=short) for row in rows}
-        self._fit_titles(cells, title_index=1 + int(with_repo))
-        if keys == self._shown:
-            column_keys = [column.key for column in self.ordered_columns]
-            for key in keys:
-                old, new = self._cells[key], cells[key]
-                for column_key, before, after in zip(column_keys, old, new, strict=True):
-                    if before != after:
-                        self.update_cell(key, column_key, after, update_width=True)
+        if not refit and keys[: len(self._shown)] == self._shown:
+            self._update_in_place(cells)
+            for key in keys[len(self._shown) :]:
+                self.add_row(*cells[key], key=key)
+            self._shown = keys
         else:
             self._replace(keys, cells)
         self._cells = cells
 
-    def _fit_titles(self, cells: dict[str, tuple[Text, ...]], title_index: int) -> None:
-        """Give the title whatever width the other columns leave, so every column fits the terminal."""
-        if not cells or not self.size.width:
-            return
-        widths = [0] * len(next(iter(cells.values())))
-        for row in cells.values():
-            for index, cell in enumerate(row):
-                widths[index] = max(widths[index], cell.cell_len)
-        for index, column in enumerate(self.ordered_columns):
-            widths[index] = max(widths[index], column.label.cell_len)
-        others = sum(width + 2 * self.cell_padding for i, width in enumerate(widths) if i != title_index)
-        room = max(MIN_TITLE_WIDTH, self.scrollable_content_region.width - others - 2 * self.cell_padding)
-        for row in cells.values():
-            if row[title_index].cell_len > room:
-                row[title_index].truncate(room, overflow="ellipsis")
+    def _build(
+        self, rows: list[Row], now: datetime, *, with_repo: bool, short_repo: bool
+    ) -> tuple[dict[str, tuple[Text, ...]], bool]:
+        """Cells for ``rows``, reusing the ones built before; titles truncated to the room the others leave.
+
+        Also says whether the title width changed, in which case every row must be redrawn.
+        """
+        fresh: list[_Built] = []
+        for row in rows:
+            age = age_of(row, now)
+            built = self._built.get(row.key)
+            if built is None or built.age != age or built.row != row:
+                cells = row_cells(row, age, with_repo=with_repo, short_repo=short_repo)
+                built = _Built(row, age, cells, tuple(cell.cell_len for cell in cells))
+                self._built[row.key] = built
+                fresh.append(built)
+        room = self._room(rows)
+        refit = room != self._title_room
+        if refit:
+            fresh = [self._built[row.key] for row in rows]
+            for built in fresh:
+                built.cells = row_cells(built.row, built.age, with_repo=with_repo, short_repo=short_repo)
+        if room is not None:
+            index = [key for key, _ in column_specs(with_repo)].index(TITLE)
+            for built in fresh:
+                if built.cells[index].cell_len > room:
+                    built.cells[index].truncate(room, overflow="ellipsis")
+        self._title_room = room
+        return {row.key: self._built[row.key].cells for row in rows}, refit
+
+    def _room(self, rows: list[Row]) -> int | None:
+        if not rows or not self.size.width or self._with_repo is None:
+            return None
+        columns = column_specs(self._with_repo)
+        widths = [0] * len(columns)
+        for row in rows:
+            for index, width in enumerate(self._built[row.key].widths):
+                if width > widths[index]:
+                    widths[index] = width
+        return title_room(widths, columns, self.scrollable_content_region.width, self.cell_padding)
+
+    def _update_in_place(self, cells: dict[str, tuple[Text, ...]]) -> None:
+        """Repaint only the cells that changed in the rows already shown (cursor and scroll stay put)."""
+        column_keys = [column.key for column in self.ordered_columns]
+        for key in self._shown:
+            old, new = self._cells[key], cells[key]
+            if old is new:
+                continue
+            for column_key, before, after in zip(column_keys, old, new, strict=True):
+                if before != after:
+                    self.update_cell(key, column_key, after, update_width=True)
 
     def _replace(self, keys: list[str], cells: dict[str, tuple[Text, ...]]) -> None:
         selected, row, scroll_y = self.selected_key, self.cursor_row, self.scroll_y
         self.clear()
+        for column in self.ordered_columns:
+            column.content_width = column.label.cell_len  # clear() keeps the widths of the rows gone
         for key in keys:
             self.add_row(*cells[key], key=key)
         self._shown = keys
