@@ -82,3 +82,79 @@ class PullDetail:
     head_owner: str | None
     fork: bool
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class PodStatus:
+    """One pod of a preview, as the detail pane and ``prdeck status`` show it."""
+
+    name: str
+    phase: str
+    ready: bool
+    reason: str | None
+    """Why it is not running or ready: ContainerCreating, ImagePullBackOff, CrashLoopBackOff..."""
+    restarts: int
+    containers: tuple[str, ...]
+    deleting: bool = False
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The preview environment of one pull request, as found on the cluster."""
+
+    repo: str
+    number: int
+    namespace: str
+    state: str
+    """ready, deploying, failed, terminating, stale, expiring (DESIGN.md, "Preview state")."""
+    reason: str | None
+    url: str | None
+    deployed_sha: str | None
+    expires_at: datetime | None
+    pods: tuple[PodStatus, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.repo}#{self.number}"
+
+    @property
+    def host(self) -> str | None:
+        if not self.url:
+            return None
+        return self.url.split("://", 1)[-1].split("/", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``preview`` object of ``prdeck ls --json`` and ``prdeck status --json``."""
+        return {
+            "state": self.state,
+            "reason": self.reason,
+            "url": self.url,
+            "namespace": self.namespace,
+            "deployed_sha": self.deployed_sha,
+            "expires_at": self.expires_at.isoformat().replace("+00:00", "Z") if self.expires_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class ClusterEvent:
+    """A Kubernetes Event in a preview's namespace (newest last)."""
+
+    time: datetime | None
+    kind: str
+    """Normal or Warning."""
+    reason: str
+    message: str
+    object: str
+
+
+@dataclass(frozen=True)
+class LogLine:
+    pod: str
+    container: str
+    timestamp: str
+    text: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.pod}/{self.container}"

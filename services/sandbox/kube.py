@@ -1,0 +1,190 @@
+"""The Kubernetes sandbox: an API server emulator on 127.0.0.1 that the real ``kubernetes`` client and kubectl use.
+
+It serves discovery, the core/apps/networking resources prdeck uses, list/watch/patch/apply and pod logs, and
+runs controllers that move Deployments, ReplicaSets and Pods through their lives (see ``kube_world``). Admin
+endpoints under ``/_sandbox``:
+
+- ``GET /_sandbox/stats``: request counts by verb and resource (``{"list pods": 1, "watch pods": 1}``);
+  ``POST /_sandbox/reset-stats``;
+- ``POST /_sandbox/faults``: ``{"unreachable": true}`` drops every API connection, ``{"cut_logs_after": N, "times": 1}``
+  breaks the next log streams after N lines; ``DELETE /_sandbox/faults`` clears them;
+- ``POST /_sandbox/deny``: ``{"verb": "delete", "resource": "namespaces"}`` makes the token get 403 for that;
+  ``DELETE /_sandbox/deny`` restores full rights;
+- ``POST /_sandbox/compact``: forget the watch history (older resourceVersions get 410 Gone);
+- ``POST /_sandbox/images``: ``{"image": "...", "crash": false, "missing": false, "never_ready": false,
+  "ready_after": 1.0}`` sets how pods running that image behave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from services.sandbox.kube_api import Account, KubeApi
+from services.sandbox.kube_logs import LogBook
+from services.sandbox.kube_seed import HeadLookup, seed_previews
+from services.sandbox.kube_store import KubeStore
+from services.sandbox.kube_world import Behaviours, ImageBehaviour, KubeWorld, Timing
+from services.sandbox.server import LoopbackServer
+
+CONTEXT = "prdeck-sandbox"
+USER = "system:serviceaccount:prdeck:maintainer"
+
+
+class KubeSandbox:
+    def __init__(
+        self,
+        seed: dict[str, Any] | None = None,
+        root: Path | None = None,
+        port: int = 0,
+        *,
+        registry: str | None = None,
+        head_of: HeadLookup | None = None,
+    ) -> None:
+        seed = seed or {}
+        kube = seed.get("kube") or {}
+        self._tmp = None if root else tempfile.TemporaryDirectory(prefix="prdeck-kube-")
+        self.root = root or Path(self._tmp.name)  # type: ignore[union-attr]
+        self.token = secrets.token_hex(20)
+        self.store = KubeStore()
+        self.logs = LogBook()
+        known = {f.name for f in fields(Timing)}
+        self.timing = Timing(**{k: float(v) for k, v in (kube.get("timing") or {}).items() if k in known})
+        self.behaviours = Behaviours(registry=registry)
+        for image, behaviour in (kube.get("images") or {}).items():
+            self.behaviours.images[image] = ImageBehaviour(**behaviour)
+        self.world = KubeWorld(self.store, self.logs, self.timing, self.behaviours)
+        self.account = Account(USER)
+        self.api = KubeApi(self.store, self.world, self.logs, {self.token: self.account})
+        seed_previews(self.store, self.behaviours, seed.get("previews") or [], head_of or (lambda repo, n: None))
+        self._server = LoopbackServer(self._make_app, port=port)
+        self.url = self._server.url
+        self.kubeconfig = self.root / "kubeconfig"
+
+    def _make_app(self, base_url: str) -> web.Application:
+        app = web.Application(middlewares=[self.api.middleware], client_max_size=16 * 1024 * 1024)
+        app.add_routes(self._admin_routes())
+        app.add_routes(self.api.routes())
+        app.on_startup.append(self._start_world)
+        app.on_cleanup.append(self._stop_world)
+        return app
+
+    async def _start_world(self, app: web.Application) -> None:
+        app["world"] = asyncio.create_task(self.world.run())
+
+    async def _stop_world(self, app: web.Application) -> None:
+        app["world"].cancel()
+        await asyncio.gather(app["world"], return_exceptions=True)
+
+    # admin --------------------------------------------------------------------------------------------
+    def _admin_routes(self) -> list[web.RouteDef]:
+        async def body(request: web.Request) -> dict[str, Any]:
+            data = await request.json() if request.can_read_body else {}
+            if not isinstance(data, dict):
+                raise web.HTTPBadRequest(text="body must be a JSON object")
+            return data
+
+        async def stats(request: web.Request) -> web.Response:
+            return web.json_response(dict(self.api.stats))
+
+        async def reset_stats(request: web.Request) -> web.Response:
+            self.api.stats.clear()
+            return web.json_response({})
+
+        async def faults(request: web.Request) -> web.Response:
+            data = await body(request)
+            self.api.faults.unreachable = bool(data.get("unreachable", self.api.faults.unreachable))
+            if "cut_logs_after" in data:
+                self.api.faults.cut_logs_after = data["cut_logs_after"]
+                self.api.faults.cut_logs_times = int(data.get("times", 1))
+            return web.json_response(
+                {"unreachable": self.api.faults.unreachable, "cut_logs_after": self.api.faults.cut_logs_after}
+            )
+
+        async def clear_faults(request: web.Request) -> web.Response:
+            self.api.faults.unreachable, self.api.faults.cut_logs_after = False, None
+            self.api.faults.cut_logs_times = 0
+            return web.json_response({})
+
+        async def deny(request: web.Request) -> web.Response:
+            data = await body(request)
+            self.account.denied.add((str(data["verb"]), str(data.get("resource", "*"))))
+            return web.json_response(sorted(map(list, self.account.denied)))
+
+        async def allow(request: web.Request) -> web.Response:
+            self.account.denied.clear()
+            return web.json_response([])
+
+        async def compact(request: web.Request) -> web.Response:
+            self.store.compact()
+            return web.json_response({"resourceVersion": str(self.store.revision)})
+
+        async def images(request: web.Request) -> web.Response:
+            data = await body(request)
+            image = str(data.pop("image"))
+            self.behaviours.images[image] = ImageBehaviour(**data)
+            self.store.changed.set()
+            return web.json_response({"image": image})
+
+        return [
+            web.get("/_sandbox/stats", stats),
+            web.post("/_sandbox/reset-stats", reset_stats),
+            web.post("/_sandbox/faults", faults),
+            web.delete("/_sandbox/faults", clear_faults),
+            web.post("/_sandbox/deny", deny),
+            web.delete("/_sandbox/deny", allow),
+            web.post("/_sandbox/compact", compact),
+            web.post("/_sandbox/images", images),
+        ]
+
+    # lifecycle ----------------------------------------------------------------------------------------
+    def write_kubeconfig(self) -> Path:
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": CONTEXT, "cluster": {"server": self.url}}],
+            "users": [{"name": CONTEXT, "user": {"token": self.token}}],
+            "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": CONTEXT, "namespace": "default"}}],
+            "current-context": CONTEXT,
+            "preferences": {},
+        }
+        self.kubeconfig.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        self.kubeconfig.chmod(0o600)
+        return self.kubeconfig
+
+    def start(self) -> KubeSandbox:
+        self.write_kubeconfig()
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> KubeSandbox:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def call(self, function: Callable[[], Any]) -> Any:
+        """Run ``function`` on the sandbox's event loop (where the store lives) and return its result."""
+        return self._server.call(function)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "kube_url": self.url,
+            "kubeconfig": str(self.kubeconfig),
+            "kube_admin_url": f"{self.url}/_sandbox",
+            "kube_context": CONTEXT,
+            "env": {"KUBECONFIG": str(self.kubeconfig)},
+        }
