@@ -67,7 +67,7 @@ def prdeck_ls() -> int:
     with contextlib.redirect_stdout(out):
         status = prdeck_main(["ls", "--json", "--repo", "bench/big"])
     assert status == 0, "prdeck ls failed"
-    return len(json.loads(out.getvalue()))
+    return len(json.loads(out.getvalue())["pulls"])
 
 
 def start_sandbox(seed: dict, workdir: Path) -> tuple[subprocess.Popen, dict]:

@@ -7,6 +7,7 @@ The file lives in platformdirs' user config dir (``~/.config/prdeck/config.toml`
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ def _is_refresh(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 5
 
 
+def _is_prefix(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[a-z]([-a-z0-9]{0,18}[a-z0-9])?", value) is not None
+
+
 def _is_repo_list(value: Any) -> bool:
     if not isinstance(value, list):
         return False
@@ -97,6 +102,36 @@ KEYS: tuple[Key, ...] = (
         "How often to retry a failed GitHub request (network errors, 5xx), with backoff.",
         "a whole number from 0 to 10",
         _is_count,
+    ),
+    Key(
+        "cluster.kubeconfig",
+        "",
+        "Kubeconfig file for previews. Empty: $KUBECONFIG, else ~/.kube/config.",
+        "a file path, or empty",
+        lambda value: isinstance(value, str),
+        env="PRDECK_KUBECONFIG",
+    ),
+    Key(
+        "cluster.context",
+        "",
+        "Kubeconfig context to use. Empty: the kubeconfig's current context.",
+        "a context name, or empty",
+        lambda value: isinstance(value, str),
+        env="PRDECK_KUBE_CONTEXT",
+    ),
+    Key(
+        "cluster.namespace_prefix",
+        "prdeck",
+        "First part of every preview namespace: <prefix>-<owner>-<repo>-pr-<number>.",
+        "lower-case letters, digits and dashes, 1 to 20 characters, starting with a letter",
+        _is_prefix,
+    ),
+    Key(
+        "ui.log_lines",
+        10000,
+        "How many log lines the logs screen keeps; older lines are dropped.",
+        "a whole number from 100 to 1000000",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 1_000_000,
     ),
     Key(
         "ui.refresh_seconds",

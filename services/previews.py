@@ -1,27 +1,37 @@
 """The facade the screens call: pull requests joined with their previews.
 
-Screens never talk to PyGithub (or, later, kubernetes and docker) directly; they call a :class:`Deck`.
-Until the cluster side exists every row's preview is ``None`` ("no preview").
+Screens never talk to PyGithub or kubernetes directly; they call a :class:`Deck`. The deck reads the PR list
+from GitHub page by page and keeps the latest state of every preview from one cluster watch; :func:`join`
+puts the two together, marks stale and expiring previews, and lists previews whose PR is not open (orphans).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from services.cluster import ClusterService
+from services.errors import NotFound, PrdeckError
 from services.github import GitHubService
-from services.models import PullDetail, PullRequest, RepoRef
+from services.models import ClusterEvent, LogLine, Preview, PullDetail, PullRequest, RepoRef
+from services.naming import namespace_for
+from services.pod_logs import LogRequest, preview_logs
+from services.preview_state import with_head
+
+ORPHAN_TITLE = "(pull request closed or missing: orphaned preview)"
 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the main table."""
+    """One line of the main table: a pull request and its preview (None: no preview)."""
 
     pull: PullRequest
-    preview: None = None
+    preview: Preview | None = None
+    orphan: bool = False
+    """A preview whose pull request is closed or gone; ``pull`` then only carries the repo and number."""
 
     @property
     def key(self) -> str:
@@ -37,15 +47,81 @@ class Snapshot:
     fetched_at: datetime
     complete: bool = True
 
+    @property
+    def pulls(self) -> list[PullRequest]:
+        return [row.pull for row in self.rows if not row.orphan]
+
+    @property
+    def orphans(self) -> list[Preview]:
+        return [row.preview for row in self.rows if row.orphan and row.preview is not None]
+
+    def with_previews(self, previews: Iterable[Preview]) -> Snapshot:
+        """The same pull requests joined with a newer state of the previews."""
+        return replace(self, rows=join(self.pulls, previews, self.repos, orphans=self.complete))
+
+
+@dataclass(frozen=True)
+class PreviewDetail:
+    preview: Preview
+    events: tuple[ClusterEvent, ...]
+
+
+def _orphan_pull(preview: Preview) -> PullRequest:
+    return PullRequest(
+        repo=preview.repo,
+        number=preview.number,
+        title=ORPHAN_TITLE,
+        author="",
+        branch="",
+        head_sha=preview.deployed_sha or "",
+        fork=False,
+        draft=False,
+        labels=(),
+        ci=None,
+        review=None,
+        updated_at=datetime.fromtimestamp(0, UTC),
+        url="",
+    )
+
+
+def join(
+    pulls: Iterable[PullRequest], previews: Iterable[Preview], repos: Iterable[RepoRef], *, orphans: bool = True
+) -> tuple[Row, ...]:
+    """Rows for ``pulls`` with their previews (stale/expiring marked), then orphan previews of ``repos``."""
+    wanted = {repo.full_name for repo in repos}
+    by_key = {(p.repo, p.number): p for p in previews if p.repo in wanted}
+    rows = []
+    for pull in pulls:
+        preview = by_key.pop((pull.repo, pull.number), None)
+        if preview is not None:
+            state = with_head(preview.state, preview.deployed_sha, pull.head_sha, preview.expires_at)
+            if state != preview.state:
+                reason = f"PR head moved to {pull.head_sha[:7]}" if state == "stale" else preview.reason
+                preview = replace(preview, state=state, reason=reason)
+        rows.append(Row(pull, preview))
+    if orphans:
+        rows.extend(Row(_orphan_pull(p), p, orphan=True) for _, p in sorted(by_key.items()))
+    return tuple(rows)
+
 
 class Deck:
-    """Reads pull requests (and later previews) for a fixed set of repositories."""
+    """Pull requests of a fixed set of repositories, and (when a cluster is configured) their previews."""
 
-    def __init__(self, github: GitHubService, repos: list[RepoRef]) -> None:
+    def __init__(
+        self,
+        github: GitHubService,
+        repos: list[RepoRef],
+        cluster: ClusterService | None = None,
+        cluster_problem: PrdeckError | None = None,
+    ) -> None:
         self.github = github
         self.repos = tuple(repos)
+        self.cluster = cluster
+        self.cluster_problem = cluster_problem
+        self.previews: tuple[Preview, ...] = ()
         self._prefetch: Prefetch | None = None
 
+    # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
         """Start the first fetch now, in a background thread, so it overlaps the UI's own start-up.
 
@@ -67,19 +143,61 @@ class Deck:
         return prefetch if prefetch is not None else self._fetch()
 
     def _fetch(self) -> Iterator[Snapshot]:
-        rows: list[Row] = []
+        pulls: list[PullRequest] = []
         for repo in self.repos:
             for page in self.github.open_pull_pages(repo):
-                rows.extend(Row(pull) for pull in page)
-                yield Snapshot(self.repos, tuple(rows), datetime.now(UTC), complete=False)
-        yield Snapshot(self.repos, tuple(rows), datetime.now(UTC))
+                pulls.extend(page)
+                rows = join(pulls, self.previews, self.repos, orphans=False)
+                yield Snapshot(self.repos, rows, datetime.now(UTC), complete=False)
+        yield Snapshot(self.repos, join(pulls, self.previews, self.repos), datetime.now(UTC))
 
     def detail(self, pull: PullRequest) -> PullDetail:
         owner, _, name = pull.repo.partition("/")
         return self.github.pull_detail(RepoRef(owner, name), pull.number)
 
+    # previews -----------------------------------------------------------------------------------------
+    def require_cluster(self) -> ClusterService:
+        if self.cluster is None:
+            raise self.cluster_problem or NotFound("No Kubernetes cluster configured", "set KUBECONFIG")
+        return self.cluster
+
+    def follow_previews(
+        self,
+        on_change: Callable[[tuple[Preview, ...]], None],
+        on_error: Callable[[PrdeckError], None],
+        stop: threading.Event,
+    ) -> None:
+        """Keep :attr:`previews` current from the cluster watch until ``stop`` (blocking: run it in a thread)."""
+        cluster = self.require_cluster()
+
+        def changed(previews: list[Preview]) -> None:
+            self.previews = tuple(previews)
+            on_change(self.previews)
+
+        cluster.follow(changed, on_error, stop)
+
+    def list_previews(self) -> tuple[Preview, ...]:
+        self.previews = tuple(self.require_cluster().previews())
+        return self.previews
+
+    def namespace_of(self, repo: str, number: int) -> str:
+        owner, _, name = repo.partition("/")
+        return namespace_for(RepoRef(owner, name), number, self.require_cluster().prefix)
+
+    def preview_detail(self, preview: Preview) -> PreviewDetail:
+        cluster = self.require_cluster()
+        return PreviewDetail(cluster.preview(preview.namespace), tuple(cluster.events(preview.namespace)))
+
+    def logs(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Iterator[LogLine]:
+        return preview_logs(self.require_cluster(), preview.namespace, request, stop)
+
+    def destroy(self, preview: Preview) -> Iterator[str]:
+        return self.require_cluster().destroy(preview.namespace)
+
     def close(self) -> None:
         self.github.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 _DONE = object()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from services.cluster import ClusterService, load_api_client
 from services.config import Config
 from services.credentials import resolve_token
-from services.errors import AuthError
+from services.errors import AuthError, PrdeckError
 from services.github import GitHubService
 
 
@@ -20,3 +21,12 @@ def connect_github(config: Config) -> GitHubService:
     return GitHubService(
         config.api_url, token.value, timeout=config["github.timeout"], retries=config["github.retries"]
     )
+
+
+def connect_cluster(config: Config) -> tuple[ClusterService | None, PrdeckError | None]:
+    """The configured cluster, or why there is none: previews are optional, the PR list works without them."""
+    try:
+        api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
+    except PrdeckError as problem:
+        return None, problem
+    return ClusterService(api_client, config["cluster.namespace_prefix"]), None

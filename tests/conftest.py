@@ -51,7 +51,15 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("PRDECK_CONFIG", str(home / "prdeck.toml"))
-    for name in ("GH_TOKEN", "GITHUB_TOKEN", "PRDECK_GITHUB_URL", "PRDECK_REPOS"):
+    for name in (
+        "GH_TOKEN",
+        "GITHUB_TOKEN",
+        "PRDECK_GITHUB_URL",
+        "PRDECK_REPOS",
+        "KUBECONFIG",
+        "PRDECK_KUBECONFIG",
+        "PRDECK_KUBE_CONTEXT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLUMNS", "200")
     return home

@@ -25,6 +25,7 @@ JSON_KEYS = {
     "review",
     "updated_at",
     "url",
+    "preview",
 }
 
 
@@ -35,7 +36,10 @@ def _env(box):
 def test_ls_json_returns_every_open_pull_with_exactly_the_documented_keys(sandbox):
     result = run_prdeck("ls", "--json", "--repo", "acme/storefront", env=_env(sandbox))
     assert result.returncode == 0, result.stderr
-    rows = json.loads(result.stdout)
+    listing = json.loads(result.stdout)
+    rows = listing["pulls"]
+    assert listing["orphans"] == [] and listing["cluster"]["ok"] is False, "no kubeconfig in this test"
+    assert "No Kubernetes cluster configured" in listing["cluster"]["problem"]
     assert sorted(row["number"] for row in rows) == list(range(101, 113))
     assert all(set(row) == JSON_KEYS for row in rows)
     dark = next(row for row in rows if row["number"] == 103)
@@ -45,7 +49,7 @@ def test_ls_json_returns_every_open_pull_with_exactly_the_documented_keys(sandbo
 
 def test_ls_several_repos_from_the_environment(sandbox):
     result = run_prdeck("ls", "--json", env={**_env(sandbox), "PRDECK_REPOS": "acme/docs,acme/storefront"})
-    assert {row["repo"] for row in json.loads(result.stdout)} == {"acme/docs", "acme/storefront"}
+    assert {row["repo"] for row in json.loads(result.stdout)["pulls"]} == {"acme/docs", "acme/storefront"}
 
 
 def test_bare_prdeck_lists_like_ls(sandbox):
@@ -65,7 +69,7 @@ def hostile(make_sandbox):
 def test_hostile_text_is_exact_in_json_and_harmless_on_the_terminal(hostile):
     as_json = run_prdeck("ls", "--json", "--repo", "octo/app", env=_env(hostile))
     assert as_json.returncode == 0, as_json.stderr
-    (row,) = json.loads(as_json.stdout)
+    (row,) = json.loads(as_json.stdout)["pulls"]
     assert row["title"] == HOSTILE_TITLE and row["labels"] == ["[red]"]
     for raw in ("\x1b", "\x07", "\u202e"):
         assert raw not in as_json.stdout
@@ -150,7 +154,7 @@ def test_sandbox_command_writes_info_and_serves_until_interrupted(tmp_path):
         assert info["env"]["PRDECK_GITHUB_URL"] == info["github_url"]
         listed = run_prdeck("ls", "--json", env=info["env"])
         assert listed.returncode == 0, listed.stderr
-        rows = json.loads(listed.stdout)
+        rows = json.loads(listed.stdout)["pulls"]
         assert {row["repo"] for row in rows} == {"octo/app", "octo/big"}
         assert len(rows) == 121, "the merged pull request is not open"
         fetched = subprocess.run(

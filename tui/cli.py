@@ -23,7 +23,7 @@ from services.errors import PrdeckError, UsageError
 from services.github import GitHubService
 from services.previews import Deck
 from services.repos import parse_repo, resolve_repos
-from services.session import connect_github
+from services.session import connect_cluster, connect_github
 from tui import commands, render
 from tui.safe_text import printable
 
@@ -68,7 +68,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="list open pull requests",
         description="List the open pull requests of the repository (or repositories).",
     )
-    ls.add_argument("--json", action="store_true", help="print a JSON array, one object per pull request")
+    ls.add_argument(
+        "--json", action="store_true", help='print JSON: {"pulls": [...], "orphans": [...], "cluster": {...}}'
+    )
+
+    status = sub.add_parser(
+        "status",
+        parents=[common],
+        help="show a pull request's preview: state, URL, pods, events",
+        description="Show the preview environment of one pull request (PR: 101, owner/name#101 or its URL).",
+    )
+    status.add_argument("pull", metavar="PR")
+    status.add_argument("--json", action="store_true", help="print JSON")
+
+    logs = sub.add_parser(
+        "logs",
+        parents=[common],
+        help="print a preview's logs (all containers, interleaved)",
+        description="Print the logs of every container of a pull request's preview, prefixed pod/container.",
+    )
+    logs.add_argument("pull", metavar="PR")
+    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines until Ctrl+C")
+    logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines of each container")
+    logs.add_argument("--since", metavar="DURATION", help="only lines newer than this: 30s, 10m, 2h")
+    logs.add_argument("-c", "--container", metavar="NAME", help="only this container")
+    logs.add_argument("--timestamps", action="store_true", help="prefix each line with its time")
+    logs.add_argument("-p", "--previous", action="store_true", help="the previous run of a restarted container")
+
+    destroy = sub.add_parser(
+        "destroy",
+        parents=[common],
+        help="delete a pull request's preview (its namespace)",
+        description="Delete the preview namespace of a pull request and wait until it is gone.",
+    )
+    destroy.add_argument("pull", metavar="PR")
+    destroy.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
     login = sub.add_parser(
         "login",
@@ -97,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = sub.add_parser(
         "sandbox",
         parents=[common],
-        help="run the GitHub emulator on 127.0.0.1",
-        description="Run prdeck's GitHub API emulator until interrupted (Ctrl+C).",
+        help="run the GitHub and Kubernetes emulators on 127.0.0.1",
+        description="Run prdeck's GitHub and Kubernetes API emulators until interrupted (Ctrl+C).",
     )
     sandbox.add_argument("--seed", metavar="FILE", help="seed JSON (default: the demo seed)")
     sandbox.add_argument("--info", metavar="FILE", help="write URLs, token and env variables here as JSON")
@@ -120,15 +154,86 @@ def _load(args: argparse.Namespace) -> Config:
     return config
 
 
-def _ls(args: argparse.Namespace) -> int:
+def _deck(args: argparse.Namespace) -> tuple[Deck, Config]:
     config = _load(args)
     repos = resolve_repos(args.repo, config["repos"])
-    with connect_github(config) as github:
-        result = commands.list_pulls(github, repos)
+    cluster, problem = connect_cluster(config)
+    return Deck(connect_github(config), repos, cluster, problem), config
+
+
+def _ls(args: argparse.Namespace) -> int:
+    deck, _ = _deck(args)
+    try:
+        result = commands.list_with_previews(deck)
+    finally:
+        deck.close()
     if getattr(args, "json", False):
         print(render.pulls_json(result))
-    else:
-        render.pulls_table(result, sys.stdout)
+        return 0
+    render.pulls_table(result, sys.stdout)
+    if orphans := render.orphans_text(result):
+        print(orphans)
+    if note := render.cluster_note(result):
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    deck, _ = _deck(args)
+    try:
+        repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+        result = commands.status(deck, repo, number)
+    finally:
+        deck.close()
+    print(render.status_json(result) if args.json else render.status_text(result))
+    return 0
+
+
+def _duration(text: str | None) -> int | None:
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return int(text[:-1]) * units[text[-1]] if text[-1] in units else int(text)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise UsageError(f"Not a duration: {text!r}", "use 30s, 10m, 2h or 1d") from exc
+
+
+def _logs(args: argparse.Namespace) -> int:
+    from services.pod_logs import LogRequest
+
+    deck, _ = _deck(args)
+    stop = threading.Event()
+    try:
+        repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+        preview = commands.find_preview(deck, repo, number)
+        request = LogRequest(args.follow, args.tail, _duration(args.since), args.container, args.previous)
+        several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
+        for line in deck.logs(preview, request, stop):
+            print(render.log_line(line, prefix=several, timestamps=args.timestamps), flush=args.follow)
+    finally:
+        stop.set()
+        deck.close()
+    return 0
+
+
+def _destroy(args: argparse.Namespace) -> int:
+    deck, _ = _deck(args)
+    try:
+        repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+        preview = commands.find_preview(deck, repo, number)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("Refusing to destroy without confirmation", "input is not a terminal; add --yes")
+            answer = input(f"Destroy the preview of {repo}#{number} (namespace {preview.namespace})? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing destroyed.")
+                return 1
+        for progress in deck.destroy(preview):
+            print(progress, flush=True)
+    finally:
+        deck.close()
+    print(f"Preview of {repo}#{number} destroyed.")
     return 0
 
 
@@ -156,17 +261,18 @@ def _wait_for_interrupt() -> None:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from services.sandbox.github import GitHubSandbox  # aiohttp and graphql-core load only when needed
-    from services.sandbox.seed import default_seed, read_seed
+    from services.sandbox.seed import default_seed, read_seed  # aiohttp and graphql-core load only when needed
+    from services.sandbox.stack import SandboxStack
 
     seed = read_seed(args.seed) if args.seed else default_seed()
-    with GitHubSandbox(seed, port=args.port) as sandbox:
+    with SandboxStack(seed, github_port=args.port) as sandbox:
         info = sandbox.info()
         if args.info:
             path = Path(args.info)
             path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
             path.chmod(0o600)
         print(f"GitHub sandbox at {info['github_url']} (git at {info['git_url']}), signed in as {info['login']}.")
+        print(f"Kubernetes sandbox at {info['kube_url']} (kubeconfig {info['kubeconfig']}).")
         print("Point prdeck at it with:")
         for name, value in info["env"].items():
             print(f"  export {name}={value}")
@@ -177,18 +283,26 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """The sandbox with demo data, in the TUI (or printed, when output is not a terminal)."""
-    from services.sandbox.github import GitHubSandbox
+    from services.cluster import ClusterService, load_api_client
     from services.sandbox.seed import default_seed
+    from services.sandbox.stack import SandboxStack
 
-    with GitHubSandbox(default_seed()) as sandbox:
-        repos = [parse_repo(name) for name in sandbox.repo_names()]
-        github = GitHubService(sandbox.api_url, sandbox.token)
+    with SandboxStack(default_seed()) as sandbox:
+        repos = [parse_repo(name) for name in sandbox.github.repo_names()]
+        github = GitHubService(sandbox.github.api_url, sandbox.github.token)
+        cluster = ClusterService(load_api_client(str(sandbox.kube.kubeconfig), None))
+        deck = Deck(github, repos, cluster)
         if not sys.stdout.isatty():
-            with github:
-                render.pulls_table(commands.list_pulls(github, repos), sys.stdout)
-            print("\n(demo data from prdeck's built-in GitHub sandbox; run `prdeck sandbox` to keep one running)")
+            try:
+                result = commands.list_with_previews(deck)
+            finally:
+                deck.close()
+            render.pulls_table(result, sys.stdout)
+            if orphans := render.orphans_text(result):
+                print(orphans)
+            print("\n(demo data from prdeck's built-in sandboxes; run `prdeck sandbox` to keep them running)")
             return 0
-        _run_tui(Deck(github, repos), refresh_seconds=60)
+        _run_tui(deck, refresh_seconds=60)
     return 0
 
 
@@ -205,9 +319,8 @@ def _run_tui(deck: Deck, refresh_seconds: float) -> None:
 def _tui(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty():
         return _ls(args)
-    config = _load(args)
-    repos = resolve_repos(args.repo, config["repos"])
-    _run_tui(Deck(connect_github(config), repos), config["ui.refresh_seconds"])
+    deck, config = _deck(args)
+    _run_tui(deck, config["ui.refresh_seconds"])
     return 0
 
 
@@ -230,6 +343,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if command == "sandbox":
         return _sandbox(args)
+    if command == "status":
+        return _status(args)
+    if command == "logs":
+        return _logs(args)
+    if command == "destroy":
+        return _destroy(args)
     return _demo(args)
 
 

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from services.config import Config
 from services.credentials import api_host, delete_token, read_keyring, resolve_token, store_token
-from services.errors import KeyringUnavailable, UsageError
+from services.errors import KeyringUnavailable, NotFound, PrdeckError, UsageError
 from services.github import GitHubService
-from services.models import Identity, PullRequest, RepoRef
+from services.models import ClusterEvent, Identity, Preview, PullDetail, PullRequest, RepoRef
+from services.preview_state import with_head
+from services.previews import Deck, Row
+from services.repos import parse_repo
 
 
 @dataclass(frozen=True)
 class ListResult:
     repos: list[RepoRef]
     pulls: list[PullRequest]
+    rows: tuple[Row, ...] = ()
+    """The pulls joined with their previews, then orphan previews (empty when previews were not asked for)."""
+    cluster_problem: PrdeckError | None = None
+    """Why previews are unknown (no cluster configured, unreachable...)."""
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    repo: RepoRef
+    number: int
+    namespace: str
+    detail: PullDetail | None
+    preview: Preview | None
+    events: tuple[ClusterEvent, ...]
 
 
 @dataclass(frozen=True)
@@ -38,6 +56,69 @@ class ConfigReport:
 
 def list_pulls(github: GitHubService, repos: list[RepoRef]) -> ListResult:
     return ListResult(repos, github.open_pulls_of(repos))
+
+
+def list_with_previews(deck: Deck) -> ListResult:
+    """Pull requests and previews: one GraphQL query per 100 PRs, one list call on the cluster."""
+    problem = deck.cluster_problem
+    if deck.cluster is not None:
+        try:
+            deck.list_previews()
+        except PrdeckError as error:
+            problem = error
+    snapshot = deck.snapshot()
+    return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, problem)
+
+
+_PULL_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")
+_PULL_REF = re.compile(r"^(?:(?P<repo>[^/#\s]+/[^/#\s]+))?#?(?P<number>\d+)$")
+
+
+def parse_pull_ref(text: str, repos: list[RepoRef]) -> tuple[RepoRef, int]:
+    """``101``, ``#101``, ``owner/name#101`` or a PR URL; a bare number needs exactly one configured repo."""
+    match = _PULL_URL.match(text.strip()) or _PULL_REF.match(text.strip())
+    if match is None:
+        raise UsageError(f"Not a pull request: {text!r}", "use 101, owner/name#101 or the PR's URL")
+    number = int(match.group("number"))
+    if match.group("repo"):
+        try:
+            return parse_repo(match.group("repo")), number
+        except ValueError as exc:
+            raise UsageError(f"Not a pull request: {text!r}", str(exc)) from exc
+    if len(repos) != 1:
+        names = ", ".join(str(repo) for repo in repos)
+        raise UsageError(
+            f"Which repository has #{number}?", f"several are configured ({names}); use owner/name#{number}"
+        )
+    return repos[0], number
+
+
+def status(deck: Deck, repo: RepoRef, number: int) -> StatusResult:
+    """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
+    cluster = deck.require_cluster()
+    namespace = deck.namespace_of(repo.full_name, number)
+    detail = deck.github.pull_detail(repo, number)
+    try:
+        preview = cluster.preview(namespace)
+    except NotFound:
+        return StatusResult(repo, number, namespace, detail, None, ())
+    state = with_head(preview.state, preview.deployed_sha, detail.head_sha, preview.expires_at)
+    if state != preview.state:
+        preview = replace(
+            preview,
+            state=state,
+            reason=f"PR head moved to {detail.head_sha[:7]}" if state == "stale" else preview.reason,
+        )
+    return StatusResult(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
+
+
+def find_preview(deck: Deck, repo: RepoRef, number: int) -> Preview:
+    cluster = deck.require_cluster()
+    namespace = deck.namespace_of(repo.full_name, number)
+    try:
+        return cluster.preview(namespace)
+    except NotFound as exc:
+        raise NotFound(f"{repo}#{number} has no preview", f"no prdeck pods in namespace {namespace}") from exc
 
 
 def login(config: Config, token: str) -> LoginResult:

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from services.config import KEYS
-from tui.commands import ConfigReport, ListResult, LoginResult, LogoutResult
+from services.models import LogLine, Preview
+from tui.commands import ConfigReport, ListResult, LoginResult, LogoutResult, StatusResult
 from tui.formatting import relative_age
 from tui.safe_text import dumps, printable
 
@@ -20,7 +21,39 @@ REVIEW_LABELS = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes", "REVIEW
 
 
 def pulls_json(result: ListResult) -> str:
-    return dumps([pull.to_json() for pull in result.pulls])
+    """``{"pulls": [...], "orphans": [...], "cluster": {...}}``: each pull has a ``preview`` object or null."""
+    previews = {row.key: row.preview for row in result.rows if not row.orphan}
+    pulls = []
+    for pull in result.pulls:
+        preview = previews.get(f"{pull.repo}#{pull.number}")
+        pulls.append({**pull.to_json(), "preview": preview.to_json() if preview else None})
+    orphans = [
+        {"repo": row.pull.repo, "number": row.pull.number, **row.preview.to_json()}
+        for row in result.rows
+        if row.orphan and row.preview is not None
+    ]
+    problem = result.cluster_problem
+    cluster = {"ok": problem is None, "problem": f"{problem.title}: {problem.detail}" if problem else None}
+    return dumps({"pulls": pulls, "orphans": orphans, "cluster": cluster})
+
+
+PREVIEW_STYLES = {
+    "ready": "green",
+    "deploying": "yellow",
+    "failed": "bold red",
+    "terminating": "magenta",
+    "stale": "yellow",
+    "expiring": "yellow",
+}
+
+
+def preview_label(preview: Preview | None) -> str:
+    """``ready pr-101.example.dev``, ``failed: ImagePullBackOff``, ``—``."""
+    if preview is None:
+        return "—"
+    if preview.state in ("ready", "stale", "expiring") and preview.host:
+        return f"{preview.state} {preview.host}"
+    return f"{preview.state}: {preview.reason}" if preview.reason else preview.state
 
 
 def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None) -> None:
@@ -40,6 +73,10 @@ def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None)
     table.add_column("REVIEW", no_wrap=True, min_width=8)
     table.add_column("", no_wrap=True, min_width=10)
     table.add_column("UPDATED", no_wrap=True, justify="right", min_width=8)
+    with_previews = bool(result.rows) or result.cluster_problem is not None
+    previews = {row.key: row.preview for row in result.rows}
+    if with_previews:
+        table.add_column("PREVIEW", no_wrap=True, overflow="ellipsis", max_width=48)
     for pull in result.pulls:
         flags = " ".join(flag for flag, on in (("draft", pull.draft), ("fork", pull.fork)) if on)
         cells = [
@@ -54,6 +91,10 @@ def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None)
         ]
         if several:
             cells.insert(0, Text(printable(pull.repo)))
+        if with_previews:
+            preview = previews.get(f"{pull.repo}#{pull.number}")
+            style = PREVIEW_STYLES.get(preview.state, "") if preview else "dim"
+            cells.append(Text(printable(preview_label(preview)), style=style))
         table.add_row(*cells)
     if result.pulls:
         console.print(table)
@@ -100,3 +141,111 @@ def _toml_value(value: object) -> str:
     if isinstance(value, str):
         return dumps(value)
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def cluster_note(result: ListResult) -> str | None:
+    """One line on stderr when previews could not be shown, and what to do."""
+    problem = result.cluster_problem
+    if problem is None:
+        return None
+    orphans = sum(1 for row in result.rows if row.orphan)
+    more = f"; {orphans} orphaned preview(s)" if orphans else ""
+    return f"prdeck: previews unknown: {printable(problem.title)}: {printable(problem.detail)}{more}"
+
+
+def orphans_text(result: ListResult) -> str | None:
+    orphans = [row for row in result.rows if row.orphan and row.preview is not None]
+    if not orphans:
+        return None
+    lines = [f"{len(orphans)} orphaned preview(s) (pull request closed or missing; `prdeck destroy` removes them):"]
+    for row in orphans:
+        assert row.preview is not None
+        lines.append(f"  {printable(row.key)}  {row.preview.namespace}  {printable(preview_label(row.preview))}")
+    return "\n".join(lines)
+
+
+def status_text(result: StatusResult, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    lines = [f"{result.repo}#{result.number}"]
+    detail = result.detail
+    if detail is not None:
+        origin = f"fork of {printable(detail.head_owner or '?')}" if detail.fork else "same repository"
+        lines.append(f"  head     {detail.head_sha[:12]}  ({origin})")
+    preview = result.preview
+    if preview is None:
+        lines.append(f"  preview  none (namespace {result.namespace} has no prdeck pods)")
+        return "\n".join(lines)
+    lines.append(f"  preview  {printable(preview_label(preview))}")
+    lines.append(f"  namespace {preview.namespace}")
+    if preview.url:
+        lines.append(f"  url      {printable(preview.url)}")
+    if preview.deployed_sha:
+        lines.append(f"  deployed {preview.deployed_sha[:12]}")
+    if preview.expires_at:
+        left = preview.expires_at - now
+        when = f"in {relative_age(now - left, now).removesuffix(' ago')}" if left.total_seconds() > 0 else "now"
+        lines.append(f"  expires  {preview.expires_at.isoformat().replace('+00:00', 'Z')} ({when})")
+    lines.append("  pods")
+    for pod in preview.pods:
+        state = "ready" if pod.ready else (pod.reason or pod.phase)
+        extra = f", {pod.restarts} restarts" if pod.restarts else ""
+        lines.append(
+            f"    {printable(pod.name)}  {pod.phase}  {printable(state)}{extra}  [{', '.join(pod.containers)}]"
+        )
+    if result.events:
+        lines.append("  events")
+        for event in result.events:
+            age = relative_age(event.time, now) if event.time else "?"
+            lines.append(
+                f"    {age:>8}  {event.kind:<7} {printable(event.reason):<18} {printable(event.object)}: "
+                f"{printable(event.message, max_length=160)}"
+            )
+    return "\n".join(lines)
+
+
+def status_json(result: StatusResult) -> str:
+    preview = result.preview
+    return dumps(
+        {
+            "repo": str(result.repo),
+            "number": result.number,
+            "head_sha": result.detail.head_sha if result.detail else None,
+            "preview": None
+            if preview is None
+            else {
+                **preview.to_json(),
+                "pods": [
+                    {
+                        "name": p.name,
+                        "phase": p.phase,
+                        "ready": p.ready,
+                        "reason": p.reason,
+                        "restarts": p.restarts,
+                        "containers": list(p.containers),
+                    }
+                    for p in preview.pods
+                ],
+                "events": [
+                    {
+                        "time": e.time.isoformat().replace("+00:00", "Z") if e.time else None,
+                        "type": e.kind,
+                        "reason": e.reason,
+                        "object": e.object,
+                        "message": e.message,
+                    }
+                    for e in result.events
+                ],
+            },
+        }
+    )
+
+
+def log_line(line: LogLine, *, prefix: bool, timestamps: bool) -> str:
+    """One log line for the terminal: controls escaped, optional ``pod/container`` prefix and timestamp."""
+    parts = []
+    if timestamps:
+        parts.append(line.timestamp)
+    if prefix:
+        parts.append(f"[{line.prefix}]")
+    parts.append(printable(line.text, max_length=10_000))
+    return " ".join(parts)

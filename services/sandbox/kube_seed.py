@@ -7,6 +7,7 @@ Seed entry: ``{"repo": "acme/storefront", "number": 101, "state": "ready", "sha"
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,8 +43,10 @@ def _duration(text: str, where: str) -> timedelta:
         raise UsageError("Invalid seed", f"{where}: expires_in must look like 90m, 6h or 2d, got {text!r}") from exc
 
 
-def preview_host(namespace: str) -> str:
-    return f"{namespace}.preview.localhost"
+def preview_host(repo: RepoRef, number: int) -> str:
+    """``pr-101-storefront.localhost``: a loopback name (RFC 6761) in the style of a preview ingress host."""
+    name = re.sub(r"[^a-z0-9]+", "-", repo.name.lower()).strip("-")[:40] or "app"
+    return f"pr-{number}-{name}.localhost"
 
 
 def seed_previews(
@@ -84,7 +87,7 @@ def _preview(
     number = raw["number"]
     namespace = namespace_for(repo, number, prefix)
     labels = preview_labels(repo, number)
-    host = preview_host(namespace)
+    host = preview_host(repo, number)
     expires = datetime.now(UTC) + _duration(str(raw.get("expires_in", "2d")), where)
     annotations = {
         ANNOTATION_REPO: repo.full_name,

@@ -1,0 +1,54 @@
+"""Both sandboxes together, as ``prdeck sandbox`` and ``prdeck demo`` run them: GitHub and Kubernetes.
+
+Seeded previews take their deployed SHA from the GitHub sandbox's pull requests unless the seed names one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from services.sandbox.github import GitHubSandbox
+from services.sandbox.kube import KubeSandbox
+
+
+class SandboxStack:
+    def __init__(self, seed: dict[str, Any], *, github_port: int = 0, kube_port: int = 0,
+                 registry: str | None = None) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="prdeck-sandbox-")
+        root = Path(self._tmp.name)
+        (root / "github").mkdir()
+        (root / "kube").mkdir()
+        self.github = GitHubSandbox(seed, root / "github", port=github_port)
+        self.kube = KubeSandbox(seed, root / "kube", port=kube_port, registry=registry, head_of=self._head_of)
+
+    def _head_of(self, repo: str, number: int) -> str | None:
+        owner, _, name = repo.partition("/")
+        found = self.github.state.repo(owner, name)
+        pull = found.pulls.get(number) if found is not None else None
+        return pull.head_sha if pull is not None else None
+
+    def start(self) -> SandboxStack:
+        self.github.start()
+        try:
+            self.kube.start()
+        except BaseException:
+            self.github.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        self.kube.stop()
+        self.github.stop()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> SandboxStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def info(self) -> dict[str, Any]:
+        github, kube = self.github.info(), self.kube.info()
+        return {**github, **kube, "env": {**github["env"], **kube["env"]}}
