@@ -105,6 +105,52 @@ def load_api_client(kubeconfig: str | None, context: str | None) -> client.ApiCl
         raise ConfigError(f"Cannot use the kubeconfig {path}", str(exc)) from exc
 
 
+def stream_lines(response: Any) -> Iterator[str]:
+    """Lines of a streaming response (watch events, log lines) as they arrive."""
+    pending = b""
+    for chunk in response.stream(4096, decode_content=True):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line.decode("utf-8", errors="replace")
+    if pending:
+        yield pending.decode("utf-8", errors="replace")
+
+
+class StreamGuard:
+    """Shuts down the streaming responses it tracks once ``stop`` is set, so a read blocked on a quiet stream
+    returns at once instead of holding its thread (and the app's exit) until the next byte arrives."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self._open: set[Any] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def tracking(self, response: Any) -> Iterator[None]:
+        with self._lock:
+            self._open.add(response)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._shut_on_stop, name="prdeck-stream-guard", daemon=True)
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open.discard(response)
+            with contextlib.suppress(Exception):
+                response.release_conn()
+
+    def _shut_on_stop(self) -> None:
+        self._stop.wait()
+        with self._lock:
+            responses = list(self._open)
+        for response in responses:
+            with contextlib.suppress(Exception):
+                response.shutdown()
+
+
 def _pod_status(pod: Any) -> PodStatus:
     status = pod.status
     containers = tuple(c.name for c in pod.spec.containers)
@@ -230,35 +276,51 @@ class ClusterService:
         self, by_uid: dict[str, Any], version: str, on_change: Callable[[list[Preview]], None], stop: threading.Event
     ) -> None:
         """Follow changes from ``version`` until stopped; return to re-list after ``410 Gone``."""
+        decoder = watch.Watch()
+        guard = StreamGuard(stop)
         while not stop.is_set():
-            watcher = watch.Watch()
             try:
-                for event in watcher.stream(
-                    self.core.list_pod_for_all_namespaces,
+                response = self.core.list_pod_for_all_namespaces(
                     label_selector=SELECTOR,
+                    watch=True,
                     resource_version=version,
                     allow_watch_bookmarks=True,
                     timeout_seconds=WATCH_SECONDS,
+                    _preload_content=False,
                     _request_timeout=(CONNECT_TIMEOUT, WATCH_SECONDS + READ_TIMEOUT),
-                ):
-                    if stop.is_set():
-                        watcher.stop()
-                        return
-                    version = watcher.resource_version or version
-                    if event["type"] == "BOOKMARK":
-                        continue
-                    pod = event["object"]
-                    if event["type"] == "DELETED":
-                        by_uid.pop(pod.metadata.uid, None)
-                    else:
-                        by_uid[pod.metadata.uid] = pod
-                    on_change(previews_from_pods(list(by_uid.values())))
-            except ApiException as exc:
-                if exc.status == 410:
-                    return
-                raise cluster_errors("watching previews", exc) from exc
+                )
             except Exception as exc:
                 raise cluster_errors("watching previews", exc) from exc
+            with guard.tracking(response):
+                try:
+                    for line in stream_lines(response):
+                        event = decoder.unmarshal_event(line, "V1Pod")
+                        if stop.is_set():
+                            return
+                        if event is None:
+                            continue
+                        if event["type"] == "ERROR":
+                            status = event["raw_object"]
+                            if status.get("code") == 410:
+                                return
+                            raise Unavailable(
+                                f"The cluster ended the watch ({status.get('code')})", str(status.get("message"))
+                            )
+                        version = decoder.resource_version or version
+                        if event["type"] == "BOOKMARK":
+                            continue
+                        pod = event["object"]
+                        if event["type"] == "DELETED":
+                            by_uid.pop(pod.metadata.uid, None)
+                        else:
+                            by_uid[pod.metadata.uid] = pod
+                        on_change(previews_from_pods(list(by_uid.values())))
+                except PrdeckError:
+                    raise
+                except Exception as exc:
+                    if stop.is_set():
+                        return
+                    raise cluster_errors("watching previews", exc) from exc
 
     # one preview --------------------------------------------------------------------------------------
     def preview(self, namespace: str) -> Preview:

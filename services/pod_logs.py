@@ -19,7 +19,7 @@ from typing import Any
 import urllib3
 from kubernetes.client.rest import ApiException
 
-from services.cluster import CONNECT_TIMEOUT, ClusterService, cluster_errors
+from services.cluster import CONNECT_TIMEOUT, ClusterService, StreamGuard, cluster_errors, stream_lines
 from services.errors import NotFound, PrdeckError, UsageError
 from services.models import LogLine
 
@@ -60,10 +60,11 @@ class _Reader(threading.Thread):
         request: LogRequest,
         out: queue.Queue[Any],
         stop: threading.Event,
+        guard: StreamGuard,
     ) -> None:
         super().__init__(daemon=True, name=f"logs-{pod}-{container}")
         self.cluster, self.namespace, self.pod, self.container = cluster, namespace, pod, container
-        self.request, self.out, self.stop_event = request, out, stop
+        self.request, self.out, self.stop_event, self.guard = request, out, stop, guard
 
     def run(self) -> None:
         try:
@@ -105,22 +106,21 @@ class _Reader(threading.Thread):
         for _ in range(MAX_RESUMES):
             response = self._open(since, tail)
             cut = False
-            try:
-                for raw in _lines(response):
-                    if self.stop_event.is_set():
-                        return
-                    stamp, _, text = raw.partition(" ")
-                    key = stamp_key(stamp)
-                    if last is not None and (key < last or (key == last and raw in seen_at_last)):
-                        continue  # already shown before the stream was cut
-                    if key != last:
-                        last, seen_at_last = key, set()
-                    seen_at_last.add(raw)
-                    self.out.put(LogLine(self.pod, self.container, stamp, text))
-            except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError):
-                cut = True
-            finally:
-                response.release_conn()
+            with self.guard.tracking(response):
+                try:
+                    for raw in stream_lines(response):
+                        if self.stop_event.is_set():
+                            return
+                        stamp, _, text = raw.partition(" ")
+                        key = stamp_key(stamp)
+                        if last is not None and (key < last or (key == last and raw in seen_at_last)):
+                            continue  # already shown before the stream was cut
+                        if key != last:
+                            last, seen_at_last = key, set()
+                        seen_at_last.add(raw)
+                        self.out.put(LogLine(self.pod, self.container, stamp, text))
+                except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, OSError):
+                    cut = True
             if not self.request.follow or self.stop_event.is_set() or not (cut or self._still_running()):
                 return
             if last is None:
@@ -143,17 +143,6 @@ class _Reader(threading.Thread):
         return False
 
 
-def _lines(response: Any) -> Iterator[str]:
-    pending = b""
-    for chunk in response.stream(4096, decode_content=True):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield line.decode("utf-8", errors="replace")
-    if pending:
-        yield pending.decode("utf-8", errors="replace")
-
-
 def preview_logs(
     cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
 ) -> Iterator[LogLine]:
@@ -165,7 +154,8 @@ def preview_logs(
         names = sorted({name for pod in preview.pods for name in pod.containers})
         raise NotFound(f"No container {request.container!r} in {namespace}", f"containers: {', '.join(names)}")
     out: queue.Queue[Any] = queue.Queue(maxsize=10_000)
-    readers = [_Reader(cluster, namespace, pod, container, request, out, stop) for pod, container in targets]
+    guard = StreamGuard(stop)
+    readers = [_Reader(cluster, namespace, pod, container, request, out, stop, guard) for pod, container in targets]
     for reader in readers:
         reader.start()
     running = len(readers)
