@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,14 +15,17 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
+from screens.confirm import ConfirmScreen
+from screens.logs import LogsScreen
 from services.errors import PrdeckError, Unavailable
+from services.models import Preview
 from services.previews import Deck, Row, Snapshot
 from tui.connection import Connection
 from tui.mailbox import Mailbox
-from tui.messages import DetailLoaded, SnapshotLoaded
+from tui.messages import ClusterTrouble, DetailLoaded, PreviewDetailLoaded, PreviewsChanged, SnapshotLoaded
 from tui.pull_query import SORT_ORDERS, count, next_sort, select
 from tui.safe_text import printable
-from tui.widgets.detail_pane import DetailPane, detail_text
+from tui.widgets.detail_pane import DetailPane
 from tui.widgets.pull_table import PullTable
 from tui.widgets.status_bar import StatusBar, status_text
 
@@ -35,15 +40,18 @@ class PullListScreen(Screen[None]):
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
         Binding("O", "open_pull", "Open on GitHub"),
+        Binding("t", "logs", "Logs"),
+        Binding("d", "destroy", "Destroy"),
         Binding("escape", "back", "Back", show=False),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, deck: Deck, refresh_seconds: float) -> None:
+    def __init__(self, deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> None:
         super().__init__()
         self.deck = deck
         self.refresh_seconds = refresh_seconds
+        self.log_lines = log_lines
         self.connection = Connection()
         self.snapshot: Snapshot | None = None
         self.ordering = SORT_ORDERS[0]
@@ -53,6 +61,14 @@ class PullListScreen(Screen[None]):
         self._retry_in: float | None = None
         self._shown = 0
         self._arrived: Mailbox[Snapshot] = Mailbox()
+        self._previews: Mailbox[tuple[Preview, ...]] = Mailbox()
+        self._trouble: Mailbox[PrdeckError] = Mailbox()
+        self._stop_cluster = threading.Event()
+        problem = deck.cluster_problem
+        self.cluster: tuple[str, str | None] = (
+            ("connecting", None) if deck.cluster is not None else ("none", problem.title if problem else None)
+        )
+        self._cluster_failures = 0
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -69,6 +85,51 @@ class PullListScreen(Screen[None]):
         self.query_one(PullTable).loading = True
         self._paint_status()
         self.load()
+        if self.deck.cluster is not None:
+            self.follow_previews()
+
+    def on_unmount(self) -> None:
+        self._stop_cluster.set()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="cluster")
+    def follow_previews(self) -> None:
+        """Runs until the screen goes: one list, then one watch; changes and failures come back coalesced."""
+
+        def changed(previews: tuple[Preview, ...]) -> None:
+            if self._previews.put(previews):
+                self.post_message(PreviewsChanged())
+
+        def failed(error: PrdeckError) -> None:
+            if self._trouble.put(error):
+                self.post_message(ClusterTrouble())
+
+        self.deck.follow_previews(changed, failed, self._stop_cluster)
+
+    def on_previews_changed(self) -> None:
+        previews = self._previews.take()
+        if previews is None:
+            return
+        if self.cluster[0] == "failing":
+            self.notify("The cluster is reachable again; previews are live.", title="Reconnected")
+        self.cluster, self._cluster_failures = ("live", None), 0
+        if self.snapshot is not None:
+            self.snapshot = self.snapshot.with_previews(previews)
+            self._render_rows()
+            row = self._row(self.detail_key)
+            if row is not None:
+                self.query_one(DetailPane).show_row(row)
+        self._paint_status()
+
+    def on_cluster_trouble(self) -> None:
+        error = self._trouble.take()
+        if error is None:
+            return
+        self._cluster_failures += 1
+        self.cluster = ("failing", error.title)
+        if self._cluster_failures == 1:
+            self.notify(printable(error.detail) + " prdeck keeps retrying.", title=printable(error.title),
+                        severity="warning", timeout=8, markup=False)
+        self._paint_status()
 
     # loading -----------------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="github")
@@ -86,6 +147,17 @@ class PullListScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="detail")
     def load_detail(self, row: Row) -> None:
         self.post_message(DetailLoaded(self.deck.detail(row.pull)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="preview-detail")
+    def load_preview_detail(self, row: Row) -> None:
+        assert row.preview is not None
+        self.post_message(PreviewDetailLoaded(row.key, self.deck.preview_detail(row.preview)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="destroy")
+    def run_destroy(self, preview: Preview) -> None:
+        for line in self.deck.destroy(preview):
+            self.app.call_from_thread(self.notify, line, title=f"Destroying {preview.key}", timeout=4, markup=False)
+        self.app.call_from_thread(self.notify, f"{preview.namespace} is gone.", title=f"Destroyed {preview.key}")
 
     def _schedule(self, delay: float | None) -> None:
         if self._timer is not None:
@@ -110,9 +182,12 @@ class PullListScreen(Screen[None]):
         self._render_rows()
 
     def on_detail_loaded(self, message: DetailLoaded) -> None:
-        row = self._row(self.detail_key)
-        if row is not None and (row.pull.repo, row.pull.number) == (message.detail.repo, message.detail.number):
-            self.query_one(DetailPane).show(detail_text(row.pull, message.detail))
+        if self.detail_key == f"{message.detail.repo}#{message.detail.number}":
+            self.query_one(DetailPane).pull_loaded(message.detail)
+
+    def on_preview_detail_loaded(self, message: PreviewDetailLoaded) -> None:
+        if self.detail_key == message.key:
+            self.query_one(DetailPane).preview_loaded(message.detail)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors become UI: a status line, one notification, a retry plan."""
@@ -124,10 +199,12 @@ class PullListScreen(Screen[None]):
             if isinstance(error, PrdeckError)
             else Unavailable("Unexpected error", f"{type(error).__name__}: {error}")
         )
-        if event.worker.group == "detail":
-            row = self._row(self.detail_key)
-            if row is not None:
-                self.query_one(DetailPane).show(detail_text(row.pull, None, failure.title))
+        if event.worker.group in ("detail", "preview-detail"):
+            self.query_one(DetailPane).failed("pull" if event.worker.group == "detail" else "preview", failure.title)
+            return
+        if event.worker.group in ("destroy", "cluster"):
+            self.notify(printable(failure.detail), title=printable(failure.title), severity="error", timeout=10,
+                        markup=False)
             return
         self.connection = self.connection.failed(failure)
         self.query_one(PullTable).loading = False
@@ -158,7 +235,14 @@ class PullListScreen(Screen[None]):
         repos = [str(repo) for repo in self.deck.repos]
         self.query_one(StatusBar).show(
             status_text(
-                repos, counts, self._shown, self.ordering.name, self.query_text, self.connection, self._retry_in
+                repos,
+                counts,
+                self._shown,
+                self.ordering.name,
+                self.query_text,
+                self.connection,
+                self._retry_in,
+                self.cluster,
             )
         )
 
@@ -206,8 +290,11 @@ class PullListScreen(Screen[None]):
         self.detail_key = key
         pane = self.query_one(DetailPane)
         pane.remove_class("hidden")
-        pane.show(detail_text(row.pull, None))
-        self.load_detail(row)
+        pane.show_row(row)
+        if not row.orphan:
+            self.load_detail(row)
+        if row.preview is not None:
+            self.load_preview_detail(row)
 
     def _close_detail(self) -> None:
         self.detail_key = None
@@ -215,5 +302,40 @@ class PullListScreen(Screen[None]):
 
     def action_open_pull(self) -> None:
         row = self._row(self.query_one(PullTable).selected_key)
-        if row is not None:
+        if row is not None and row.pull.url:
             self.app.open_in_browser(row.pull.url)  # type: ignore[attr-defined]
+
+    def _selected_preview(self, doing: str) -> Preview | None:
+        row = self._row(self.query_one(PullTable).selected_key)
+        if row is None:
+            return None
+        if row.preview is None:
+            why = "" if self.deck.cluster is not None else f" ({self.cluster[1] or 'no cluster'})"
+            self.notify(f"{row.key} has no preview to {doing}{why}.", timeout=4, markup=False)
+            return None
+        return row.preview
+
+    def action_logs(self) -> None:
+        preview = self._selected_preview("show logs of")
+        if preview is not None:
+            self.app.push_screen(LogsScreen(self.deck, preview, self.log_lines))
+
+    def action_destroy(self) -> None:
+        preview = self._selected_preview("destroy")
+        if preview is None:
+            return
+        question = Text.assemble(
+            ("Destroy the preview of ", ""),
+            (printable(preview.key), "bold magenta"),
+            ("?\n\nNamespace ", ""),
+            (preview.namespace, "bold"),
+            (" and everything in it will be deleted.", ""),
+        )
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self.run_destroy(preview)
+            else:
+                self.notify("Nothing destroyed.", timeout=3)
+
+        self.app.push_screen(ConfirmScreen(question), decided)

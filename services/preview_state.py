@@ -40,6 +40,8 @@ def preview_state(
     for pod in pods:
         if pod.reason in FAILED_REASONS or pod.phase == "Failed":
             return "failed", pod.reason or "Failed"
+        if pod.restarts and not pod.ready:
+            return "failed", f"restarting ({pod.restarts} restarts)"
     if not pods:
         return "deploying", "no pods yet"
     if all(pod.ready for pod in pods):

@@ -20,14 +20,21 @@ class PrdeckApp(App[None]):
     TITLE = "prdeck"
     BINDINGS = [Binding("question_mark", "help", "Help", show=False)]
 
-    def __init__(self, deck: Deck, refresh_seconds: float, on_exit: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        deck: Deck,
+        refresh_seconds: float,
+        on_exit: Callable[[], None] | None = None,
+        log_lines: int = 10_000,
+    ) -> None:
         super().__init__()
         self.deck = deck
         self.refresh_seconds = refresh_seconds
+        self.log_lines = log_lines
         self._on_exit = on_exit
 
     def on_mount(self) -> None:
-        self.push_screen(PullListScreen(self.deck, self.refresh_seconds))
+        self.push_screen(PullListScreen(self.deck, self.refresh_seconds, self.log_lines))
 
     def on_unmount(self) -> None:
         if self._on_exit is not None:
@@ -46,6 +53,10 @@ class PrdeckApp(App[None]):
             )
             yield SystemCommand("Cycle sort", "Sort by updated, number, author or CI (s)", screen.action_sort)
             yield SystemCommand("Open pull request on GitHub", "In your browser (O)", screen.action_open_pull)
+            yield SystemCommand("Preview logs", "Follow the logs of the selected PR's preview (t)", screen.action_logs)
+            yield SystemCommand(
+                "Destroy preview", "Delete the selected PR's preview namespace (d)", screen.action_destroy
+            )
             yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
 
     def open_in_browser(self, url: str) -> None:
@@ -71,6 +82,8 @@ class PrdeckApp(App[None]):
         self.notify(url, title="No browser found; URL copied to the clipboard", timeout=15, markup=False)
 
 
-def build_app(deck: Deck, refresh_seconds: float = 60, on_exit: Callable[[], None] | None = None) -> PrdeckApp:
+def build_app(
+    deck: Deck, refresh_seconds: float = 60, on_exit: Callable[[], None] | None = None, log_lines: int = 10_000
+) -> PrdeckApp:
     """The one app factory: the CLI (``prdeck``, ``prdeck demo``) and the tests all come through here."""
-    return PrdeckApp(deck, refresh_seconds, on_exit)
+    return PrdeckApp(deck, refresh_seconds, on_exit, log_lines)

@@ -306,12 +306,12 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_tui(deck: Deck, refresh_seconds: float) -> None:
+def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> None:
     deck.prefetch()  # the first page is on the wire while Textual loads
     from tui.app import build_app  # Textual loads only for the TUI
 
     try:
-        build_app(deck, refresh_seconds).run()
+        build_app(deck, refresh_seconds, log_lines=log_lines).run()
     finally:
         deck.close()
 
@@ -320,7 +320,7 @@ def _tui(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty():
         return _ls(args)
     deck, config = _deck(args)
-    _run_tui(deck, config["ui.refresh_seconds"])
+    _run_tui(deck, config["ui.refresh_seconds"], config["ui.log_lines"])
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from services.models import PullDetail
+from services.previews import PreviewDetail
 
 
 class SnapshotLoaded(Message):
@@ -16,4 +17,21 @@ class DetailLoaded(Message):
 
     def __init__(self, detail: PullDetail) -> None:
         super().__init__()
+        self.detail = detail
+
+
+class PreviewsChanged(Message):
+    """The cluster watch saw a change; the newest state of every preview waits in the screen's mailbox."""
+
+
+class ClusterTrouble(Message):
+    """The cluster watch failed (it retries by itself); the error waits in the screen's mailbox."""
+
+
+class PreviewDetailLoaded(Message):
+    """Pods and recent events of the selected row's preview, for the detail pane."""
+
+    def __init__(self, key: str, detail: PreviewDetail) -> None:
+        super().__init__()
+        self.key = key
         self.detail = detail

@@ -52,7 +52,7 @@ def column_specs(with_repo: bool) -> tuple[tuple[str, str], ...]:
 def row_cells(row: Row, age: str, *, with_repo: bool, short_repo: bool = False) -> tuple[Text, ...]:
     """The cells of one row; remote text is wrapped in ``Text`` and never parsed as markup."""
     pull = row.pull
-    title_style = "dim italic" if pull.draft else ("red" if pull.ci in ("FAILURE", "ERROR") else "")
+    title_style = "dim italic" if pull.draft or row.orphan else ("red" if pull.ci in ("FAILURE", "ERROR") else "")
     review, review_style = REVIEW_TEXT.get(pull.review or "", ("—", "dim"))
     branch = Text(printable(pull.branch, max_length=BRANCH_WIDTH), style="cyan")
     if pull.fork:
@@ -66,7 +66,7 @@ def row_cells(row: Row, age: str, *, with_repo: bool, short_repo: bool = False) 
         Text(review, style=review_style),
         Text("draft" if pull.draft else "", style="dim"),
         Text(age, style="dim"),
-        Text("—", style="dim"),
+        preview_cell(row),
     )
     if not with_repo:
         return cells
@@ -74,8 +74,34 @@ def row_cells(row: Row, age: str, *, with_repo: bool, short_repo: bool = False) 
     return (Text(printable(repo), style="magenta"), *cells)
 
 
+PREVIEW_STYLES = {
+    "ready": "bold green",
+    "deploying": "yellow",
+    "failed": "bold red",
+    "terminating": "magenta",
+    "stale": "dark_orange",
+    "expiring": "yellow",
+}
+PREVIEW_WIDTH = 36
+
+
+def preview_cell(row: Row) -> Text:
+    """``● ready pr-101-app.example.dev``, ``✖ failed ImagePullBackOff``, ``—`` without a preview."""
+    preview = row.preview
+    if preview is None:
+        return Text("—", style="dim")
+    style = PREVIEW_STYLES.get(preview.state, "")
+    marker = {"ready": "●", "failed": "✖", "terminating": "◌", "deploying": "◐"}.get(preview.state, "●")
+    text = Text(f"{marker} {preview.state}", style=style)
+    if preview.state in ("ready", "stale", "expiring") and preview.host:
+        text.append(f" {printable(preview.host, max_length=PREVIEW_WIDTH - len(preview.state) - 3)}", style="dim")
+    elif preview.reason:
+        text.append(f" {printable(preview.reason, max_length=PREVIEW_WIDTH - len(preview.state) - 3)}")
+    return text
+
+
 def age_of(row: Row, now: datetime) -> str:
-    return compact_age(row.pull.updated_at, now)
+    return "—" if row.orphan else compact_age(row.pull.updated_at, now)
 
 
 def title_room(widths: list[int], columns: tuple[tuple[str, str], ...], available: int, padding: int) -> int:

@@ -59,7 +59,7 @@ class Counts:
 
 def count(rows: Sequence[Row]) -> Counts:
     return Counts(
-        open=len(rows),
+        open=sum(1 for row in rows if not row.orphan),
         drafts=sum(1 for row in rows if row.pull.draft),
         failing=sum(1 for row in rows if row.pull.ci in FAILING),
         previews=sum(1 for row in rows if row.preview is not None),

@@ -8,8 +8,10 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from services.models import PullDetail, PullRequest
+from services.models import Preview, PullDetail, PullRequest
+from services.previews import PreviewDetail, Row
 from tui.formatting import relative_age
+from tui.pull_cells import PREVIEW_STYLES
 from tui.safe_text import printable
 
 BODY_LINES = 30
@@ -51,11 +53,88 @@ def detail_text(pull: PullRequest, detail: PullDetail | None, error: str | None 
     return text
 
 
+def preview_text(preview: Preview | None, detail: PreviewDetail | None, error: str | None = None) -> Text:
+    """The preview part of the pane: state, URL, pods and their states, the newest events."""
+    text = Text("\n")
+    if preview is None:
+        text.append("no preview", style="dim")
+        return text
+    text.append("preview ", style="dim")
+    text.append(printable(preview_cell_text(preview)), style=PREVIEW_STYLES.get(preview.state, ""))
+    text.append(f"   namespace {preview.namespace}", style="dim")
+    if preview.url:
+        text.append(f"   {printable(preview.url)}", style="underline")
+    if preview.deployed_sha:
+        text.append(f"   deployed {preview.deployed_sha[:12]}", style="dim")
+    text.append("\n")
+    if error is not None:
+        text.append(f"Could not load pods and events: {printable(error)}", style="red")
+        return text
+    if detail is None:
+        text.append("loading pods and events…", style="dim italic")
+        return text
+    now = datetime.now(UTC)
+    for pod in detail.preview.pods:
+        state = "ready" if pod.ready else (pod.reason or pod.phase)
+        text.append(f"  pod {printable(pod.name)} ", style="bold")
+        text.append(f"{pod.phase} · {printable(state)}", style="green" if pod.ready else "yellow")
+        if pod.restarts:
+            text.append(f" · {pod.restarts} restarts", style="red")
+        text.append(f"  [{', '.join(printable(c) for c in pod.containers)}]\n", style="dim")
+    for event in detail.events[-8:]:
+        age = relative_age(event.time, now) if event.time else "?"
+        text.append(f"  {age:>8} ", style="dim")
+        text.append(f"{printable(event.reason)} ", style="red" if event.kind == "Warning" else "")
+        text.append(f"{printable(event.object)}: {printable(event.message, max_length=200)}\n", style="dim")
+    return text
+
+
+def preview_cell_text(preview: Preview) -> str:
+    return f"{preview.state}: {preview.reason}" if preview.reason else preview.state
+
+
 class DetailPane(VerticalScroll):
-    """Hidden until a row is chosen with Enter."""
+    """Hidden until a row is chosen with Enter; shows the row, then its description, pods and events."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.row: Row | None = None
+        self._pull: PullDetail | None = None
+        self._pull_error: str | None = None
+        self._preview: PreviewDetail | None = None
+        self._preview_error: str | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="detail-body")
 
-    def show(self, text: Text) -> None:
+    def show_row(self, row: Row) -> None:
+        """A new row (or a fresher copy of the same one: loaded parts are kept)."""
+        if self.row is None or self.row.key != row.key:
+            self._pull = self._preview = None
+            self._pull_error = self._preview_error = None
+        self.row = row
+        self._paint()
+
+    def pull_loaded(self, detail: PullDetail) -> None:
+        self._pull = detail
+        self._paint()
+
+    def preview_loaded(self, detail: PreviewDetail) -> None:
+        self._preview = detail
+        self._paint()
+
+    def failed(self, part: str, error: str) -> None:
+        if part == "preview":
+            self._preview_error = error
+        else:
+            self._pull_error = error
+        self._paint()
+
+    def _paint(self) -> None:
+        if self.row is None:
+            return
+        text = detail_text(self.row.pull, self._pull, self._pull_error) if not self.row.orphan else Text(
+            f"{self.row.key}: the pull request is closed or gone; its preview is still running.", style="yellow"
+        )
+        text.append_text(preview_text(self.row.preview, self._preview, self._preview_error))
         self.query_one("#detail-body", Static).update(text)

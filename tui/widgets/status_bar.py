@@ -18,6 +18,7 @@ def status_text(
     query: str,
     connection: Connection,
     retry_in: float | None,
+    cluster: tuple[str, str | None] = ("none", None),
 ) -> Text:
     text = Text.assemble(("prdeck ", "bold"), (printable(", ".join(repos)), "magenta"))
     if counts is not None:
@@ -29,7 +30,20 @@ def status_text(
         text.append(f"   sort: {sort}", style="dim")
     text.append("   ")
     text.append_text(connection_text(connection, retry_in))
+    text.append("   ")
+    text.append_text(cluster_text(*cluster))
     return text
+
+
+def cluster_text(state: str, problem: str | None) -> Text:
+    """The cluster's part of the header: live, connecting, failing (it retries), or none and why."""
+    if state == "live":
+        return Text("⎈ previews live", style="green")
+    if state == "connecting":
+        return Text("⎈ connecting…", style="yellow")
+    if state == "failing":
+        return Text(f"⎈ ✖ {printable(problem or 'cluster failing')} — retrying", style="bold red")
+    return Text(f"⎈ no previews: {printable(problem or 'no cluster')}", style="dim")
 
 
 def connection_text(connection: Connection, retry_in: float | None) -> Text:
