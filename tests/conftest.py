@@ -87,6 +87,29 @@ def make_sandbox() -> Iterator[Any]:
         box.stop()
 
 
+@pytest.fixture
+def make_kube() -> Iterator[Any]:
+    """Start Kubernetes sandboxes (fast pod timings) with custom seeds; all are stopped at the end."""
+    from services.sandbox.kube import KubeSandbox
+    from tests.kube_support import fast_seed
+
+    started: list[KubeSandbox] = []
+
+    def start(seed: dict[str, Any] | None = None, **options: Any) -> KubeSandbox:
+        box = KubeSandbox(fast_seed(seed), **options).start()
+        started.append(box)
+        return box
+
+    yield start
+    for box in started:
+        box.stop()
+
+
+@pytest.fixture
+def kube(make_kube: Any) -> Any:
+    return make_kube()
+
+
 def admin(box: GitHubSandbox, path: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(

@@ -11,6 +11,8 @@ endpoints under ``/_sandbox``:
 - ``POST /_sandbox/deny``: ``{"verb": "delete", "resource": "namespaces"}`` makes the token get 403 for that;
   ``DELETE /_sandbox/deny`` restores full rights;
 - ``POST /_sandbox/compact``: forget the watch history (older resourceVersions get 410 Gone);
+  ``{"end_watches": true}`` also ends every open watch in the same step;
+- ``POST /_sandbox/end-watches``: end every open watch, as a restarting API server does;
 - ``POST /_sandbox/images``: ``{"image": "...", "crash": false, "missing": false, "never_ready": false,
   "ready_after": 1.0}`` sets how pods running that image behave.
 """
@@ -36,6 +38,7 @@ from services.sandbox.kube_world import Behaviours, ImageBehaviour, KubeWorld, T
 from services.sandbox.server import LoopbackServer
 
 CONTEXT = "prdeck-sandbox"
+WORLD = web.AppKey("world", asyncio.Task)
 USER = "system:serviceaccount:prdeck:maintainer"
 
 
@@ -78,11 +81,11 @@ class KubeSandbox:
         return app
 
     async def _start_world(self, app: web.Application) -> None:
-        app["world"] = asyncio.create_task(self.world.run())
+        app[WORLD] = asyncio.create_task(self.world.run())
 
     async def _stop_world(self, app: web.Application) -> None:
-        app["world"].cancel()
-        await asyncio.gather(app["world"], return_exceptions=True)
+        app[WORLD].cancel()
+        await asyncio.gather(app[WORLD], return_exceptions=True)
 
     # admin --------------------------------------------------------------------------------------------
     def _admin_routes(self) -> list[web.RouteDef]:
@@ -123,8 +126,14 @@ class KubeSandbox:
             self.account.denied.clear()
             return web.json_response([])
 
+        async def end_watches(request: web.Request) -> web.Response:
+            self.api.watch_epoch += 1
+            return web.json_response({})
+
         async def compact(request: web.Request) -> web.Response:
             self.store.compact()
+            if (await body(request)).get("end_watches"):
+                self.api.watch_epoch += 1
             return web.json_response({"resourceVersion": str(self.store.revision)})
 
         async def images(request: web.Request) -> web.Response:
@@ -142,6 +151,7 @@ class KubeSandbox:
             web.post("/_sandbox/deny", deny),
             web.delete("/_sandbox/deny", allow),
             web.post("/_sandbox/compact", compact),
+            web.post("/_sandbox/end-watches", end_watches),
             web.post("/_sandbox/images", images),
         ]
 

@@ -31,6 +31,7 @@ from services.sandbox.kube_validate import apply_defaults, validate
 from services.sandbox.kube_world import KubeWorld
 
 NAMESPACE = BY_KIND["Namespace"]
+
 BOOKMARK_EVERY = 1.0
 DEFAULT_WATCH_SECONDS = 1800
 
@@ -40,6 +41,9 @@ class Account:
     user: str
     denied: set[tuple[str, str]] = field(default_factory=set)
     """(verb, plural) pairs this token may not do: ``("delete", "namespaces")``."""
+
+
+ACCOUNT = web.RequestKey("account", Account)
 
 
 @dataclass
@@ -71,12 +75,17 @@ class KubeApi:
         self.accounts = accounts
         self.faults = Faults()
         self.stats: Counter[str] = Counter()
+        self.watch_epoch = 0
+        """Bumped to end every open watch (as an API server restart or watch timeout does)."""
 
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/version", self.version),
+            web.get("/version/", self.version),
             web.get("/api", self.api),
+            web.get("/api/", self.api),
             web.get("/apis", self.apis),
+            web.get("/apis/", self.apis),
             web.route("*", "/api/{rest:.*}", self.dispatch),
             web.route("*", "/apis/{rest:.*}", self.dispatch),
         ]
@@ -93,7 +102,7 @@ class KubeApi:
         account = self.accounts.get(token)
         if account is None:
             return _status(KubeError(401, "Unauthorized"))
-        request["account"] = account
+        request[ACCOUNT] = account
         try:
             return await handler(request)
         except KubeError as error:
@@ -150,7 +159,7 @@ class KubeApi:
         if isinstance(target, dict):
             return web.json_response(target)
         verb = self._verb(request, target)
-        account: Account = request["account"]
+        account: Account = request[ACCOUNT]
         resource = target.resource
         self.stats[f"{verb} {resource.plural}"] += 1
         permission = "get" if target.sub == "log" else verb
@@ -255,11 +264,14 @@ class KubeApi:
                     await _send(response, event)
             loop = asyncio.get_running_loop()
             deadline = loop.time() + seconds
-            while (remaining := deadline - loop.time()) > 0:
+            epoch = self.watch_epoch
+            next_bookmark = loop.time() + BOOKMARK_EVERY
+            while (remaining := deadline - loop.time()) > 0 and epoch == self.watch_epoch:
                 try:
-                    change = await asyncio.wait_for(queue.get(), timeout=min(remaining, BOOKMARK_EVERY))
+                    change = await asyncio.wait_for(queue.get(), timeout=min(remaining, BOOKMARK_EVERY / 4))
                 except TimeoutError:
-                    if bookmarks:
+                    if bookmarks and loop.time() >= next_bookmark:
+                        next_bookmark = loop.time() + BOOKMARK_EVERY
                         mark = {"resourceVersion": str(self.store.revision)}
                         kind = {"kind": target.resource.kind, "apiVersion": target.resource.api_version}
                         await _send(response, {"type": "BOOKMARK", "object": {**kind, "metadata": mark}})

@@ -68,9 +68,11 @@ async def serve_log(api: KubeApi, request: web.Request, namespace: str, name: st
     log = logs.container(container)
     previous = _flag(request, "previous")
     if previous:
-        if len(log.runs) < 2:
+        # While a crashed container waits to restart, its last run is the terminated one.
+        terminated = log.runs[-1] if log.finished else (log.runs[-2] if len(log.runs) > 1 else None)
+        if terminated is None:
             raise _bad(f'previous terminated container "{container}" in pod "{name}" not found')
-        lines = list(log.runs[-2])
+        lines = list(terminated)
     else:
         reason = _waiting_reason(pod, container)
         if reason is not None and not any(log.runs[-1:]) and len(log.runs) < 2:

@@ -136,7 +136,11 @@ class KubeStore:
         return [change for change in self._history if change.revision > revision]
 
     def compact(self) -> None:
-        """Forget the history (as etcd compaction does): older watches and continue tokens get 410."""
+        """Forget the history (as etcd compaction does): older watches and continue tokens get 410.
+
+        The revision jumps too, as it does on a real cluster where other writes (leases, events) never stop.
+        """
+        self.revision += 10
         self._history.clear()
 
     def subscribe(self) -> asyncio.Queue[Change]:
