@@ -6,6 +6,7 @@ On a real cluster the previews run PRDECK_TEST_IMAGE (default ``busybox:1.36``) 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -67,10 +68,8 @@ class Target:
 
     def cleanup(self) -> None:
         for namespace in self.made:
-            try:
+            with contextlib.suppress(client.ApiException):
                 self.core.delete_namespace(namespace)
-            except client.ApiException:
-                pass
         self.cluster.close()
 
 

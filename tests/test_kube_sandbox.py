@@ -43,7 +43,8 @@ def test_discovery_serves_the_groups_and_resources_the_client_asks_for(kube):
         core = {r.name for r in client.CoreV1Api(client_).get_api_resources().resources}
         assert {"namespaces", "pods", "pods/log", "services", "secrets", "configmaps", "events", "resourcequotas",
                 "limitranges"} <= core
-        assert {"deployments", "replicasets"} <= {r.name for r in client.AppsV1Api(client_).get_api_resources().resources}
+        apps = client.AppsV1Api(client_).get_api_resources().resources
+        assert {"deployments", "replicasets"} <= {r.name for r in apps}
         networking = client.NetworkingV1Api(client_).get_api_resources().resources
         assert {"ingresses", "networkpolicies"} <= {r.name for r in networking}
 
