@@ -21,7 +21,7 @@ from services.naming import namespace_for
 from services.pod_logs import LogRequest, preview_logs
 from services.preview_state import with_head
 
-ORPHAN_TITLE = "(pull request closed or missing: orphaned preview)"
+ORPHAN_TITLE = "(PR closed or gone: orphaned preview)"
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,12 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
+from services.cluster import ClusterService, ClusterUnavailable, load_api_client
 from services.github import GitHubService
 from services.previews import Deck
 from services.repos import parse_repo
 from services.sandbox.github import GitHubSandbox
+from services.sandbox.kube import KubeSandbox
 from tui.app import PrdeckApp, build_app
 from tui.widgets.pull_table import PullTable
 
@@ -22,10 +24,17 @@ def app_for(
     repos: list[str] | None = None,
     refresh_seconds: float = 60,
     retries: int = 0,
+    kube: KubeSandbox | None = None,
+    log_lines: int = 10_000,
 ) -> PrdeckApp:
     github = GitHubService(box.api_url, token or box.token, timeout=5, retries=retries)
-    deck = Deck(github, [parse_repo(name) for name in (repos or box.repo_names())])
-    return build_app(deck, refresh_seconds, on_exit=deck.close)
+    cluster, problem = None, None
+    if kube is not None:
+        cluster = ClusterService(load_api_client(str(kube.kubeconfig), None))
+    else:
+        problem = ClusterUnavailable("No Kubernetes cluster configured", "no kubeconfig in this test")
+    deck = Deck(github, [parse_repo(name) for name in (repos or box.repo_names())], cluster, problem)
+    return build_app(deck, refresh_seconds, on_exit=deck.close, log_lines=log_lines)
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
