@@ -100,7 +100,7 @@ async def test_logs_screen_streams_searches_and_toggles(stack):
         assert view.query_text == "listening" and view.current_match is not None
         assert "listening" in view.buffer.line(view.current_match).text
         await pilot.press("c")
-        await wait_for(pilot, lambda: len(view.buffer) > 0 and {line.container for line in view.buffer.lines} == {"web"})
+        await wait_for(pilot, lambda: len(view.buffer) > 0 and {ln.container for ln in view.buffer.lines} == {"web"})
         assert not view.show_prefix
         await pilot.press("escape", "escape")
         await wait_for(pilot, lambda: not isinstance(pilot.app.screen, LogsScreen))
