@@ -30,3 +30,51 @@ def test_help_screen(sandbox, snap_compare):
         await pilot.press("question_mark")
 
     assert snap_compare(app_for(sandbox), terminal_size=SIZE, run_before=ready)
+
+
+SNAPSHOT_PREVIEWS = {
+    "previews": [
+        {"repo": "acme/storefront", "number": 101, "state": "ready", "sha": "abcdef1" + "0" * 33},
+        {"repo": "acme/storefront", "number": 102, "state": "deploying", "ready_after": 3600},
+        {"repo": "acme/storefront", "number": 90, "state": "ready"},
+        {"repo": "acme/docs", "number": 7, "state": "ready", "sha": "abcdef1" + "0" * 33},
+    ],
+    "kube": {"timing": {"log_every": 3600}},
+}
+
+
+def _with_previews(sandbox, make_kube):
+    return app_for(sandbox, kube=make_kube(SNAPSHOT_PREVIEWS))
+
+
+async def _previews_settled(pilot) -> None:
+    await loaded(pilot)
+    grid = pilot.app.screen.query_one("#pulls")
+    await wait_for(pilot, lambda: grid.get_cell("acme/storefront#102", "preview").plain.startswith("◐ deploying not")
+                   and grid.get_cell("acme/storefront#101", "preview").plain.startswith("● stale"))
+
+
+def test_main_screen_with_previews(sandbox, make_kube, snap_compare):
+    assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=_previews_settled)
+
+
+def test_logs_screen(sandbox, make_kube, snap_compare):
+    async def ready(pilot):
+        await _previews_settled(pilot)
+        grid = pilot.app.screen.query_one("#pulls")
+        grid.move_cursor(row=grid.get_row_index("acme/storefront#101"))
+        await pilot.press("t")
+        await wait_for(pilot, lambda: "4 lines" in str(pilot.app.screen.query_one("#log-header").render()))
+
+    assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)
+
+
+def test_destroy_confirmation(sandbox, make_kube, snap_compare):
+    async def ready(pilot):
+        await _previews_settled(pilot)
+        grid = pilot.app.screen.query_one("#pulls")
+        grid.move_cursor(row=grid.get_row_index("acme/docs#7"))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: pilot.app.screen.query("#confirm-question"))
+
+    assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)

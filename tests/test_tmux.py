@@ -55,7 +55,7 @@ def tmux():
 def test_demo_in_a_real_terminal(tmux):
     tmux.run("new-session", "-d", "-s", tmux.name, "-x", "160", "-y", "45", f"{PRDECK} demo")
     screen = tmux.wait_for("Add product search box")
-    assert "14 open · 2 drafts · 4 failing CI" in screen
+    assert "14 open · 2 drafts · 4 failing" in screen
     assert "fix: handle [/] in parser [bold]" in screen
     tmux.keys("j", "j", "j", "Enter")
     tmux.wait_for("From a fork: needs approval before a preview.")

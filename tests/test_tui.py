@@ -19,7 +19,7 @@ async def test_paints_loading_then_fills_the_table(sandbox):
     async with app.run_test(size=SIZE) as pilot:
         grid = await loaded(pilot)
         assert grid.row_count == 14
-        assert "14 open · 2 drafts · 4 failing CI · 0 previews" in status(pilot)
+        assert "14 open · 2 drafts · 4 failing · 0 previews" in status(pilot)
         assert "● live" in status(pilot)
         assert [column.label.plain for column in grid.ordered_columns][:3] == ["Repository", "#", "Title"]
         assert grid.get_cell("acme/storefront#105", "preview").plain == "—"

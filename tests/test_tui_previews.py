@@ -41,14 +41,14 @@ def cell(pilot, key: str) -> str:
 
 async def previews_in(pilot) -> None:
     await loaded(pilot)
-    await wait_for(pilot, lambda: "previews live" in status(pilot) and cell(pilot, "acme/storefront#101") != "—")
+    await wait_for(pilot, lambda: "⎈ live" in status(pilot) and cell(pilot, "acme/storefront#101") != "—")
 
 
 async def test_rows_show_preview_states_stale_and_orphans(stack):
     github, kube = stack
     async with app_for(github, kube=kube).run_test(size=SIZE) as pilot:
         await previews_in(pilot)
-        assert cell(pilot, "acme/storefront#101").startswith("● ready pr-101-storefront.localhost")
+        assert cell(pilot, "acme/storefront#101").startswith("● ready pr-101-storef")
         assert cell(pilot, "acme/storefront#106").startswith("● stale"), "deployed SHA differs from the PR head"
         assert cell(pilot, "acme/storefront#104") == "—"
         await wait_for(pilot, lambda: "ImagePull" in cell(pilot, "acme/storefront#103"))
@@ -157,5 +157,5 @@ async def test_an_unreachable_cluster_shows_once_and_recovers(stack):
         await wait_for(pilot, lambda: "Cannot reach the cluster" in status(pilot), timeout=10)
         assert table(pilot).row_count == 14, "the PR list does not wait for the cluster"
         kube_admin(kube, "faults", method="DELETE")
-        await wait_for(pilot, lambda: "previews live" in status(pilot), timeout=15)
+        await wait_for(pilot, lambda: "⎈ live" in status(pilot), timeout=15)
         assert cell(pilot, "acme/storefront#101").startswith("● ready")

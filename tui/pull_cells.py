@@ -16,9 +16,10 @@ REVIEW_TEXT = {
     "CHANGES_REQUESTED": ("changes", "red"),
     "REVIEW_REQUIRED": ("required", ""),
 }
-BRANCH_WIDTH = 20
-AUTHOR_WIDTH = 12
-MIN_TITLE_WIDTH = 16
+BRANCH_WIDTH = 16
+AUTHOR_WIDTH = 10
+MIN_TITLE_WIDTH = 14
+PREVIEW_WIDTH = 22
 COLUMNS = (
     ("number", "#"),
     ("title", "Title"),
@@ -27,7 +28,7 @@ COLUMNS = (
     ("ci", "CI"),
     ("review", "Review"),
     ("draft", "Draft"),
-    ("updated", "Updated"),
+    ("updated", "Age"),
     ("preview", "Preview"),
 )
 REPO_COLUMN = ("repo", "Repository")
@@ -42,14 +43,22 @@ WIDTH_FLOORS = {
     "review": len("approved"),
     "draft": len("draft"),
     "updated": len("11mo"),
+    "preview": PREVIEW_WIDTH,
 }
 
 
-def column_specs(with_repo: bool) -> tuple[tuple[str, str], ...]:
-    return (REPO_COLUMN, *COLUMNS) if with_repo else COLUMNS
+COMPACT_BELOW = 150
+"""Terminals narrower than this drop the Draft column (drafts still show as dim italic titles)."""
 
 
-def row_cells(row: Row, age: str, *, with_repo: bool, short_repo: bool = False) -> tuple[Text, ...]:
+def column_specs(with_repo: bool, compact: bool = False) -> tuple[tuple[str, str], ...]:
+    columns = tuple(column for column in COLUMNS if not (compact and column[0] == "draft"))
+    return (REPO_COLUMN, *columns) if with_repo else columns
+
+
+def row_cells(
+    row: Row, age: str, *, with_repo: bool, short_repo: bool = False, compact: bool = False
+) -> tuple[Text, ...]:
     """The cells of one row; remote text is wrapped in ``Text`` and never parsed as markup."""
     pull = row.pull
     title_style = "dim italic" if pull.draft or row.orphan else ("red" if pull.ci in ("FAILURE", "ERROR") else "")
@@ -57,21 +66,20 @@ def row_cells(row: Row, age: str, *, with_repo: bool, short_repo: bool = False) 
     branch = Text(printable(pull.branch, max_length=BRANCH_WIDTH), style="cyan")
     if pull.fork:
         branch = Text.assemble(("fork ", "yellow"), branch)
-    cells = (
-        Text(str(pull.number), style="bold"),
-        Text(printable(pull.title, max_length=300), style=title_style),
-        Text(printable(pull.author, max_length=AUTHOR_WIDTH)),
-        branch,
-        Text((pull.ci or "—").lower(), style=CI_STYLES.get(pull.ci or "", "dim")),
-        Text(review, style=review_style),
-        Text("draft" if pull.draft else "", style="dim"),
-        Text(age, style="dim"),
-        preview_cell(row),
-    )
-    if not with_repo:
-        return cells
     repo = pull.repo.partition("/")[2] if short_repo else pull.repo
-    return (Text(printable(repo), style="magenta"), *cells)
+    cells = {
+        "repo": Text(printable(repo), style="magenta"),
+        "number": Text(str(pull.number), style="bold"),
+        "title": Text(printable(pull.title, max_length=300), style=title_style),
+        "author": Text(printable(pull.author, max_length=AUTHOR_WIDTH)),
+        "branch": branch,
+        "ci": Text((pull.ci or "—").lower(), style=CI_STYLES.get(pull.ci or "", "dim")),
+        "review": Text(review, style=review_style),
+        "draft": Text("draft" if pull.draft else "", style="dim"),
+        "updated": Text(age, style="dim"),
+        "preview": preview_cell(row),
+    }
+    return tuple(cells[key] for key, _ in column_specs(with_repo, compact))
 
 
 PREVIEW_STYLES = {
@@ -82,7 +90,6 @@ PREVIEW_STYLES = {
     "stale": "dark_orange",
     "expiring": "yellow",
 }
-PREVIEW_WIDTH = 36
 
 
 def preview_cell(row: Row) -> Text:
@@ -93,10 +100,11 @@ def preview_cell(row: Row) -> Text:
     style = PREVIEW_STYLES.get(preview.state, "")
     marker = {"ready": "●", "failed": "✖", "terminating": "◌", "deploying": "◐"}.get(preview.state, "●")
     text = Text(f"{marker} {preview.state}", style=style)
+    room = PREVIEW_WIDTH - len(preview.state) - 3
     if preview.state in ("ready", "stale", "expiring") and preview.host:
-        text.append(f" {printable(preview.host, max_length=PREVIEW_WIDTH - len(preview.state) - 3)}", style="dim")
+        text.append(f" {printable(preview.host, max_length=room)}", style="dim")
     elif preview.reason:
-        text.append(f" {printable(preview.reason, max_length=PREVIEW_WIDTH - len(preview.state) - 3)}")
+        text.append(f" {printable(preview.reason, max_length=room)}")
     return text
 
 

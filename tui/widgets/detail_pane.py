@@ -133,8 +133,12 @@ class DetailPane(VerticalScroll):
     def _paint(self) -> None:
         if self.row is None:
             return
-        text = detail_text(self.row.pull, self._pull, self._pull_error) if not self.row.orphan else Text(
-            f"{self.row.key}: the pull request is closed or gone; its preview is still running.", style="yellow"
+        text = (
+            detail_text(self.row.pull, self._pull, self._pull_error)
+            if not self.row.orphan
+            else Text(
+                f"{self.row.key}: the pull request is closed or gone; its preview is still running.", style="yellow"
+            )
         )
         text.append_text(preview_text(self.row.preview, self._preview, self._preview_error))
         self.query_one("#detail-body", Static).update(text)

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable
 
 from services.previews import Row
-from tui.pull_cells import TITLE, age_of, column_specs, row_cells, title_room
+from tui.pull_cells import COMPACT_BELOW, TITLE, age_of, column_specs, row_cells, title_room
 
 
 @dataclass
@@ -40,6 +40,7 @@ class PullTable(DataTable[Text]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self._with_repo: bool | None = None
+        self._compact = False
         self._short_repo: bool | None = None
         self._shown: list[str] = []
         self._cells: dict[str, tuple[Text, ...]] = {}
@@ -69,12 +70,14 @@ class PullTable(DataTable[Text]):
         """Show ``rows`` in order: changed cells are repainted in place, rows added at the end are appended."""
         self._last = (rows, now, with_repo)
         short_repo = len({row.pull.repo.partition("/")[0] for row in rows}) == 1
-        if with_repo != self._with_repo:
+        compact = 0 < self.size.width < COMPACT_BELOW
+        if with_repo != self._with_repo or compact != self._compact:
             self.clear(columns=True)
-            for key, label in column_specs(with_repo):
+            for key, label in column_specs(with_repo, compact):
                 self.add_column(label, key=key)
-            self._with_repo = with_repo
+            self._with_repo, self._compact = with_repo, compact
             self._shown = []
+            self._built.clear()
         if short_repo != self._short_repo:
             self._built.clear()
             self._short_repo = short_repo
@@ -101,7 +104,7 @@ class PullTable(DataTable[Text]):
             age = age_of(row, now)
             built = self._built.get(row.key)
             if built is None or built.age != age or built.row != row:
-                cells = row_cells(row, age, with_repo=with_repo, short_repo=short_repo)
+                cells = row_cells(row, age, with_repo=with_repo, short_repo=short_repo, compact=self._compact)
                 built = _Built(row, age, cells, tuple(cell.cell_len for cell in cells))
                 self._built[row.key] = built
                 fresh.append(built)
@@ -110,9 +113,11 @@ class PullTable(DataTable[Text]):
         if refit:
             fresh = [self._built[row.key] for row in rows]
             for built in fresh:
-                built.cells = row_cells(built.row, built.age, with_repo=with_repo, short_repo=short_repo)
+                built.cells = row_cells(
+                    built.row, built.age, with_repo=with_repo, short_repo=short_repo, compact=self._compact
+                )
         if room is not None:
-            index = [key for key, _ in column_specs(with_repo)].index(TITLE)
+            index = [key for key, _ in column_specs(with_repo, self._compact)].index(TITLE)
             for built in fresh:
                 if built.cells[index].cell_len > room:
                     built.cells[index].truncate(room, overflow="ellipsis")
@@ -122,7 +127,7 @@ class PullTable(DataTable[Text]):
     def _room(self, rows: list[Row]) -> int | None:
         if not rows or not self.size.width or self._with_repo is None:
             return None
-        columns = column_specs(self._with_repo)
+        columns = column_specs(self._with_repo, self._compact)
         widths = [0] * len(columns)
         for row in rows:
             for index, width in enumerate(self._built[row.key].widths):
@@ -143,9 +148,9 @@ class PullTable(DataTable[Text]):
 
     def _replace(self, keys: list[str], cells: dict[str, tuple[Text, ...]]) -> None:
         selected, row, scroll_y = self.selected_key, self.cursor_row, self.scroll_y
-        self.clear()
-        for column in self.ordered_columns:
-            column.content_width = column.label.cell_len  # clear() keeps the widths of the rows gone
+        self.clear(columns=True)  # fresh columns: clear() alone keeps the widths of the rows gone
+        for key, label in column_specs(bool(self._with_repo), self._compact):
+            self.add_column(label, key=key)
         for key in keys:
             self.add_row(*cells[key], key=key)
         self._shown = keys

@@ -23,7 +23,7 @@ def status_text(
     text = Text.assemble(("prdeck ", "bold"), (printable(", ".join(repos)), "magenta"))
     if counts is not None:
         text.append(f"   {counts.open} open · {counts.drafts} drafts · ")
-        text.append(f"{counts.failing} failing CI", style="red" if counts.failing else "")
+        text.append(f"{counts.failing} failing", style="red" if counts.failing else "")
         text.append(f" · {counts.previews} previews")
         if query:
             text.append(f"   filter: {printable(query)} ({shown} shown)", style="yellow")
@@ -38,7 +38,7 @@ def status_text(
 def cluster_text(state: str, problem: str | None) -> Text:
     """The cluster's part of the header: live, connecting, failing (it retries), or none and why."""
     if state == "live":
-        return Text("⎈ previews live", style="green")
+        return Text("⎈ live", style="green")
     if state == "connecting":
         return Text("⎈ connecting…", style="yellow")
     if state == "failing":
