@@ -191,34 +191,68 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def previews_from_pods(pods: list[Any]) -> list[Preview]:
-    """Group prdeck's pods by namespace into previews, newest knowledge wins."""
+    """Group prdeck's pods by namespace into previews."""
     grouped: dict[str, list[Any]] = {}
     for pod in pods:
         grouped.setdefault(pod.metadata.namespace, []).append(pod)
-    previews = []
-    for namespace, members in sorted(grouped.items()):
-        first = members[0].metadata
-        labels, annotations = first.labels or {}, first.annotations or {}
-        repo = annotations.get(ANNOTATION_REPO)
-        number = labels.get(LABEL_PR, "")
-        if not repo or not number.isdigit():
-            continue
-        statuses = tuple(sorted((_pod_status(pod) for pod in members), key=lambda p: p.name))
-        state, reason = preview_state(statuses)
-        previews.append(
-            Preview(
-                repo=repo,
-                number=int(number),
-                namespace=namespace,
-                state=state,
-                reason=reason,
-                url=annotations.get(ANNOTATION_URL),
-                deployed_sha=annotations.get(ANNOTATION_SHA),
-                expires_at=_parse_time(annotations.get(ANNOTATION_EXPIRES)),
-                pods=statuses,
-            )
-        )
-    return previews
+    previews = [_preview_of(namespace, members) for namespace, members in sorted(grouped.items())]
+    return [preview for preview in previews if preview is not None]
+
+
+class PreviewIndex:
+    """Pods by namespace and the preview of each, updated one namespace per watch event."""
+
+    def __init__(self, pods: list[Any]) -> None:
+        self._pods: dict[str, dict[str, Any]] = {}
+        self._previews: dict[str, Preview] = {}
+        for pod in pods:
+            self._pods.setdefault(pod.metadata.namespace, {})[pod.metadata.uid] = pod
+        for namespace in self._pods:
+            self._refresh(namespace)
+
+    def apply(self, kind: str, pod: Any) -> None:
+        namespace = pod.metadata.namespace
+        members = self._pods.setdefault(namespace, {})
+        if kind == "DELETED":
+            members.pop(pod.metadata.uid, None)
+        else:
+            members[pod.metadata.uid] = pod
+        self._refresh(namespace)
+
+    def _refresh(self, namespace: str) -> None:
+        members = list(self._pods.get(namespace, {}).values())
+        preview = _preview_of(namespace, members) if members else None
+        if preview is None:
+            self._previews.pop(namespace, None)
+            self._pods.pop(namespace, None)
+        else:
+            self._previews[namespace] = preview
+
+    def previews(self) -> list[Preview]:
+        return [self._previews[namespace] for namespace in sorted(self._previews)]
+
+
+def _preview_of(namespace: str, members: list[Any]) -> Preview | None:
+    """The preview a namespace's pods make up (None when they lack prdeck's labels)."""
+    first = members[0].metadata
+    labels, annotations = first.labels or {}, first.annotations or {}
+    repo = annotations.get(ANNOTATION_REPO)
+    number = labels.get(LABEL_PR, "")
+    if not repo or not number.isdigit():
+        return None
+    statuses = tuple(sorted((_pod_status(pod) for pod in members), key=lambda p: p.name))
+    state, reason = preview_state(statuses)
+    return Preview(
+        repo=repo,
+        number=int(number),
+        namespace=namespace,
+        state=state,
+        reason=reason,
+        url=annotations.get(ANNOTATION_URL),
+        deployed_sha=annotations.get(ANNOTATION_SHA),
+        expires_at=_parse_time(annotations.get(ANNOTATION_EXPIRES)),
+        pods=statuses,
+    )
 
 
 class ClusterService:
@@ -263,17 +297,17 @@ class ClusterService:
         while not stop.is_set():
             try:
                 pods, version = self.list_pods()
-                by_uid = {pod.metadata.uid: pod for pod in pods}
-                on_change(previews_from_pods(list(by_uid.values())))
+                index = PreviewIndex(pods)
+                on_change(index.previews())
                 failures = 0
-                self._watch(by_uid, version, on_change, stop)
+                self._watch(index, version, on_change, stop)
             except PrdeckError as error:
                 failures += 1
                 on_error(error)
                 stop.wait(RETRY_SECONDS[min(failures - 1, len(RETRY_SECONDS) - 1)])
 
     def _watch(
-        self, by_uid: dict[str, Any], version: str, on_change: Callable[[list[Preview]], None], stop: threading.Event
+        self, index: PreviewIndex, version: str, on_change: Callable[[list[Preview]], None], stop: threading.Event
     ) -> None:
         """Follow changes from ``version`` until stopped; return to re-list after ``410 Gone``."""
         decoder = watch.Watch()
@@ -309,12 +343,8 @@ class ClusterService:
                         version = decoder.resource_version or version
                         if event["type"] == "BOOKMARK":
                             continue
-                        pod = event["object"]
-                        if event["type"] == "DELETED":
-                            by_uid.pop(pod.metadata.uid, None)
-                        else:
-                            by_uid[pod.metadata.uid] = pod
-                        on_change(previews_from_pods(list(by_uid.values())))
+                        index.apply(event["type"], event["object"])
+                        on_change(index.previews())
                 except PrdeckError:
                     raise
                 except Exception as exc:

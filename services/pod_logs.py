@@ -103,9 +103,11 @@ class _Reader(threading.Thread):
         last: tuple[str, str] | None = None
         seen_at_last: set[str] = set()
         since, tail = self.request.since_seconds, self.request.tail
-        for _ in range(MAX_RESUMES):
+        for attempt in range(MAX_RESUMES):
             response = self._open(since, tail)
             cut = False
+            catching_up = attempt > 0 and last is not None
+            """A resumed stream starts a little before the cut: drop what was shown until past it."""
             with self.guard.tracking(response):
                 try:
                     for raw in stream_lines(response):
@@ -113,8 +115,10 @@ class _Reader(threading.Thread):
                             return
                         stamp, _, text = raw.partition(" ")
                         key = stamp_key(stamp)
-                        if last is not None and (key < last or (key == last and raw in seen_at_last)):
-                            continue  # already shown before the stream was cut
+                        if catching_up and last is not None:
+                            if key < last or (key == last and raw in seen_at_last):
+                                continue
+                            catching_up = False
                         if key != last:
                             last, seen_at_last = key, set()
                         seen_at_last.add(raw)

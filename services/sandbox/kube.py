@@ -190,6 +190,10 @@ class KubeSandbox:
         """Run ``function`` on the sandbox's event loop (where the store lives) and return its result."""
         return self._server.call(function)
 
+    def submit(self, coroutine: Any) -> Any:
+        """Schedule ``coroutine`` on the sandbox's loop; returns a concurrent future."""
+        return self._server.submit(coroutine)
+
     def info(self) -> dict[str, Any]:
         return {
             "kube_url": self.url,

@@ -96,18 +96,19 @@ async def serve_log(api: KubeApi, request: web.Request, namespace: str, name: st
     if cut is not None:
         api.faults.cut_logs_times -= 1
 
-    async def send(entry: tuple[str, str]) -> bool:
+    async def send(entries: list[tuple[str, str]]) -> bool:
+        """Write lines in one chunk; False once the ``cut_logs_after`` fault says the stream breaks."""
         nonlocal sent
-        if cut is not None and sent >= cut:
-            return False
-        await response.write(((f"{entry[0]} " if stamps else "") + entry[1] + "\n").encode())
-        sent += 1
-        return True
+        allowed = entries if cut is None else entries[: max(cut - sent, 0)]
+        if allowed:
+            body = "".join((f"{stamp} " if stamps else "") + text + "\n" for stamp, text in allowed)
+            await response.write(body.encode())
+            sent += len(allowed)
+        return len(allowed) == len(entries)
 
     run = log.runs[-1] if not previous else None
-    for entry in lines:
-        if not await send(entry):
-            return _cut(request, response)
+    if not await send(lines):
+        return _cut(request, response)
     if not follow or run is None:
         await response.write_eof()
         return response
@@ -120,10 +121,10 @@ async def serve_log(api: KubeApi, request: web.Request, namespace: str, name: st
                         await asyncio.wait_for(logs.grew.wait(), timeout=5)
                     except TimeoutError:
                         continue
-            for entry in run[position:]:
-                if not await send(entry):
-                    return _cut(request, response)
-            position = len(run)
+            fresh = run[position:]
+            position += len(fresh)
+            if not await send(fresh):
+                return _cut(request, response)
             if log.finished or logs.gone or log.runs[-1] is not run:
                 break
     except (ConnectionResetError, asyncio.CancelledError):

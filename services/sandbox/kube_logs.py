@@ -36,6 +36,12 @@ class PodLogs:
         async with self.grew:
             self.grew.notify_all()
 
+    async def write_many(self, container: str, lines: list[str]) -> None:
+        """A burst from a chatty container: one wake-up for the readers, not one per line."""
+        self.container(container).runs[-1].extend((log_time(), line) for line in lines)
+        async with self.grew:
+            self.grew.notify_all()
+
     async def restart(self, container: str) -> None:
         log = self.container(container)
         log.runs.append([])
