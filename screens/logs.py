@@ -17,8 +17,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from services.errors import PrdeckError, Unavailable
-from services.models import LogLine, Preview
-from services.pod_logs import LogRequest
+from services.models import LogLine, LogRequest, Preview
 from services.previews import Deck
 from tui.log_buffer import next_match
 from tui.safe_text import printable

@@ -158,3 +158,14 @@ class LogLine:
     @property
     def prefix(self) -> str:
         return f"{self.pod}/{self.container}"
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    """Which logs of a preview to read (``prdeck logs`` options, the logs screen's settings)."""
+
+    follow: bool = False
+    tail: int | None = None
+    since_seconds: int | None = None
+    container: str | None = None
+    previous: bool = False

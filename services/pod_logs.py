@@ -12,7 +12,6 @@ import math
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,19 +20,10 @@ from kubernetes.client.rest import ApiException
 
 from services.cluster import CONNECT_TIMEOUT, ClusterService, StreamGuard, cluster_errors, stream_lines
 from services.errors import NotFound, PrdeckError, UsageError
-from services.models import LogLine
+from services.models import LogLine, LogRequest
 
 FOLLOW_READ_TIMEOUT = 300
 MAX_RESUMES = 20
-
-
-@dataclass(frozen=True)
-class LogRequest:
-    follow: bool = False
-    tail: int | None = None
-    since_seconds: int | None = None
-    container: str | None = None
-    previous: bool = False
 
 
 def stamp_key(stamp: str) -> tuple[str, str]:

@@ -12,14 +12,17 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from services.cluster import ClusterService
 from services.errors import NotFound, PrdeckError
 from services.github import GitHubService
 from services.models import ClusterEvent, LogLine, Preview, PullDetail, PullRequest, RepoRef
 from services.naming import namespace_for
-from services.pod_logs import LogRequest, preview_logs
 from services.preview_state import with_head
+
+if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it costs ~0.4 s at start-up)
+    from services.cluster import ClusterService
+    from services.models import LogRequest
 
 ORPHAN_TITLE = "(PR closed or gone: orphaned preview)"
 
@@ -189,6 +192,8 @@ class Deck:
         return PreviewDetail(cluster.preview(preview.namespace), tuple(cluster.events(preview.namespace)))
 
     def logs(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Iterator[LogLine]:
+        from services.pod_logs import preview_logs
+
         return preview_logs(self.require_cluster(), preview.namespace, request, stop)
 
     def destroy(self, preview: Preview) -> Iterator[str]:

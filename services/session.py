@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from services.cluster import ClusterService, load_api_client
+from typing import TYPE_CHECKING
+
 from services.config import Config
 from services.credentials import resolve_token
 from services.errors import AuthError, PrdeckError
 from services.github import GitHubService
+
+if TYPE_CHECKING:
+    from services.cluster import ClusterService
 
 
 def connect_github(config: Config) -> GitHubService:
@@ -25,6 +29,8 @@ def connect_github(config: Config) -> GitHubService:
 
 def connect_cluster(config: Config) -> tuple[ClusterService | None, PrdeckError | None]:
     """The configured cluster, or why there is none: previews are optional, the PR list works without them."""
+    from services.cluster import ClusterService, load_api_client  # kubernetes loads only here
+
     try:
         api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
     except PrdeckError as problem:

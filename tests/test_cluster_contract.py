@@ -19,7 +19,7 @@ from kubernetes import client
 
 from services.cluster import ClusterService, load_api_client
 from services.errors import NotFound
-from services.models import Preview, RepoRef
+from services.models import LogRequest, Preview, RepoRef
 from services.naming import (
     ANNOTATION_REPO,
     ANNOTATION_SHA,
@@ -27,7 +27,7 @@ from services.naming import (
     namespace_for,
     preview_labels,
 )
-from services.pod_logs import LogRequest, preview_logs
+from services.pod_logs import preview_logs
 from tests.kube_support import eventually
 
 REAL = os.environ.get("PRDECK_TEST_KUBECONFIG")

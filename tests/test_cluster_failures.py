@@ -12,7 +12,8 @@ import yaml
 
 from services.cluster import ClusterService, ClusterUnavailable, load_api_client
 from services.errors import ConfigError, Unavailable
-from services.pod_logs import LogRequest, preview_logs
+from services.models import LogRequest
+from services.pod_logs import preview_logs
 from tests.kube_support import eventually, kube_admin
 
 NS = "prdeck-acme-storefront-pr-101"

@@ -200,7 +200,7 @@ def _duration(text: str | None) -> int | None:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    from services.pod_logs import LogRequest
+    from services.models import LogRequest
 
     deck, _ = _deck(args)
     stop = threading.Event()
@@ -306,8 +306,12 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> None:
-    deck.prefetch()  # the first page is on the wire while Textual loads
+def _run_tui(
+    deck: Deck, refresh_seconds: float, log_lines: int = 10_000, config: Config | None = None
+) -> None:
+    deck.prefetch()  # the first page is on the wire while the kubernetes client and Textual load
+    if config is not None:
+        deck.cluster, deck.cluster_problem = connect_cluster(config)
     from tui.app import build_app  # Textual loads only for the TUI
 
     try:
@@ -319,8 +323,9 @@ def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> Non
 def _tui(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty():
         return _ls(args)
-    deck, config = _deck(args)
-    _run_tui(deck, config["ui.refresh_seconds"], config["ui.log_lines"])
+    config = _load(args)
+    deck = Deck(connect_github(config), resolve_repos(args.repo, config["repos"]))
+    _run_tui(deck, config["ui.refresh_seconds"], config["ui.log_lines"], config)
     return 0
 
 
