@@ -85,9 +85,9 @@ class LogsScreen(Screen[None]):
     def stream(self, stop: threading.Event) -> None:
         request = LogRequest(follow=not self.previous, tail=self.max_lines, container=self.container,
                              previous=self.previous)
-        for line in self.deck.logs(self.preview, request, stop):
+        for batch in self.deck.log_batches(self.preview, request, stop):
             with self._lock:
-                self._pending.append(line)
+                self._pending.extend(batch)
         if not stop.is_set():
             self._ended = True
 

@@ -105,16 +105,22 @@ def load_api_client(kubeconfig: str | None, context: str | None) -> client.ApiCl
         raise ConfigError(f"Cannot use the kubeconfig {path}", str(exc)) from exc
 
 
-def stream_lines(response: Any) -> Iterator[str]:
-    """Lines of a streaming response (watch events, log lines) as they arrive."""
+def stream_line_batches(response: Any, chunk_size: int = 65536) -> Iterator[list[str]]:
+    """The complete lines of each chunk of a streaming response, as they arrive (a chatty log sends many)."""
     pending = b""
-    for chunk in response.stream(4096, decode_content=True):
+    for chunk in response.stream(chunk_size, decode_content=True):
         pending += chunk
         *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield line.decode("utf-8", errors="replace")
+        if complete:
+            yield [line.decode("utf-8", errors="replace") for line in complete]
     if pending:
-        yield pending.decode("utf-8", errors="replace")
+        yield [pending.decode("utf-8", errors="replace")]
+
+
+def stream_lines(response: Any) -> Iterator[str]:
+    """Lines of a streaming response (watch events, log lines) as they arrive."""
+    for batch in stream_line_batches(response, 4096):
+        yield from batch
 
 
 class StreamGuard:

@@ -18,7 +18,7 @@ from typing import Any
 import urllib3
 from kubernetes.client.rest import ApiException
 
-from services.cluster import CONNECT_TIMEOUT, ClusterService, StreamGuard, cluster_errors, stream_lines
+from services.cluster import CONNECT_TIMEOUT, ClusterService, StreamGuard, cluster_errors, stream_line_batches
 from services.errors import NotFound, PrdeckError, UsageError
 from services.models import LogLine, LogRequest
 
@@ -100,19 +100,23 @@ class _Reader(threading.Thread):
             """A resumed stream starts a little before the cut: drop what was shown until past it."""
             with self.guard.tracking(response):
                 try:
-                    for raw in stream_lines(response):
+                    for raws in stream_line_batches(response):
                         if self.stop_event.is_set():
                             return
-                        stamp, _, text = raw.partition(" ")
-                        key = stamp_key(stamp)
-                        if catching_up and last is not None:
-                            if key < last or (key == last and raw in seen_at_last):
-                                continue
-                            catching_up = False
-                        if key != last:
-                            last, seen_at_last = key, set()
-                        seen_at_last.add(raw)
-                        self.out.put(LogLine(self.pod, self.container, stamp, text))
+                        batch = []
+                        for raw in raws:
+                            stamp, _, text = raw.partition(" ")
+                            key = stamp_key(stamp)
+                            if catching_up and last is not None:
+                                if key < last or (key == last and raw in seen_at_last):
+                                    continue
+                                catching_up = False
+                            if key != last:
+                                last, seen_at_last = key, set()
+                            seen_at_last.add(raw)
+                            batch.append(LogLine(self.pod, self.container, stamp, text))
+                        if batch:
+                            self.out.put(batch)
                 except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, OSError):
                     cut = True
             if not self.request.follow or self.stop_event.is_set() or not (cut or self._still_running()):
@@ -141,13 +145,26 @@ def preview_logs(
     cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
 ) -> Iterator[LogLine]:
     """Lines of every container of every pod in ``namespace`` (or only ``request.container``), as they come."""
+    for batch in preview_log_batches(cluster, namespace, request, stop):
+        yield from batch
+
+
+def preview_log_batches(
+    cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
+) -> Iterator[list[LogLine]]:
+    """:func:`preview_logs` a network chunk at a time: a burst of thousands of lines costs one hand-over.
+
+    Without ``follow``, everything is read first and comes back in one batch, ordered by time.
+    """
     preview = cluster.preview(namespace)
     stop = stop or threading.Event()
-    targets = [(pod.name, name) for pod in preview.pods for name in pod.containers if request.container in (None, name)]
+    targets = [
+        (pod.name, name) for pod in preview.pods for name in pod.containers if request.container in (None, name)
+    ]
     if not targets:
         names = sorted({name for pod in preview.pods for name in pod.containers})
         raise NotFound(f"No container {request.container!r} in {namespace}", f"containers: {', '.join(names)}")
-    out: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+    out: queue.Queue[Any] = queue.Queue(maxsize=1_000)
     guard = StreamGuard(stop)
     readers = [_Reader(cluster, namespace, pod, container, request, out, stop, guard) for pod, container in targets]
     for reader in readers:
@@ -165,7 +182,8 @@ def preview_logs(
             elif request.follow:
                 yield item
             else:
-                collected.append(item)
+                collected.extend(item)
     finally:
         stop.set()
-    yield from sorted(collected, key=lambda line: stamp_key(line.timestamp))
+    if collected:
+        yield sorted(collected, key=lambda line: stamp_key(line.timestamp))

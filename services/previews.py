@@ -196,6 +196,12 @@ class Deck:
 
         return preview_logs(self.require_cluster(), preview.namespace, request, stop)
 
+    def log_batches(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Iterator[list[LogLine]]:
+        """:meth:`logs` in batches, for a screen that draws many lines at a time."""
+        from services.pod_logs import preview_log_batches
+
+        return preview_log_batches(self.require_cluster(), preview.namespace, request, stop)
+
     def destroy(self, preview: Preview) -> Iterator[str]:
         return self.require_cluster().destroy(preview.namespace)
 
