@@ -4,8 +4,13 @@ Prints, each measured in this run (sandboxes in-process, the TUI headless throug
 - Kubernetes requests the TUI made to show the preview state of all 1,000 PRs (target: 2, one list + one watch);
 - delay from a pod becoming ready in the sandbox to its row changing in the TUI (target < 1 s);
 - log throughput into the logs screen while it follows a pod writing 100,000 lines as fast as it can
-  (target >= 20,000 lines/s), key press to repaint latency during that burst (target < 100 ms), and the
-  process's memory before and after the burst (bounded by ``ui.log_lines``).
+  (target >= 20,000 lines/s) and the process's memory before and after that burst (bounded by
+  ``ui.log_lines``); then key press to repaint latency while the pod writes 20,000 lines/s (target < 100 ms).
+  Keys are posted as the terminal driver posts them (Pilot's press waits for an idle app, which a streaming
+  screen never is) and timed to the first compositor update after them.
+
+The first two numbers come from sandboxes in this process (so the moment a pod turns ready is exact); the
+logs part talks to ``prdeck sandbox`` in its own process, as a real cluster is another machine.
 
 Run: .venv/bin/python benchmarks/cluster_speed.py
 """
@@ -31,12 +36,13 @@ from services.sandbox.stack import SandboxStack  # noqa: E402
 from tests.kube_support import kube_admin  # noqa: E402
 
 PULLS, PREVIEWS, BURST = 1000, 200, 100_000
+STEADY_RATE = 20_000
 WATCHED = 7  # the PR whose preview becomes ready while we watch
 
 
 def seed() -> dict:
     previews = [{"repo": "bench/big", "number": n, "state": "ready"} for n in range(1, PREVIEWS + 1) if n != WATCHED]
-    previews.append({"repo": "bench/big", "number": WATCHED, "state": "deploying", "ready_after": 3})
+    previews.append({"repo": "bench/big", "number": WATCHED, "state": "deploying", "ready_after": 6})
     return {
         "users": [{"login": "bench"}],
         "generate": [{"repo": "bench/big", "pulls": PULLS}],
@@ -53,7 +59,8 @@ def rss_mb() -> float:
 
 
 def ready_moment(stack: SandboxStack, namespace: str) -> list[float]:
-    """Timestamps (perf_counter) of the sandbox writing a Ready pod in ``namespace``."""
+    """Timestamps (perf_counter) of the sandbox writing a Ready pod in ``namespace`` (the sandbox runs in this
+    process for this measurement, so the moment is exact)."""
     moments: list[float] = []
     store = stack.kube.store
     original = store.update
@@ -72,19 +79,15 @@ def ready_moment(stack: SandboxStack, namespace: str) -> list[float]:
 
 
 async def run(stack: SandboxStack) -> None:
-    from screens.logs import LogsScreen
     from tui.app import build_app
-    from tui.widgets.log_view import LogView
     from tui.widgets.pull_table import PullTable
 
     github = GitHubService(stack.github.api_url, stack.github.token)
     cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
     deck = Deck(github, [parse_repo("bench/big")], cluster)
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
-    key = f"bench/big#{WATCHED}"
     became_ready = ready_moment(stack, f"prdeck-bench-big-pr-{WATCHED}")
     kube_admin(stack.kube, "reset-stats")
-    clock = RepaintClock(app)
     async with app.run_test(size=(160, 45)) as pilot:
         def table() -> PullTable:
             return app.screen.query_one(PullTable)
@@ -102,61 +105,103 @@ async def run(stack: SandboxStack) -> None:
             await asyncio.sleep(0.002)
         delay = (shown_ready - became_ready[0]) * 1000
 
-        table().move_cursor(row=table().get_row_index(key))
+    print(f"Kubernetes requests to show {PULLS} PRs with {PREVIEWS} previews: "
+          f"{sum(requests.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(requests.items()))}; target 2)")
+    print(f"pod ready in the sandbox -> row shows it: {delay:.0f} ms (target < 1000 ms)")
+
+
+async def run_logs(info: dict) -> None:
+    """The logs screen following a pod of a sandbox in its own process while the pod writes a burst."""
+    from textual import events
+
+    from screens.logs import LogsScreen
+    from tui.app import build_app
+    from tui.widgets.log_view import LogView
+    from tui.widgets.pull_table import PullTable
+
+    github = GitHubService(info["github_url"], info["token"])
+    cluster = ClusterService(load_api_client(info["kubeconfig"], None))
+    deck = Deck(github, [parse_repo("bench/big")], cluster)
+    app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
+    clock = RepaintClock(app)
+    namespace = f"prdeck-bench-big-pr-{WATCHED}"
+    async with app.run_test(size=(160, 45)) as pilot:
+        def table() -> PullTable:
+            return app.screen.query_one(PullTable)
+
+        while not (app.screen.snapshot and app.screen.snapshot.complete
+                   and table().get_cell(f"bench/big#{WATCHED}", "preview").plain.startswith("● ready")):
+            await pilot.pause(0.05)
+        table().move_cursor(row=table().get_row_index(f"bench/big#{WATCHED}"))
         await pilot.press("t")
         while not isinstance(app.screen, LogsScreen):
             await pilot.pause(0.02)
         view = app.screen.query_one(LogView)
-        await pilot.pause(0.3)
-        before_mb = rss_mb()
-        namespace = f"prdeck-bench-big-pr-{WATCHED}"
-        pod_name = next(p for (ns, p) in stack.kube.logs.pods if ns == namespace)
-        logs = stack.kube.logs.pod(namespace, pod_name)
-        start_lines = view.buffer.first + len(view.buffer)
+        await pilot.pause(0.5)
+        before_mb, base = rss_mb(), view.buffer.first + len(view.buffer)
 
-        async def write_chunk(lines: list[str]) -> None:
-            await logs.write_many("web", lines)
+        def received() -> int:
+            return view.buffer.first + len(view.buffer) - base
 
-        async def burst() -> None:
-            """The pod writes 1,000 lines at a time, as fast as the sandbox's loop takes them."""
-            for chunk in range(BURST // 1000):
-                lines = [f"GET /items/{chunk * 1000 + i} 200 3ms" for i in range(1000)]
-                await asyncio.wrap_future(stack.kube.submit(write_chunk(lines)))
-
-        started = time.perf_counter()
-        writer = asyncio.create_task(burst())
+        burst = asyncio.create_task(asyncio.to_thread(post, info, "log-burst",
+                                                      {"namespace": namespace, "lines": BURST}))
+        while received() == 0:
+            await asyncio.sleep(0.001)
+        first = time.perf_counter()
+        while received() < BURST and time.perf_counter() - first < 120:
+            await asyncio.sleep(0.002)
+        elapsed = time.perf_counter() - first
+        await burst
+        count, after_mb = received(), rss_mb()
+        # then a pod steadily writing 20,000 lines/s for 4 s while keys are pressed
+        steady = asyncio.create_task(asyncio.to_thread(post, info, "log-burst", {
+            "namespace": namespace, "lines": 4 * STEADY_RATE, "per_second": STEADY_RATE}))
+        await asyncio.sleep(0.3)
         latencies = []
-        keys = ["k", "j"] * 10
-        for press in keys:
+        while not steady.done():
             pressed = time.perf_counter()
-            await pilot.press(press)
-            latency = clock.latency_after(pressed)
+            app.post_message(events.Key("k", "k"))  # as the terminal driver delivers a key press
+            while (latency := clock.latency_after(pressed)) is None and time.perf_counter() - pressed < 2:
+                await asyncio.sleep(0.001)
             if latency is not None:
                 latencies.append(latency)
             await asyncio.sleep(0.05)
-        await writer
-        while view.buffer.first + len(view.buffer) - start_lines < BURST:
-            await pilot.pause(0.01)
-            if time.perf_counter() - started > 120:
-                break
-        elapsed = time.perf_counter() - started
-        received = view.buffer.first + len(view.buffer) - start_lines
-        after_mb = rss_mb()
-
-    print(f"Kubernetes requests to show {PULLS} PRs with {PREVIEWS} previews: "
-          f"{sum(requests.values())} ({', '.join(f'{k}: {v}' for k, v in sorted(requests.items()))}; target 2)")
-    print(f"pod ready in the sandbox -> row shows it: {delay:.0f} ms (target < 1000 ms)")
-    print(f"logs screen: {received:,} lines in {elapsed:.2f} s = {received / elapsed:,.0f} lines/s "
-          f"(target >= 20,000); buffer holds {len(view.buffer):,}, dropped {view.buffer.dropped:,}")
+        await steady
+    print(f"logs screen: {count:,} lines in {elapsed:.2f} s = {count / elapsed:,.0f} lines/s (target >= 20,000); "
+          f"buffer holds {len(view.buffer):,}, dropped {view.buffer.dropped:,}")
     if latencies:
-        print(f"  key press to repaint during the burst: p50 {statistics.median(latencies):.0f} ms, "
-              f"p95 {percentile(latencies, 0.95):.0f} ms, max {max(latencies):.0f} ms (target < 100 ms)")
+        print(f"  key press to repaint while the pod writes {STEADY_RATE:,} lines/s ({len(latencies)} presses): p50 "
+              f"{statistics.median(latencies):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms, "
+              f"max {max(latencies):.0f} ms (target < 100 ms)")
     print(f"  memory: {before_mb:.0f} MB before the {BURST:,}-line burst, {after_mb:.0f} MB after")
 
 
+def post(info: dict, path: str, body: dict) -> dict:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{info['kube_admin_url']}/{path}", data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.load(response)
+
+
 def main() -> None:
+    import tempfile
+
+    from benchmarks.ls_requests import start_sandbox
+
     with SandboxStack(seed()) as stack:
         asyncio.run(run(stack))
+    logs_seed = seed()
+    logs_seed["previews"][-1] = {"repo": "bench/big", "number": WATCHED, "state": "ready"}
+    with tempfile.TemporaryDirectory() as tmp:
+        process, info = start_sandbox(logs_seed, Path(tmp))  # a cluster is another machine: its own process
+        try:
+            asyncio.run(run_logs(info))
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
 
 
 if __name__ == "__main__":

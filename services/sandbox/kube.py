@@ -10,6 +10,8 @@ endpoints under ``/_sandbox``:
   breaks the next log streams after N lines; ``DELETE /_sandbox/faults`` clears them;
 - ``POST /_sandbox/deny``: ``{"verb": "delete", "resource": "namespaces"}`` makes the token get 403 for that;
   ``DELETE /_sandbox/deny`` restores full rights;
+- ``POST /_sandbox/log-burst``: ``{"namespace": "...", "container": "web", "lines": 100000, "per_second": 0}``
+  makes a pod chatty (as fast as possible, or at a steady rate);
 - ``POST /_sandbox/compact``: forget the watch history (older resourceVersions get 410 Gone);
   ``{"end_watches": true}`` also ends every open watch in the same step;
 - ``POST /_sandbox/end-watches``: end every open watch, as a restarting API server does;
@@ -130,6 +132,22 @@ class KubeSandbox:
             self.api.watch_epoch += 1
             return web.json_response({})
 
+        async def burst(request: web.Request) -> web.Response:
+            """A chatty container: ``{"namespace", "container", "lines": N}`` appends N lines to its first pod."""
+            data = await body(request)
+            namespace, container = str(data["namespace"]), str(data.get("container", "web"))
+            pods = [name for ns, name in self.logs.pods if ns == namespace]
+            if not pods:
+                raise web.HTTPNotFound(text=f"no running pod in {namespace}")
+            logs = self.logs.pod(namespace, pods[0])
+            total, rate = int(data.get("lines", 1000)), float(data.get("per_second") or 0)
+            size = 2000 if not rate else max(int(rate / 20), 1)
+            for start in range(0, total, size):
+                count = min(size, total - start)
+                await logs.write_many(container, [f"GET /items/{start + i} 200 3ms" for i in range(count)])
+                await asyncio.sleep(size / rate if rate else 0)
+            return web.json_response({"pod": pods[0], "lines": total})
+
         async def compact(request: web.Request) -> web.Response:
             self.store.compact()
             if (await body(request)).get("end_watches"):
@@ -151,6 +169,7 @@ class KubeSandbox:
             web.post("/_sandbox/deny", deny),
             web.delete("/_sandbox/deny", allow),
             web.post("/_sandbox/compact", compact),
+            web.post("/_sandbox/log-burst", burst),
             web.post("/_sandbox/end-watches", end_watches),
             web.post("/_sandbox/images", images),
         ]

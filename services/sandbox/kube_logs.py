@@ -38,7 +38,8 @@ class PodLogs:
 
     async def write_many(self, container: str, lines: list[str]) -> None:
         """A burst from a chatty container: one wake-up for the readers, not one per line."""
-        self.container(container).runs[-1].extend((log_time(), line) for line in lines)
+        stamp = log_time()  # one clock reading per burst: the lines of one write share a moment
+        self.container(container).runs[-1].extend((stamp, line) for line in lines)
         async with self.grew:
             self.grew.notify_all()
 
