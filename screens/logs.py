@@ -59,8 +59,9 @@ class LogsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-header")
-        yield Input(placeholder="search the log — Enter keeps it, n/N jump, Esc clears", id="log-search",
-                    classes="hidden")
+        yield Input(
+            placeholder="search the log — Enter keeps it, n/N jump, Esc clears", id="log-search", classes="hidden"
+        )
         yield LogView(self.max_lines, id="log")
         yield Footer()
 
@@ -83,8 +84,9 @@ class LogsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
     def stream(self, stop: threading.Event) -> None:
-        request = LogRequest(follow=not self.previous, tail=self.max_lines, container=self.container,
-                             previous=self.previous)
+        request = LogRequest(
+            follow=not self.previous, tail=self.max_lines, container=self.container, previous=self.previous
+        )
         for batch in self.deck.log_batches(self.preview, request, stop):
             with self._lock:
                 self._pending.extend(batch)
@@ -114,8 +116,11 @@ class LogsScreen(Screen[None]):
     # header -------------------------------------------------------------------------------------------
     def _paint_header(self) -> None:
         view = self.query_one(LogView)
-        text = Text.assemble(("logs ", "bold"), (printable(f"{self.preview.repo}#{self.preview.number}"), "magenta"),
-                             (f"  {self.preview.namespace}", "dim"))
+        text = Text.assemble(
+            ("logs ", "bold"),
+            (printable(f"{self.preview.repo}#{self.preview.number}"), "magenta"),
+            (f"  {self.preview.namespace}", "dim"),
+        )
         text.append(f"   container: {self.container or 'all'}")
         if self.previous:
             text.append("   previous run", style="yellow")
@@ -125,8 +130,7 @@ class LogsScreen(Screen[None]):
         if view.buffer.dropped:
             text.append(f" ({view.buffer.dropped} older dropped)", style="dim")
         if view.query_text:
-            matches = view.buffer.matches(view.query_text)
-            text.append(f"   /{printable(view.query_text)}: {len(matches)} matches", style="yellow")
+            text.append(f"   /{printable(view.query_text)}: {view.match_count} matches", style="yellow")
         if self._problem:
             text.append(f"   ✖ {printable(self._problem)}", style="bold red")
         elif self._ended:

@@ -127,8 +127,13 @@ class PullListScreen(Screen[None]):
         self._cluster_failures += 1
         self.cluster = ("failing", error.title)
         if self._cluster_failures == 1:
-            self.notify(printable(error.detail) + " prdeck keeps retrying.", title=printable(error.title),
-                        severity="warning", timeout=8, markup=False)
+            self.notify(
+                printable(error.detail) + " prdeck keeps retrying.",
+                title=printable(error.title),
+                severity="warning",
+                timeout=8,
+                markup=False,
+            )
         self._paint_status()
 
     # loading -----------------------------------------------------------------------------------------
@@ -203,8 +208,9 @@ class PullListScreen(Screen[None]):
             self.query_one(DetailPane).failed("pull" if event.worker.group == "detail" else "preview", failure.title)
             return
         if event.worker.group in ("destroy", "cluster"):
-            self.notify(printable(failure.detail), title=printable(failure.title), severity="error", timeout=10,
-                        markup=False)
+            self.notify(
+                printable(failure.detail), title=printable(failure.title), severity="error", timeout=10, markup=False
+            )
             return
         self.connection = self.connection.failed(failure)
         self.query_one(PullTable).loading = False

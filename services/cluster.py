@@ -10,6 +10,7 @@ never hangs a thread.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -50,7 +51,7 @@ def cluster_errors(doing: str, exc: BaseException) -> PrdeckError:
     if isinstance(exc, PrdeckError):
         return exc
     if isinstance(exc, ApiException):
-        reason = _status_message(exc)
+        reason = status_message(exc)
         if exc.status == 401:
             return ConfigError(
                 f"The cluster refused the credentials while {doing}",
@@ -66,9 +67,8 @@ def cluster_errors(doing: str, exc: BaseException) -> PrdeckError:
     return Unavailable(f"Unexpected error while {doing}", f"{type(exc).__name__}: {exc}")
 
 
-def _status_message(exc: ApiException) -> str:
-    import json
-
+def status_message(exc: ApiException) -> str:
+    """The ``message`` of the Status object the API server sent, or the HTTP reason."""
     with contextlib.suppress(ValueError, TypeError):
         body = json.loads(exc.body or "")
         if isinstance(body, dict) and body.get("message"):

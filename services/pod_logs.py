@@ -18,7 +18,14 @@ from typing import Any
 import urllib3
 from kubernetes.client.rest import ApiException
 
-from services.cluster import CONNECT_TIMEOUT, ClusterService, StreamGuard, cluster_errors, stream_line_batches
+from services.cluster import (
+    CONNECT_TIMEOUT,
+    ClusterService,
+    StreamGuard,
+    cluster_errors,
+    status_message,
+    stream_line_batches,
+)
 from services.errors import NotFound, PrdeckError, UsageError
 from services.models import LogLine, LogRequest
 
@@ -84,9 +91,7 @@ class _Reader(threading.Thread):
             return self.cluster.core.read_namespaced_pod_log(self.pod, self.namespace, **kwargs)
         except ApiException as exc:
             if exc.status == 400:
-                from services.cluster import _status_message
-
-                raise UsageError(f"No logs for {self.pod}/{self.container}", _status_message(exc)) from exc
+                raise UsageError(f"No logs for {self.pod}/{self.container}", status_message(exc)) from exc
             raise
 
     def _read(self) -> None:
@@ -158,9 +163,7 @@ def preview_log_batches(
     """
     preview = cluster.preview(namespace)
     stop = stop or threading.Event()
-    targets = [
-        (pod.name, name) for pod in preview.pods for name in pod.containers if request.container in (None, name)
-    ]
+    targets = [(pod.name, name) for pod in preview.pods for name in pod.containers if request.container in (None, name)]
     if not targets:
         names = sorted({name for pod in preview.pods for name in pod.containers})
         raise NotFound(f"No container {request.container!r} in {namespace}", f"containers: {', '.join(names)}")

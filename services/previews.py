@@ -87,6 +87,15 @@ def _orphan_pull(preview: Preview) -> PullRequest:
     )
 
 
+def at_head(preview: Preview, head_sha: str) -> Preview:
+    """The preview as a PR row shows it: stale when the PR head moved since it was deployed, or expiring."""
+    state = with_head(preview.state, preview.deployed_sha, head_sha, preview.expires_at)
+    if state == preview.state:
+        return preview
+    reason = f"PR head moved to {head_sha[:7]}" if state == "stale" else preview.reason
+    return replace(preview, state=state, reason=reason)
+
+
 def join(
     pulls: Iterable[PullRequest], previews: Iterable[Preview], repos: Iterable[RepoRef], *, orphans: bool = True
 ) -> tuple[Row, ...]:
@@ -96,12 +105,7 @@ def join(
     rows = []
     for pull in pulls:
         preview = by_key.pop((pull.repo, pull.number), None)
-        if preview is not None:
-            state = with_head(preview.state, preview.deployed_sha, pull.head_sha, preview.expires_at)
-            if state != preview.state:
-                reason = f"PR head moved to {pull.head_sha[:7]}" if state == "stale" else preview.reason
-                preview = replace(preview, state=state, reason=reason)
-        rows.append(Row(pull, preview))
+        rows.append(Row(pull, at_head(preview, pull.head_sha) if preview is not None else None))
     if orphans:
         rows.extend(Row(_orphan_pull(p), p, orphan=True) for _, p in sorted(by_key.items()))
     return tuple(rows)

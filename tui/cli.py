@@ -306,9 +306,7 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_tui(
-    deck: Deck, refresh_seconds: float, log_lines: int = 10_000, config: Config | None = None
-) -> None:
+def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000, config: Config | None = None) -> None:
     deck.prefetch()  # the first page is on the wire while the kubernetes client and Textual load
     if config is not None:
         deck.cluster, deck.cluster_problem = connect_cluster(config)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from services.config import Config
 from services.credentials import api_host, delete_token, read_keyring, resolve_token, store_token
 from services.errors import KeyringUnavailable, NotFound, PrdeckError, UsageError
 from services.github import GitHubService
 from services.models import ClusterEvent, Identity, Preview, PullDetail, PullRequest, RepoRef
-from services.preview_state import with_head
-from services.previews import Deck, Row
+from services.previews import Deck, Row, at_head
 from services.repos import parse_repo
 
 
@@ -102,13 +101,7 @@ def status(deck: Deck, repo: RepoRef, number: int) -> StatusResult:
         preview = cluster.preview(namespace)
     except NotFound:
         return StatusResult(repo, number, namespace, detail, None, ())
-    state = with_head(preview.state, preview.deployed_sha, detail.head_sha, preview.expires_at)
-    if state != preview.state:
-        preview = replace(
-            preview,
-            state=state,
-            reason=f"PR head moved to {detail.head_sha[:7]}" if state == "stale" else preview.reason,
-        )
+    preview = at_head(preview, detail.head_sha)
     return StatusResult(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from services.models import PodStatus, Preview
 from services.previews import Row
 from tui.formatting import compact_age
 from tui.safe_text import printable
@@ -90,6 +91,22 @@ PREVIEW_STYLES = {
     "stale": "dark_orange",
     "expiring": "yellow",
 }
+
+
+def preview_summary(preview: Preview | None) -> str:
+    """``ready pr-101.example.dev``, ``failed: ImagePullBackOff``, ``—``: for lists and the detail pane."""
+    if preview is None:
+        return "—"
+    if preview.state in ("ready", "stale", "expiring") and preview.host:
+        return f"{preview.state} {preview.host}"
+    return f"{preview.state}: {preview.reason}" if preview.reason else preview.state
+
+
+def pod_condition(pod: PodStatus) -> str:
+    """``ready``, the reason it waits (``ImagePullBackOff``), or ``not ready`` for a running pod."""
+    if pod.ready:
+        return "ready"
+    return pod.reason or ("not ready" if pod.phase == "Running" else pod.phase)
 
 
 def preview_cell(row: Row) -> Text:

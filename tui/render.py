@@ -11,9 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from services.config import KEYS
-from services.models import LogLine, Preview
+from services.models import LogLine
 from tui.commands import ConfigReport, ListResult, LoginResult, LogoutResult, StatusResult
 from tui.formatting import relative_age
+from tui.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
 from tui.safe_text import dumps, printable
 
 CI_STYLES = {"SUCCESS": "green", "FAILURE": "red", "ERROR": "red", "PENDING": "yellow", "EXPECTED": "yellow"}
@@ -35,25 +36,6 @@ def pulls_json(result: ListResult) -> str:
     problem = result.cluster_problem
     cluster = {"ok": problem is None, "problem": f"{problem.title}: {problem.detail}" if problem else None}
     return dumps({"pulls": pulls, "orphans": orphans, "cluster": cluster})
-
-
-PREVIEW_STYLES = {
-    "ready": "green",
-    "deploying": "yellow",
-    "failed": "bold red",
-    "terminating": "magenta",
-    "stale": "yellow",
-    "expiring": "yellow",
-}
-
-
-def preview_label(preview: Preview | None) -> str:
-    """``ready pr-101.example.dev``, ``failed: ImagePullBackOff``, ``—``."""
-    if preview is None:
-        return "—"
-    if preview.state in ("ready", "stale", "expiring") and preview.host:
-        return f"{preview.state} {preview.host}"
-    return f"{preview.state}: {preview.reason}" if preview.reason else preview.state
 
 
 def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None) -> None:
@@ -94,7 +76,7 @@ def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None)
         if with_previews:
             preview = previews.get(f"{pull.repo}#{pull.number}")
             style = PREVIEW_STYLES.get(preview.state, "") if preview else "dim"
-            cells.append(Text(printable(preview_label(preview)), style=style))
+            cells.append(Text(printable(preview_summary(preview)), style=style))
         table.add_row(*cells)
     if result.pulls:
         console.print(table)
@@ -160,7 +142,7 @@ def orphans_text(result: ListResult) -> str | None:
     lines = [f"{len(orphans)} orphaned preview(s) (pull request closed or missing; `prdeck destroy` removes them):"]
     for row in orphans:
         assert row.preview is not None
-        lines.append(f"  {printable(row.key)}  {row.preview.namespace}  {printable(preview_label(row.preview))}")
+        lines.append(f"  {printable(row.key)}  {row.preview.namespace}  {printable(preview_summary(row.preview))}")
     return "\n".join(lines)
 
 
@@ -175,7 +157,7 @@ def status_text(result: StatusResult, now: datetime | None = None) -> str:
     if preview is None:
         lines.append(f"  preview  none (namespace {result.namespace} has no prdeck pods)")
         return "\n".join(lines)
-    lines.append(f"  preview  {printable(preview_label(preview))}")
+    lines.append(f"  preview  {printable(preview_summary(preview))}")
     lines.append(f"  namespace {preview.namespace}")
     if preview.url:
         lines.append(f"  url      {printable(preview.url)}")
@@ -187,7 +169,7 @@ def status_text(result: StatusResult, now: datetime | None = None) -> str:
         lines.append(f"  expires  {preview.expires_at.isoformat().replace('+00:00', 'Z')} ({when})")
     lines.append("  pods")
     for pod in preview.pods:
-        state = "ready" if pod.ready else (pod.reason or pod.phase)
+        state = pod_condition(pod)
         extra = f", {pod.restarts} restarts" if pod.restarts else ""
         lines.append(
             f"    {printable(pod.name)}  {pod.phase}  {printable(state)}{extra}  [{', '.join(pod.containers)}]"

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import tempfile
-from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -204,10 +203,6 @@ class KubeSandbox:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-    def call(self, function: Callable[[], Any]) -> Any:
-        """Run ``function`` on the sandbox's event loop (where the store lives) and return its result."""
-        return self._server.call(function)
 
     def submit(self, coroutine: Any) -> Any:
         """Schedule ``coroutine`` on the sandbox's loop; returns a concurrent future."""

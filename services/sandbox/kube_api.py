@@ -222,9 +222,9 @@ class KubeApi:
         meta: dict[str, Any] = {"resourceVersion": str(revision)}
         limit = int(request.query.get("limit") or 0)
         if limit and len(items) > limit:
+            meta["remainingItemCount"] = len(items) - limit
             items = items[:limit]
             meta["continue"] = _continue_token(revision, _sort_key(items[-1]))
-            meta["remainingItemCount"] = len(self._matching(request, target)) - len(items)
         for obj in items:
             obj.pop("apiVersion", None)
             obj.pop("kind", None)

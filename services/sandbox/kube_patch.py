@@ -15,7 +15,11 @@ from services.sandbox.kube_errors import KubeError
 Path = tuple[str, ...]
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
+def merge_patch(target: Any, patch: Any, *, strategic: bool = False) -> Any:
+    """RFC 7386 merge; with ``strategic``, lists of named objects merge by name as strategic merge does."""
+    named = isinstance(patch, list) and all(isinstance(item, dict) and "name" in item for item in patch)
+    if strategic and named and isinstance(target, list):
+        return _merge_by_name(target, patch)
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     result = dict(target) if isinstance(target, dict) else {}
@@ -23,31 +27,25 @@ def merge_patch(target: Any, patch: Any) -> Any:
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = merge_patch(result.get(key), value, strategic=strategic)
     return result
 
 
 def strategic_merge(target: Any, patch: Any) -> Any:
-    if isinstance(patch, list) and isinstance(target, list) and all(isinstance(i, dict) and "name" in i for i in patch):
-        merged = {item.get("name"): item for item in target if isinstance(item, dict)}
-        order = [item.get("name") for item in target if isinstance(item, dict)]
-        for item in patch:
-            if item.get("$patch") == "delete":
-                merged.pop(item["name"], None)
-                continue
-            if item["name"] not in merged:
-                order.append(item["name"])
-            merged[item["name"]] = strategic_merge(merged.get(item["name"]), item)
-        return [merged[name] for name in order if name in merged]
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = strategic_merge(result.get(key), value)
-    return result
+    return merge_patch(target, patch, strategic=True)
+
+
+def _merge_by_name(target: list[Any], patch: list[dict[str, Any]]) -> list[Any]:
+    merged = {item.get("name"): item for item in target if isinstance(item, dict)}
+    order = [item.get("name") for item in target if isinstance(item, dict)]
+    for item in patch:
+        if item.get("$patch") == "delete":
+            merged.pop(item["name"], None)
+            continue
+        if item["name"] not in merged:
+            order.append(item["name"])
+        merged[item["name"]] = strategic_merge(merged.get(item["name"]), item)
+    return [merged[name] for name in order if name in merged]
 
 
 def _pointer(path: str) -> list[str]:

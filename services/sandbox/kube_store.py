@@ -64,9 +64,6 @@ class KubeStore:
             if (namespace is None or key[0] == namespace) and key in table:  # callers may delete as they go
                 yield copy.deepcopy(table[key])
 
-    def count(self, resource: Resource) -> int:
-        return len(self._objects.get(resource, {}))
-
     # writing ------------------------------------------------------------------------------------------
     def _bump(self) -> str:
         self.revision += 1

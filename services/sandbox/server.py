@@ -40,14 +40,6 @@ class LoopbackServer:
             self._loop.call_soon_threadsafe(self._stopped.set)
             self._thread.join(timeout=15)
 
-    def call(self, function: Callable[[], object]) -> object:
-        """Run ``function`` on the server's event loop thread and wait for its result."""
-
-        async def run() -> object:
-            return function()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=30)
-
     def submit(self, coroutine: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
         """Schedule ``coroutine`` on the server's loop from another thread."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)

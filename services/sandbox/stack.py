@@ -14,8 +14,9 @@ from services.sandbox.kube import KubeSandbox
 
 
 class SandboxStack:
-    def __init__(self, seed: dict[str, Any], *, github_port: int = 0, kube_port: int = 0,
-                 registry: str | None = None) -> None:
+    def __init__(
+        self, seed: dict[str, Any], *, github_port: int = 0, kube_port: int = 0, registry: str | None = None
+    ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="prdeck-sandbox-")
         root = Path(self._tmp.name)
         (root / "github").mkdir()

@@ -11,7 +11,7 @@ from textual.widgets import Static
 from services.models import Preview, PullDetail, PullRequest
 from services.previews import PreviewDetail, Row
 from tui.formatting import relative_age
-from tui.pull_cells import PREVIEW_STYLES
+from tui.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
 from tui.safe_text import printable
 
 BODY_LINES = 30
@@ -60,7 +60,7 @@ def preview_text(preview: Preview | None, detail: PreviewDetail | None, error: s
         text.append("no preview", style="dim")
         return text
     text.append("preview ", style="dim")
-    text.append(printable(preview_cell_text(preview)), style=PREVIEW_STYLES.get(preview.state, ""))
+    text.append(printable(preview_summary(preview)), style=PREVIEW_STYLES.get(preview.state, ""))
     text.append(f"   namespace {preview.namespace}", style="dim")
     if preview.url:
         text.append(f"   {printable(preview.url)}", style="underline")
@@ -75,7 +75,7 @@ def preview_text(preview: Preview | None, detail: PreviewDetail | None, error: s
         return text
     now = datetime.now(UTC)
     for pod in detail.preview.pods:
-        state = "ready" if pod.ready else (pod.reason or pod.phase)
+        state = pod_condition(pod)
         text.append(f"  pod {printable(pod.name)} ", style="bold")
         text.append(f"{pod.phase} · {printable(state)}", style="green" if pod.ready else "yellow")
         if pod.restarts:
@@ -87,10 +87,6 @@ def preview_text(preview: Preview | None, detail: PreviewDetail | None, error: s
         text.append(f"{printable(event.reason)} ", style="red" if event.kind == "Warning" else "")
         text.append(f"{printable(event.object)}: {printable(event.message, max_length=200)}\n", style="dim")
     return text
-
-
-def preview_cell_text(preview: Preview) -> str:
-    return f"{preview.state}: {preview.reason}" if preview.reason else preview.state
 
 
 class DetailPane(VerticalScroll):

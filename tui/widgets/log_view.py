@@ -50,6 +50,15 @@ class LogView(ScrollView, can_focus=True):
         self._wrapping = Wrapping()
         self._widest = 0
         self._colors: dict[str, str] = {}
+        self._match_count: tuple[tuple[str, int, int], int] | None = None
+
+    @property
+    def match_count(self) -> int:
+        """Lines matching the search, counted again only when the query or the buffer changed."""
+        state = (self.query_text, self.buffer.first, len(self.buffer))
+        if self._match_count is None or self._match_count[0] != state:
+            self._match_count = (state, len(self.buffer.matches(self.query_text)))
+        return self._match_count[1]
 
     # content ------------------------------------------------------------------------------------------
     def add(self, lines: Iterable[LogLine]) -> None:
