@@ -157,7 +157,7 @@ class StreamGuard:
                 response.shutdown()
 
 
-def _pod_status(pod: Any) -> PodStatus:
+def pod_status(pod: Any) -> PodStatus:
     status = pod.status
     containers = tuple(c.name for c in pod.spec.containers)
     reason = status.reason
@@ -246,7 +246,7 @@ def _preview_of(namespace: str, members: list[Any]) -> Preview | None:
     number = labels.get(LABEL_PR, "")
     if not repo or not number.isdigit():
         return None
-    statuses = tuple(sorted((_pod_status(pod) for pod in members), key=lambda p: p.name))
+    statuses = tuple(sorted((pod_status(pod) for pod in members), key=lambda p: p.name))
     state, reason = preview_state(statuses)
     return Preview(
         repo=repo,

@@ -60,6 +60,14 @@ def _is_prefix(value: Any) -> bool:
     return isinstance(value, str) and re.fullmatch(r"[a-z]([-a-z0-9]{0,18}[a-z0-9])?", value) is not None
 
 
+_DOMAIN = r"([a-z0-9]([-a-z0-9]*[a-z0-9])?\.?)*"
+_REGISTRY = r"([A-Za-z0-9.-]+(:\d+)?(/[a-z0-9._/-]+)?)?"
+
+
+def _is_string_table(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
 def _is_repo_list(value: Any) -> bool:
     if not isinstance(value, list):
         return False
@@ -126,6 +134,55 @@ KEYS: tuple[Key, ...] = (
         "lower-case letters, digits and dashes, 1 to 20 characters, starting with a letter",
         _is_prefix,
     ),
+    Key(
+        "cluster.domain",
+        "",
+        "Wildcard DNS domain for preview Ingresses: pr-<n>-<owner>-<repo>.<domain>. Empty: no Ingress; `o` opens "
+        "a port-forward relay on 127.0.0.1 instead.",
+        "a DNS name such as previews.example.com, or empty",
+        lambda value: isinstance(value, str) and re.fullmatch(_DOMAIN, value) is not None,
+        env="PRDECK_DOMAIN",
+    ),
+    Key("cluster.ingress_class", "", "IngressClass of preview Ingresses. Empty: the cluster's default.",
+        "a class name, or empty", lambda value: isinstance(value, str)),
+    Key("cluster.tls_secret", "", "TLS secret (in each preview namespace) for the Ingress; set it to get https URLs.",
+        "a secret name, or empty", lambda value: isinstance(value, str)),
+    Key("cluster.ingress_namespace", "ingress-nginx",
+        "Namespace of the ingress controller: the only one the default-deny NetworkPolicy admits.",
+        "a namespace name", lambda value: isinstance(value, str) and bool(value)),
+    Key(
+        "registry.url",
+        "",
+        "Registry (and optional path) that preview images are pushed to, e.g. registry.example.com/previews. "
+        "The cluster must be able to pull from it.",
+        "host[:port][/path], or empty",
+        lambda value: isinstance(value, str) and re.fullmatch(_REGISTRY, value) is not None,
+        env="PRDECK_REGISTRY",
+    ),
+    Key("registry.username", "", "Registry user name; the password comes from $PRDECK_REGISTRY_PASSWORD. Empty: "
+        "the Docker config's credentials (docker login).", "a user name, or empty",
+        lambda value: isinstance(value, str), env="PRDECK_REGISTRY_USERNAME"),
+    Key("preview.spec", "", "Path of the preview spec in the repository. Empty: .prdeck/compose.yml, "
+        ".prdeck/manifests/, then a compose file with x-uffizzi under .github/uffizzi/.",
+        "a path, or empty", lambda value: isinstance(value, str)),
+    Key("preview.variables", {}, "Values for ${VAR} in compose files; they win over the environment.",
+        "a table of strings", _is_string_table),
+    Key("preview.images", {}, "Manifests form: images built from the PR, as {name = {context, dockerfile}}.",
+        "a table of tables", lambda value: isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+    ),
+    Key("preview.secrets", {}, "Secret values for previews: {NAME = \"ENV_VAR\"} puts $ENV_VAR into the preview's "
+        "secret as NAME. Never given to fork PRs unless preview.fork_secrets is true.",
+        "a table of environment variable names", _is_string_table),
+    Key("preview.fork_secrets", False, "Give preview.secrets to fork PRs too (they run untrusted code).",
+        "true or false", lambda value: isinstance(value, bool)),
+    Key("preview.ttl_hours", 72, "Hours until a preview expires (its namespace's expires-at annotation).",
+        "a whole number of hours from 1 to 8760",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8760),
+    Key("preview.rollout_timeout", 300, "Seconds to wait for a preview's pods to become ready.",
+        "a whole number of seconds from 10 to 3600",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 3600),
+    Key("preview.sticky_comment", False, "Keep one PR comment with the preview's state, updated in place.",
+        "true or false", lambda value: isinstance(value, bool)),
     Key(
         "ui.log_lines",
         10000,

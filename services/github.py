@@ -33,6 +33,7 @@ class GitHubService:
 
     def __init__(self, api_url: str, token: str, *, timeout: int = 10, retries: int = 3) -> None:
         self.api_url = api_url.rstrip("/")
+        self.token = token
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
         retry = GithubRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
         self._github = Github(
@@ -104,7 +105,25 @@ class GitHubService:
             head_owner=owner.get("login"),
             fork=node["isCrossRepository"],
             created_at=datetime.fromisoformat(node["createdAt"].replace("Z", "+00:00")),
+            branch=node["headRefName"],
+            state=node["state"],
         )
+
+    @property
+    def client(self) -> Github:
+        """The PyGithub client, for the REST writes in :mod:`services.github_report`."""
+        return self._github
+
+    def clone_url(self, repo: RepoRef) -> str:
+        """Where git fetches the repository from (``clone_url`` of ``GET /repos/{owner}/{name}``)."""
+        with github_errors(self.api_url, f"reading {repo}"):
+            return str(self._github.get_repo(repo.full_name, lazy=False).clone_url)
+
+    def changed_files(self, repo: RepoRef, number: int) -> list[str]:
+        """Paths a pull request changes (``GET .../pulls/{n}/files``, paginated)."""
+        with github_errors(self.api_url, f"listing the files of {repo}#{number}"):
+            pull = self._github.get_repo(repo.full_name, lazy=True).get_pull(number)
+            return [item.filename for item in pull.get_files()]
 
     def open_pulls_of(self, repos: Iterable[RepoRef]) -> list[PullRequest]:
         """Open pull requests of several repositories, in the order the repositories are given."""

@@ -82,6 +82,15 @@ class PullDetail:
     head_owner: str | None
     fork: bool
     created_at: datetime
+    branch: str = ""
+    state: str = "OPEN"
+    """OPEN, CLOSED or MERGED."""
+
+    @property
+    def head_repo(self) -> str:
+        """Where the head branch lives: ``owner/name`` of the fork, or the repository itself."""
+        name = self.repo.split("/", 1)[1]
+        return f"{self.head_owner}/{name}" if self.fork and self.head_owner else self.repo
 
 
 @dataclass(frozen=True)
@@ -169,3 +178,27 @@ class LogRequest:
     since_seconds: int | None = None
     container: str | None = None
     previous: bool = False
+
+
+LAUNCH_STEPS = ("fetch", "build", "push", "apply", "rollout", "report")
+"""The steps of a launch, in order (the progress panel shows one line each)."""
+
+
+@dataclass(frozen=True)
+class LaunchEvent:
+    """One thing a launch reports while it runs; the progress panel and ``prdeck launch`` render them."""
+
+    repo: str
+    number: int
+    kind: str
+    """step (a step changed state), line (build/push output), progress (push fraction), warning, note."""
+    step: str
+    state: str = ""
+    """For ``step``: running, done, skipped or failed."""
+    text: str = ""
+    seconds: float | None = None
+    fraction: float | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.repo}#{self.number}"

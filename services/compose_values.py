@@ -1,0 +1,176 @@
+"""Small value translations from Compose to Kubernetes: variables, ports, sizes, CPUs, durations, health checks.
+
+Pure functions; each raises :class:`ValueError` with a short reason that :mod:`services.spec` prefixes with the
+file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_VARIABLE = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}"
+    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def substitute(text: str, lookup: Callable[[str], str | None], missing: list[str]) -> str:
+    """Compose's interpolation: ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:?err}``, ``$VAR``, ``$$``.
+
+    Unset variables without a default become empty strings, as in Compose, and are added to ``missing``.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("escaped"):
+            return "$"
+        name = match.group("braced") or match.group("named")
+        value = lookup(name)
+        op, default = match.group("op"), match.group("default") or ""
+        if op in (":-", "-") and (value is None or (op == ":-" and value == "")):
+            return default
+        if op in (":?", "?") and (value is None or (op == ":?" and value == "")):
+            raise ValueError(f"variable {name} is required: {default or 'not set'}")
+        if value is None:
+            missing.append(name)
+            return ""
+        return value
+
+    if "$" in text and re.search(r"\$(?![${A-Za-z_])", text.replace("$$", "")):
+        raise ValueError(f"invalid interpolation in {text!r} (write $$ for a literal $)")
+    return _VARIABLE.sub(replace, text)
+
+
+def substitute_tree(value: Any, lookup: Callable[[str], str | None], missing: list[str]) -> Any:
+    """``substitute`` applied to every string in a parsed YAML document."""
+    if isinstance(value, str):
+        return substitute(value, lookup, missing)
+    if isinstance(value, list):
+        return [substitute_tree(item, lookup, missing) for item in value]
+    if isinstance(value, dict):
+        return {key: substitute_tree(item, lookup, missing) for key, item in value.items()}
+    return value
+
+
+def command_list(value: Any) -> list[str]:
+    """A Compose ``command``/``entrypoint``: a list, or a string split the way a shell would."""
+    if isinstance(value, str):
+        return shlex.split(value)
+    if isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
+        return [str(item) for item in value]
+    raise ValueError("must be a string or a list of strings")
+
+
+def environment_map(value: Any, lookup: Callable[[str], str | None]) -> dict[str, str]:
+    """``environment`` as a map or as ``["KEY=value", "KEY"]`` (a bare key takes its value from the variables)."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {str(key): "" if item is None else _scalar(item) for key, item in value.items()}
+    if isinstance(value, list):
+        result: dict[str, str] = {}
+        for item in value:
+            if not isinstance(item, str):
+                raise ValueError("list entries must be KEY=value strings")
+            key, sep, text = item.partition("=")
+            result[key] = text if sep else (lookup(key) or "")
+        return result
+    raise ValueError("must be a map or a list of KEY=value strings")
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    raise ValueError(f"values must be strings or numbers, got {type(value).__name__}")
+
+
+def container_port(value: Any) -> int:
+    """The container side of a Compose port: ``8080``, ``"8080"``, ``"80:8080"``, ``"8080/tcp"``, ``{target: 8080}``."""
+    if isinstance(value, dict):
+        value = value.get("target")
+    text = str(value).split("/", 1)[0].rsplit(":", 1)[-1]
+    if "-" in text:
+        raise ValueError(f"port ranges are not supported ({value!r})")
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"not a port number: {value!r}")
+    return int(text)
+
+
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([bkmg]?)b?$", re.IGNORECASE)
+_SIZE_UNITS = {"": "", "b": "", "k": "Ki", "m": "Mi", "g": "Gi"}
+
+
+def memory_quantity(value: Any) -> str:
+    """Compose sizes (``512m``, ``1g``, ``64M``, bytes) as Kubernetes quantities (``512Mi``, ``1Gi``)."""
+    if isinstance(value, int):
+        return str(value)
+    match = _SIZE.match(str(value).strip())
+    if match is None:
+        raise ValueError(f"not a size: {value!r} (examples: 512m, 1g)")
+    number, unit = match.groups()
+    if "." in number:
+        factor = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit.lower()]
+        return str(int(float(number) * factor))
+    return f"{number}{_SIZE_UNITS[unit.lower()]}"
+
+
+def cpu_quantity(value: Any) -> str:
+    """Compose ``cpus: 0.5`` as ``500m``."""
+    try:
+        cpus = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a number of CPUs: {value!r}") from None
+    if cpus <= 0:
+        raise ValueError(f"must be more than 0, got {value!r}")
+    return f"{round(cpus * 1000)}m"
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
+_DURATION_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def duration_seconds(value: Any) -> int:
+    """Compose durations (``1m30s``, ``10s``, ``500ms``) as whole seconds, at least 1."""
+    text = str(value).strip()
+    parts = _DURATION.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        raise ValueError(f"not a duration: {value!r} (examples: 10s, 1m30s)")
+    return max(1, round(sum(float(number) * _DURATION_SECONDS[unit] for number, unit in parts)))
+
+
+def readiness_probe(check: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A Compose ``healthcheck`` as an exec readiness probe; None when disabled."""
+    if check.get("disable"):
+        return None
+    test = check.get("test")
+    if isinstance(test, str):
+        command = ["/bin/sh", "-c", test]
+    elif isinstance(test, list) and test and all(isinstance(item, str) for item in test):
+        if test[0] == "NONE":
+            return None
+        if test[0] == "CMD" and len(test) > 1:
+            command = list(test[1:])
+        elif test[0] == "CMD-SHELL" and len(test) == 2:
+            command = ["/bin/sh", "-c", test[1]]
+        else:
+            raise ValueError('test must start with "CMD", "CMD-SHELL" or "NONE"')
+    else:
+        raise ValueError("test must be a string or a list of strings")
+    probe: dict[str, Any] = {"exec": {"command": command}}
+    for compose_key, probe_key in (
+        ("interval", "periodSeconds"),
+        ("timeout", "timeoutSeconds"),
+        ("start_period", "initialDelaySeconds"),
+    ):
+        if compose_key in check:
+            probe[probe_key] = duration_seconds(check[compose_key])
+    if "retries" in check:
+        retries = check["retries"]
+        if not isinstance(retries, int) or retries < 1:
+            raise ValueError("retries must be a whole number, at least 1")
+        probe["failureThreshold"] = retries
+    return probe
