@@ -96,6 +96,8 @@ def _ignore_patterns(text: str) -> list[str]:
 class Builder:
     """Build and push through one Docker engine (blocking; run in a worker thread)."""
 
+    simulated = False
+
     def __init__(self, client: docker.DockerClient, auth: Mapping[str, str] | None = None) -> None:
         self.client = client
         self.auth = dict(auth) if auth else None

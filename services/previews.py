@@ -22,7 +22,9 @@ from services.preview_state import with_head
 
 if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it costs ~0.4 s at start-up)
     from services.cluster import ClusterService
-    from services.models import LogRequest
+    from services.launch import LaunchCheck, LaunchResult
+    from services.launches import Launches
+    from services.models import LaunchEvent, LogRequest
 
 ORPHAN_TITLE = "(PR closed or gone: orphaned preview)"
 
@@ -67,6 +69,11 @@ class Snapshot:
 class PreviewDetail:
     preview: Preview
     events: tuple[ClusterEvent, ...]
+
+
+def _repo_ref(full_name: str) -> RepoRef:
+    owner, _, name = full_name.partition("/")
+    return RepoRef(owner, name)
 
 
 def _orphan_pull(preview: Preview) -> PullRequest:
@@ -120,13 +127,18 @@ class Deck:
         repos: list[RepoRef],
         cluster: ClusterService | None = None,
         cluster_problem: PrdeckError | None = None,
+        launches: Launches | None = None,
     ) -> None:
         self.github = github
         self.repos = tuple(repos)
         self.cluster = cluster
         self.cluster_problem = cluster_problem
+        self.launches = launches
+        """Set when launching is configured (see :func:`services.session.launches_for`)."""
         self.previews: tuple[Preview, ...] = ()
         self._prefetch: Prefetch | None = None
+        self._cluster_previews: list[Preview] = []
+        self._on_previews: Callable[[tuple[Preview, ...]], None] | None = None
 
     # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
@@ -178,13 +190,24 @@ class Deck:
         cluster = self.require_cluster()
 
         def changed(previews: list[Preview]) -> None:
-            self.previews = tuple(previews)
+            self._cluster_previews = previews
+            self.previews = self._overlay(previews)
             on_change(self.previews)
 
+        self._on_previews = on_change
         cluster.follow(changed, on_error, stop)
 
+    def _overlay(self, previews: list[Preview]) -> tuple[Preview, ...]:
+        return self.launches.overlay(previews) if self.launches is not None else tuple(previews)
+
+    def _launch_state_changed(self) -> None:
+        self.previews = self._overlay(self._cluster_previews)
+        if self._on_previews is not None:
+            self._on_previews(self.previews)
+
     def list_previews(self) -> tuple[Preview, ...]:
-        self.previews = tuple(self.require_cluster().previews())
+        self._cluster_previews = self.require_cluster().previews()
+        self.previews = self._overlay(self._cluster_previews)
         return self.previews
 
     def namespace_of(self, repo: str, number: int) -> str:
@@ -207,9 +230,75 @@ class Deck:
         return preview_log_batches(self.require_cluster(), preview.namespace, request, stop)
 
     def destroy(self, preview: Preview) -> Iterator[str]:
-        return self.require_cluster().destroy(preview.namespace)
+        from services.github_report import mark_inactive
+
+        yield from self.require_cluster().destroy(preview.namespace)
+        if self.launches is not None:
+            self.launches.journal.clear(preview.namespace)
+            relay = self.launches.relays.pop(preview.namespace, None)
+            if relay is not None:
+                relay.stop()
+        warnings: list[str] = []
+        count = mark_inactive(self.github, _repo_ref(preview.repo), preview.number, warnings.append)
+        yield from warnings
+        if count:
+            yield f"GitHub: {count} deployment{'s' if count > 1 else ''} of preview/pr-{preview.number} marked inactive"
+
+    # launches -----------------------------------------------------------------------------------------
+    def require_launches(self) -> Launches:
+        self.require_cluster()
+        if self.launches is None:
+            raise NotFound("Launching is not set up", "prdeck needs a cluster and a registry (registry.url).")
+        return self.launches
+
+    def launch_check(self, repo: str, number: int) -> LaunchCheck:
+        return self.require_launches().launcher.check(_repo_ref(repo), number)
+
+    def launch(
+        self,
+        repo: str,
+        number: int,
+        emit: Callable[[LaunchEvent], None],
+        *,
+        expected_sha: str | None = None,
+        approved_sha: str | None = None,
+    ) -> LaunchResult:
+        """Run one launch (blocking); the row follows its steps through the preview watch's callback."""
+        launches = self.require_launches()
+        ref = _repo_ref(repo)
+        namespace = self.namespace_of(repo, number)
+
+        def relay(event: LaunchEvent) -> None:
+            if launches.track(ref, number, namespace, event):
+                self._launch_state_changed()
+            emit(event)
+
+        try:
+            return launches.launcher.launch(ref, number, relay, expected_sha=expected_sha,
+                                            approved_sha=approved_sha, stop=launches.stop)
+        finally:
+            launches.finish(ref, number)
+            self._launch_state_changed()
+
+    def open_url(self, preview: Preview) -> str:
+        """The preview's URL: its Ingress, or a port-forward relay on 127.0.0.1 kept until the deck closes."""
+        from services.forward import PortForwardRelay
+
+        url = preview.url or ""
+        host = preview.host or ""
+        if url and not host.startswith(("localhost", "127.0.0.1")):
+            return url
+        launches = self.require_launches()
+        relay = launches.relays.get(preview.namespace)
+        if relay is None:
+            port = int(host.rsplit(":", 1)[1]) if ":" in host else 80
+            relay = PortForwardRelay(self.require_cluster(), preview.namespace, port, preferred_local_port=port).start()
+            launches.relays[preview.namespace] = relay
+        return relay.url
 
     def close(self) -> None:
+        if self.launches is not None:
+            self.launches.close()
         self.github.close()
         if self.cluster is not None:
             self.cluster.close()

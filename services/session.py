@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.config import Config
 from services.credentials import resolve_token
@@ -10,7 +10,10 @@ from services.errors import AuthError, PrdeckError
 from services.github import GitHubService
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from services.cluster import ClusterService
+    from services.launches import Launches
 
 
 def connect_github(config: Config) -> GitHubService:
@@ -36,3 +39,31 @@ def connect_cluster(config: Config) -> tuple[ClusterService | None, PrdeckError 
     except PrdeckError as problem:
         return None, problem
     return ClusterService(api_client, config["cluster.namespace_prefix"]), None
+
+
+def launches_for(
+    config: Config, github: GitHubService, cluster: ClusterService | None, builder: Callable[[], Any] | None = None
+) -> Launches | None:
+    """Launch bookkeeping for a deck (None without a cluster). The Docker client and the token's login load on the
+    first launch, not at start-up. ``builder`` overrides the Docker builder (the sandbox's simulation)."""
+    if cluster is None:
+        return None
+    from services.launch import Launcher
+    from services.launch_settings import LaunchSettings
+    from services.launches import Launches
+
+    def launcher() -> Launcher:
+        settings = LaunchSettings.from_config(config, launched_by=github.whoami().login)
+        settings.require_registry()
+        return Launcher(github, cluster, settings, builder or _docker_builder(settings))
+
+    return Launches(launcher)
+
+
+def _docker_builder(settings: object) -> Callable[[], Any]:
+    def make() -> Any:
+        from services.builder import Builder, docker_client
+
+        return Builder(docker_client(), getattr(settings, "registry_auth", None))
+
+    return make

@@ -162,11 +162,16 @@ class KubeApi:
         account: Account = request[ACCOUNT]
         resource = target.resource
         self.stats[f"{verb} {resource.plural}"] += 1
-        permission = "get" if target.sub == "log" else verb
+        permission = {"log": "get", "portforward": "create"}.get(target.sub or "", verb)
         if (permission, resource.plural) in account.denied or (permission, "*") in account.denied:
             raise forbidden(resource, account.user, permission, target.namespace)
         if target.sub == "log":
             return await self.pod_log(request, target)
+        if target.sub == "portforward" and resource.plural == "pods" and request.method in ("GET", "POST"):
+            from services.sandbox.kube_portforward import serve_portforward
+
+            self.stats["portforward"] += 1
+            return await serve_portforward(request, self.store.get(resource, target.namespace or "", target.name or ""))
         if target.sub not in (None, "status"):
             raise KubeError(404, "the server could not find the requested resource", reason="NotFound")
         namespace = target.namespace or ""

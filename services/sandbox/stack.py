@@ -10,17 +10,34 @@ from pathlib import Path
 from typing import Any
 
 from services.sandbox.github import GitHubSandbox
+from services.sandbox.images import SIMULATED_REGISTRY, LoopbackRegistry, docker_ready
 from services.sandbox.kube import KubeSandbox
 
 
 class SandboxStack:
     def __init__(
-        self, seed: dict[str, Any], *, github_port: int = 0, kube_port: int = 0, registry: str | None = None
+        self,
+        seed: dict[str, Any],
+        *,
+        github_port: int = 0,
+        kube_port: int = 0,
+        registry: str | None = None,
+        builds: str = "off",
     ) -> None:
+        """``builds``: "off" (no images), "simulate", "docker", or "auto" (docker when an engine, busybox-static and
+        docker-registry are here, else simulate). With docker a loopback registry starts and the cluster checks
+        pulled images against it."""
         self._tmp = tempfile.TemporaryDirectory(prefix="prdeck-sandbox-")
         root = Path(self._tmp.name)
         (root / "github").mkdir()
         (root / "kube").mkdir()
+        if builds == "auto":
+            builds = "docker" if LoopbackRegistry.available() and docker_ready() else "simulate"
+        self.builds = builds
+        self.registry = LoopbackRegistry(root / "registry") if builds == "docker" and registry is None else None
+        if self.registry is not None:
+            registry = self.registry.address
+        self.registry_address = registry or (SIMULATED_REGISTRY if builds == "simulate" else None)
         self.github = GitHubSandbox(seed, root / "github", port=github_port)
         self.kube = KubeSandbox(seed, root / "kube", port=kube_port, registry=registry, head_of=self._head_of)
 
@@ -31,6 +48,8 @@ class SandboxStack:
         return pull.head_sha if pull is not None else None
 
     def start(self) -> SandboxStack:
+        if self.registry is not None:
+            self.registry.start()
         self.github.start()
         try:
             self.kube.start()
@@ -42,6 +61,8 @@ class SandboxStack:
     def stop(self) -> None:
         self.kube.stop()
         self.github.stop()
+        if self.registry is not None:
+            self.registry.stop()
         self._tmp.cleanup()
 
     def __enter__(self) -> SandboxStack:
@@ -52,4 +73,8 @@ class SandboxStack:
 
     def info(self) -> dict[str, Any]:
         github, kube = self.github.info(), self.kube.info()
-        return {**github, **kube, "env": {**github["env"], **kube["env"]}}
+        images: dict[str, str] = {}
+        if self.registry_address and self.builds != "off":
+            images = {"PRDECK_REGISTRY": self.registry_address, "PRDECK_SANDBOX_BUILDS": self.builds}
+        return {**github, **kube, "registry": self.registry_address, "builds": self.builds,
+                "env": {**github["env"], **kube["env"], **images}}
