@@ -18,10 +18,11 @@ from kubernetes.client.rest import ApiException
 
 from services.cluster import CONNECT_TIMEOUT, READ_TIMEOUT, ClusterService, cluster_errors, pod_status, status_message
 from services.errors import PrdeckError
-from services.naming import ANNOTATION_SHA, SELECTOR
+from services.naming import ANNOTATION_EXPIRES, ANNOTATION_SHA, SELECTOR
 from services.preview_state import preview_state
 
 FIELD_MANAGER = "prdeck"
+WORKLOAD = "preview"
 KNOWN_KINDS: dict[tuple[str, str], tuple[str, bool]] = {
     ("v1", "Namespace"): ("namespaces", False),
     ("v1", "Pod"): ("pods", True),
@@ -102,6 +103,17 @@ class Deployer:
             except Exception as exc:
                 raise cluster_errors(f"applying {label}", exc) from exc
             on_line(f"{label} applied")
+
+    def deployed_expiry(self, namespace: str, head_sha: str) -> str | None:
+        """The expires-at of the running pods when they already run ``head_sha``: a relaunch of the same commit
+        keeps the pod template unchanged, so nothing restarts and the relaunch is instant."""
+        try:
+            deployment: Any = client.AppsV1Api(self.api_client).read_namespaced_deployment(
+                WORKLOAD, namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except Exception:
+            return None
+        annotations = deployment.spec.template.metadata.annotations or {}
+        return annotations.get(ANNOTATION_EXPIRES) if annotations.get(ANNOTATION_SHA) == head_sha else None
 
     def wait_rollout(
         self,

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -180,7 +180,8 @@ class Launcher:
 
     # plan ---------------------------------------------------------------------------------------------
     def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
-             spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None) -> Plan:
+             spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
+             check_approval: bool = True) -> Plan:
         """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec."""
         pull = self.github.pull_detail(repo, number)
         if pull.state != "OPEN":
@@ -190,7 +191,8 @@ class Launcher:
                 f"The head of {repo}#{number} moved to {pull.head_sha[:12]}",
                 f"You saw {expected_sha[:12]}. Refresh the list (r) and launch again to build the new head.",
             )
-        self._approved(pull, approved_sha)
+        if check_approval:
+            self._approved(pull, approved_sha)
         mirror = GitMirror(repo, self.github.clone_url(repo), self.github.token, self.mirror_root)
         head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
         on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")
@@ -230,19 +232,21 @@ class Launcher:
         expected_sha: str | None = None,
         approved_sha: str | None = None,
         stop: threading.Event | None = None,
+        wait: bool = True,
     ) -> LaunchResult:
+        """Run the pipeline. Without ``wait`` it ends after the apply (rollout and report skipped)."""
         stop = stop or threading.Event()
         run = _Run(repo.full_name, number, emit, stop)
         namespace = naming.namespace_for(repo, number, self.cluster.prefix)
         with self.journal.hold(repo.full_name, number, namespace, expected_sha or "") as entry:
             try:
-                return self._pipeline(run, entry, repo, number, expected_sha, approved_sha)
+                return self._pipeline(run, entry, repo, number, expected_sha, approved_sha, wait)
             except LaunchCancelled:
                 entry.keep = True
                 raise
 
     def _pipeline(self, run: _Run, entry: JournalEntry, repo: RepoRef, number: int,
-                  expected_sha: str | None, approved_sha: str | None) -> LaunchResult:
+                  expected_sha: str | None, approved_sha: str | None, wait: bool) -> LaunchResult:
         started = time.monotonic()
         with run.step("fetch", entry):
             plan = self.plan(repo, number, expected_sha, approved_sha, on_line=run.line)
@@ -251,8 +255,18 @@ class Launcher:
         try:
             built = self._images(run, entry, plan, reporter)
             with run.step("apply", entry):
-                Deployer(self.cluster).apply(self.objects(plan), run.line)
-            with run.step("rollout", entry):
+                deployer = Deployer(self.cluster)
+                kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
+                if kept:
+                    expires = datetime.fromisoformat(kept.replace("Z", "+00:00"))
+                    plan.placement = replace(plan.placement, expires_at=expires)
+                    run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept})")
+                deployer.apply(self.objects(plan), run.line)
+            with run.step("rollout", entry) as step:
+                if not wait:
+                    step.skip("not waited for")
+                    reporter.progress("Deploying")
+                    return self._result(run, plan, "", built, time.monotonic() - started, stale=False)
                 Deployer(self.cluster).wait_rollout(
                     plan.placement.namespace, plan.sha, self.settings.rollout_timeout,
                     lambda status: _rollout_line(run, status), stop=run.stop,
@@ -260,7 +274,7 @@ class Launcher:
         except LaunchFailed as failure:
             reporter.failed(failure.step, failure.cause.title)
             raise
-        url = preview_url(plan.placement, self.settings.cluster_options(plan.pull.fork), _ingress_port(plan.spec))
+        url = self._result(run, plan, "", built, 0, False).url
         with run.step("report", entry):
             reporter.succeeded(url)
             head = self.github.pull_detail(repo, number).head_sha
@@ -268,9 +282,14 @@ class Launcher:
         if stale:
             run.warn(f"The PR got a new commit ({head[:12]}) during the launch: the preview shows "
                      f"{plan.sha[:12]} and is marked stale. Press l again to update it.")
+        return self._result(run, plan, url, built, time.monotonic() - started, stale)
+
+    def _result(self, run: _Run, plan: Plan, url: str, built: bool, seconds: float, stale: bool) -> LaunchResult:
+        options = self.settings.cluster_options(plan.pull.fork)
+        url = url or preview_url(plan.placement, options, _ingress_port(plan.spec))
         return LaunchResult(
-            repo=repo.full_name, number=number, namespace=plan.placement.namespace, sha=plan.sha, url=url,
-            images=tuple(plan.images.values()), steps=tuple(run.records), seconds=time.monotonic() - started,
+            repo=plan.repo.full_name, number=plan.placement.number, namespace=plan.placement.namespace,
+            sha=plan.sha, url=url, images=tuple(plan.images.values()), steps=tuple(run.records), seconds=seconds,
             built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
             warnings=tuple(run.warnings),
         )

@@ -262,6 +262,7 @@ class Deck:
         *,
         expected_sha: str | None = None,
         approved_sha: str | None = None,
+        wait: bool = True,
     ) -> LaunchResult:
         """Run one launch (blocking); the row follows its steps through the preview watch's callback."""
         launches = self.require_launches()
@@ -275,7 +276,7 @@ class Deck:
 
         try:
             return launches.launcher.launch(ref, number, relay, expected_sha=expected_sha,
-                                            approved_sha=approved_sha, stop=launches.stop)
+                                            approved_sha=approved_sha, stop=launches.stop, wait=wait)
         finally:
             launches.finish(ref, number)
             self._launch_state_changed()

@@ -23,8 +23,8 @@ from services.errors import PrdeckError, UsageError
 from services.github import GitHubService
 from services.previews import Deck
 from services.repos import parse_repo, resolve_repos
-from services.session import connect_cluster, connect_github
-from tui import commands, render
+from services.session import connect_cluster, connect_github, launches_for
+from tui import cli_launch, commands, render
 from tui.safe_text import printable
 
 
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--info", metavar="FILE", help="write URLs, token and env variables here as JSON")
     sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
 
+    cli_launch.add_parsers(sub, common)
     sub.add_parser(
         "demo",
         parents=[common],
@@ -158,7 +159,17 @@ def _deck(args: argparse.Namespace) -> tuple[Deck, Config]:
     config = _load(args)
     repos = resolve_repos(args.repo, config["repos"])
     cluster, problem = connect_cluster(config)
-    return Deck(connect_github(config), repos, cluster, problem), config
+    github = connect_github(config)
+    return Deck(github, repos, cluster, problem, launches_for(config, github, cluster, _sandbox_builder())), config
+
+
+def _sandbox_builder() -> Any:
+    """`prdeck sandbox` without Docker exports PRDECK_SANDBOX_BUILDS=simulate: builds are simulated then."""
+    if os.environ.get(cli_launch.SANDBOX_BUILDS) != "simulate":
+        return None
+    from services.sandbox.images import sandbox_builder
+
+    return sandbox_builder(simulate=True)
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -352,12 +363,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _logs(args)
     if command == "destroy":
         return _destroy(args)
+    if command in ("launch", "render", "open"):
+        deck, _ = _deck(args)
+        try:
+            handler = {"launch": cli_launch.run_launch, "render": cli_launch.run_render, "open": cli_launch.run_open}
+            return handler[command](deck, args)
+        finally:
+            deck.close()
     return _demo(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("repo", "github_url", "config", "json", "with_token"):
+    for name in ("repo", "github_url", "config", "json", "with_token", "approve_sha", "timeout", "spec"):
         if not hasattr(args, name):
             setattr(args, name, None)
     try:
