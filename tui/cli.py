@@ -276,7 +276,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     from services.sandbox.stack import SandboxStack
 
     seed = read_seed(args.seed) if args.seed else default_seed()
-    with SandboxStack(seed, github_port=args.port) as sandbox:
+    with SandboxStack(seed, github_port=args.port, builds="auto") as sandbox:
         info = sandbox.info()
         if args.info:
             path = Path(args.info)
@@ -284,6 +284,9 @@ def _sandbox(args: argparse.Namespace) -> int:
             path.chmod(0o600)
         print(f"GitHub sandbox at {info['github_url']} (git at {info['git_url']}), signed in as {info['login']}.")
         print(f"Kubernetes sandbox at {info['kube_url']} (kubeconfig {info['kubeconfig']}).")
+        builds = {"docker": f"built by Docker, pushed to the registry at {info['registry']}",
+                  "simulate": "simulated (no Docker engine, busybox-static or docker-registry here)"}
+        print(f"Preview images: {builds.get(info['builds'], 'off')}.")
         print("Point prdeck at it with:")
         for name, value in info["env"].items():
             print(f"  export {name}={value}")
@@ -296,13 +299,13 @@ def _demo(args: argparse.Namespace) -> int:
     """The sandbox with demo data, in the TUI (or printed, when output is not a terminal)."""
     from services.cluster import ClusterService, load_api_client
     from services.sandbox.seed import default_seed
-    from services.sandbox.stack import SandboxStack
+    from services.sandbox.stack import SandboxStack, sandbox_launches
 
-    with SandboxStack(default_seed()) as sandbox:
+    with SandboxStack(default_seed(), builds="auto") as sandbox:
         repos = [parse_repo(name) for name in sandbox.github.repo_names()]
         github = GitHubService(sandbox.github.api_url, sandbox.github.token)
         cluster = ClusterService(load_api_client(str(sandbox.kube.kubeconfig), None))
-        deck = Deck(github, repos, cluster)
+        deck = Deck(github, repos, cluster, launches=sandbox_launches(sandbox, github, cluster))
         if not sys.stdout.isatty():
             try:
                 result = commands.list_with_previews(deck)

@@ -121,7 +121,8 @@ class Repo:
 
     def rollup(self, sha: str) -> str | None:
         """GraphQL's statusCheckRollup.state for a commit (None: no statuses at all)."""
-        latest = {status.context: status.state for status in self.statuses.get(sha, [])}
+        # newest first in the list: reversed, so the newest status of each context wins
+        latest = {status.context: status.state for status in reversed(self.statuses.get(sha, []))}
         if not latest:
             return None
         states = set(latest.values())

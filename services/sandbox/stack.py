@@ -78,3 +78,14 @@ class SandboxStack:
             images = {"PRDECK_REGISTRY": self.registry_address, "PRDECK_SANDBOX_BUILDS": self.builds}
         return {**github, **kube, "registry": self.registry_address, "builds": self.builds,
                 "env": {**github["env"], **kube["env"], **images}}
+
+
+def sandbox_launches(stack: SandboxStack, github: Any, cluster: Any) -> Any:
+    """Launch bookkeeping for ``prdeck demo``: the stack's registry and its builder (real Docker or simulated)."""
+    from services.launch import Launcher
+    from services.launch_settings import LaunchSettings
+    from services.launches import Launches
+    from services.sandbox.images import sandbox_builder
+
+    settings = LaunchSettings(registry=stack.registry_address or "", launched_by=stack.github.user.login)
+    return Launches(lambda: Launcher(github, cluster, settings, sandbox_builder(stack.builds != "docker")))
