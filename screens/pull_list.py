@@ -15,12 +15,15 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input
 from textual.worker import Worker, WorkerState
 
+from screens.approve import ApproveScreen
 from screens.confirm import ConfirmScreen
+from screens.launch import LaunchScreen
 from screens.logs import LogsScreen
 from services.errors import PrdeckError, Unavailable
-from services.models import Preview
+from services.models import LaunchCheck, LaunchEvent, Preview
 from services.previews import Deck, Row, Snapshot
 from tui.connection import Connection
+from tui.launch_progress import LaunchProgress
 from tui.mailbox import Mailbox
 from tui.messages import ClusterTrouble, DetailLoaded, PreviewDetailLoaded, PreviewsChanged, SnapshotLoaded
 from tui.pull_query import SORT_ORDERS, count, next_sort, select
@@ -40,6 +43,8 @@ class PullListScreen(Screen[None]):
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
         Binding("O", "open_pull", "Open on GitHub"),
+        Binding("l", "launch", "Launch"),
+        Binding("o", "open_preview", "Open preview"),
         Binding("t", "logs", "Logs"),
         Binding("d", "destroy", "Destroy"),
         Binding("escape", "back", "Back", show=False),
@@ -69,6 +74,7 @@ class PullListScreen(Screen[None]):
             ("connecting", None) if deck.cluster is not None else ("none", problem.title if problem else None)
         )
         self._cluster_failures = 0
+        self.launches: dict[str, LaunchProgress] = {}
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -164,6 +170,34 @@ class PullListScreen(Screen[None]):
             self.app.call_from_thread(self.notify, line, title=f"Destroying {preview.key}", timeout=4, markup=False)
         self.app.call_from_thread(self.notify, f"{preview.namespace} is gone.", title=f"Destroyed {preview.key}")
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="launch-check")
+    def check_fork(self, row: Row) -> None:
+        check = self.deck.launch_check(row.pull.repo, row.pull.number)
+        self.app.call_from_thread(self._approve, row, check)
+
+    @work(thread=True, exit_on_error=False, group="launch")
+    def run_launch(self, row: Row, progress: LaunchProgress, approved_sha: str | None) -> None:
+        def emit(event: LaunchEvent) -> None:
+            progress.apply(event)
+
+        try:
+            result = self.deck.launch(row.pull.repo, row.pull.number, emit, expected_sha=row.pull.head_sha,
+                                      approved_sha=approved_sha)
+        except PrdeckError as error:
+            output = tuple(getattr(error, "output", ()))
+            progress.finish("failed", f"{error.title}. {error.detail}".strip(), output)
+            self.app.call_from_thread(self.notify, printable(error.detail) or " ", title=printable(error.title),
+                                      severity="error", timeout=10, markup=False)
+            return
+        summary = f"{result.url} ({result.seconds:.1f}s{', simulated build' if result.simulated else ''})"
+        progress.finish("ready", summary)
+        self.app.call_from_thread(self.notify, summary, title=f"Preview of {row.key} is ready", markup=False)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open-preview")
+    def open_preview(self, preview: Preview) -> None:
+        url = self.deck.open_url(preview)
+        self.app.call_from_thread(self.app.open_in_browser, url)  # type: ignore[attr-defined]
+
     def _schedule(self, delay: float | None) -> None:
         if self._timer is not None:
             self._timer.stop()
@@ -207,7 +241,7 @@ class PullListScreen(Screen[None]):
         if event.worker.group in ("detail", "preview-detail"):
             self.query_one(DetailPane).failed("pull" if event.worker.group == "detail" else "preview", failure.title)
             return
-        if event.worker.group in ("destroy", "cluster"):
+        if event.worker.group in ("destroy", "cluster", "launch-check", "open-preview", "launch"):
             self.notify(
                 printable(failure.detail), title=printable(failure.title), severity="error", timeout=10, markup=False
             )
@@ -345,3 +379,40 @@ class PullListScreen(Screen[None]):
                 self.notify("Nothing destroyed.", timeout=3)
 
         self.app.push_screen(ConfirmScreen(question), decided)
+
+    def action_launch(self) -> None:
+        """Launch (or redeploy) the selected PR's preview; a launch in flight shows its panel again."""
+        row = self._row(self.query_one(PullTable).selected_key)
+        if row is None or row.orphan:
+            return
+        running = self.launches.get(row.key)
+        if running is not None and running.running:
+            self.app.push_screen(LaunchScreen(running))
+            return
+        if self.deck.cluster is None:
+            self.notify(f"No cluster: {self.cluster[1] or 'set KUBECONFIG'}.", title="Cannot launch", markup=False)
+            return
+        if row.pull.fork:
+            self.check_fork(row)
+        else:
+            self._start_launch(row, None)
+
+    def _approve(self, row: Row, check: LaunchCheck) -> None:
+        def decided(approved: bool | None) -> None:
+            if approved:
+                self._start_launch(row, check.head_sha)
+            else:
+                self.notify(f"{row.key} was not launched.", timeout=3, markup=False)
+
+        self.app.push_screen(ApproveScreen(check), decided)
+
+    def _start_launch(self, row: Row, approved_sha: str | None) -> None:
+        progress = LaunchProgress(row.key, row.pull.head_sha)
+        self.launches[row.key] = progress
+        self.app.push_screen(LaunchScreen(progress))
+        self.run_launch(row, progress, approved_sha)
+
+    def action_open_preview(self) -> None:
+        preview = self._selected_preview("open")
+        if preview is not None:
+            self.open_preview(preview)

@@ -35,6 +35,21 @@ def _listen(preferred: int) -> socket.socket:
     raise Unavailable("No free local port for the relay", "127.0.0.1 refused every port")
 
 
+def service_port(cluster: ClusterService, namespace: str, fallback: int) -> int:
+    """The pod port behind the preview's Service (its first port's targetPort), else ``fallback``."""
+    try:
+        services: list[Any] = cluster.core.list_namespaced_service(
+            namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+        ).items
+    except Exception as exc:
+        raise cluster_errors(f"reading the services of {namespace}", exc) from exc
+    for service in services:
+        for port in service.spec.ports or []:
+            target = port.target_port if isinstance(port.target_port, int) else port.port
+            return int(target)
+    return fallback
+
+
 class PortForwardRelay:
     """Relays ``127.0.0.1:<local_port>`` to ``port`` of a ready pod in ``namespace``."""
 

@@ -26,7 +26,7 @@ from services.github import GitHubService
 from services.github_report import GitHubReporter
 from services.launch_journal import JournalEntry, LaunchJournal
 from services.launch_settings import LaunchSettings
-from services.models import LaunchEvent, PullDetail, RepoRef
+from services.models import LaunchCheck, LaunchEvent, PullDetail, RepoRef
 from services.render import Placement, preview_url, render
 from services.spec import BuildSpec, PreviewSpec, load_spec
 
@@ -61,18 +61,6 @@ class ImageBuilder(Protocol):
               on_line: Callable[[str], None]) -> str: ...
 
     def push(self, ref: str, on_progress: Callable[[PushProgress], None], on_line: Callable[[str], None]) -> str: ...
-
-
-@dataclass(frozen=True)
-class LaunchCheck:
-    """What a maintainer must see before a launch: for a fork, the files that run code at build time."""
-
-    repo: str
-    number: int
-    head_sha: str
-    fork: bool
-    head_repo: str
-    build_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -202,3 +202,15 @@ class LaunchEvent:
     @property
     def key(self) -> str:
         return f"{self.repo}#{self.number}"
+
+
+@dataclass(frozen=True)
+class LaunchCheck:
+    """What a maintainer must see before a launch: for a fork, the files that run code at build time."""
+
+    repo: str
+    number: int
+    head_sha: str
+    fork: bool
+    head_repo: str
+    build_files: tuple[str, ...] = ()

@@ -22,9 +22,9 @@ from services.preview_state import with_head
 
 if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it costs ~0.4 s at start-up)
     from services.cluster import ClusterService
-    from services.launch import LaunchCheck, LaunchResult
+    from services.launch import LaunchResult
     from services.launches import Launches
-    from services.models import LaunchEvent, LogRequest
+    from services.models import LaunchCheck, LaunchEvent, LogRequest
 
 ORPHAN_TITLE = "(PR closed or gone: orphaned preview)"
 
@@ -283,17 +283,18 @@ class Deck:
 
     def open_url(self, preview: Preview) -> str:
         """The preview's URL: its Ingress, or a port-forward relay on 127.0.0.1 kept until the deck closes."""
-        from services.forward import PortForwardRelay
+        from services.forward import PortForwardRelay, service_port
 
         url = preview.url or ""
-        host = preview.host or ""
-        if url and not host.startswith(("localhost", "127.0.0.1")):
-            return url
+        host = (preview.host or "").split(":", 1)[0]
+        if url and host != "localhost" and not host.endswith(".localhost") and host != "127.0.0.1":
+            return url  # an Ingress on a real domain
         launches = self.require_launches()
         relay = launches.relays.get(preview.namespace)
         if relay is None:
-            port = int(host.rsplit(":", 1)[1]) if ":" in host else 80
-            relay = PortForwardRelay(self.require_cluster(), preview.namespace, port, preferred_local_port=port).start()
+            cluster = self.require_cluster()
+            port = service_port(cluster, preview.namespace, fallback=80)
+            relay = PortForwardRelay(cluster, preview.namespace, port, preferred_local_port=port).start()
             launches.relays[preview.namespace] = relay
         return relay.url
 

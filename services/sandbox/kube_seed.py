@@ -35,6 +35,10 @@ STUCK_FINALIZER = "sandbox.prdeck.dev/stuck"
 HeadLookup = Callable[[str, int], str | None]
 
 
+WORKLOAD = "preview"
+"""The name prdeck's renderer gives the Deployment, Service and Ingress: a launch then replaces a seeded preview."""
+
+
 def _duration(text: str, where: str) -> timedelta:
     units = {"m": 60, "h": 3600, "d": 86400}
     try:
@@ -115,13 +119,13 @@ def _preview(
         image = f"{SEED_IMAGE_HOST}/{repo.owner}/{repo.name}-{container}:pr-{number}-{sha[:7]}"
         behaviours.images[image] = behaviour
         specs.append({"name": container, "image": image, "ports": [{"containerPort": 8080, "name": "http"}]})
-    selector = {**labels, "app.kubernetes.io/name": "web"}
+    selector = {**labels, "app.kubernetes.io/name": WORKLOAD}
     _create(
         store,
         "Deployment",
         {
             "metadata": {
-                "name": "web",
+                "name": WORKLOAD,
                 "namespace": namespace,
                 "labels": dict(labels),
                 "annotations": dict(annotations),
@@ -141,7 +145,7 @@ def _preview(
         store,
         "Service",
         {
-            "metadata": {"name": "web", "namespace": namespace, "labels": dict(labels)},
+            "metadata": {"name": WORKLOAD, "namespace": namespace, "labels": dict(labels)},
             "spec": {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
         },
         namespace,
@@ -150,7 +154,7 @@ def _preview(
         store,
         "Ingress",
         {
-            "metadata": {"name": "web", "namespace": namespace, "labels": dict(labels)},
+            "metadata": {"name": WORKLOAD, "namespace": namespace, "labels": dict(labels)},
             "spec": {
                 "rules": [
                     {
@@ -160,7 +164,7 @@ def _preview(
                                 {
                                     "path": "/",
                                     "pathType": "Prefix",
-                                    "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                                    "backend": {"service": {"name": WORKLOAD, "port": {"number": 80}}},
                                 }
                             ]
                         },

@@ -1,0 +1,87 @@
+"""The progress panel of one launch: each step with its duration, live build output, a push progress bar.
+
+Esc hides the panel while the launch goes on (the row keeps showing its state); `l` on the row shows it again.
+The panel reads a :class:`LaunchProgress` on a timer, so a chatty build never floods the message queue.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Log, ProgressBar, Static
+
+from tui.launch_progress import LaunchProgress, StepView
+from tui.safe_text import printable
+
+REPAINT_SECONDS = 0.1
+STEP_STYLES = {"pending": ("·", "dim"), "running": ("▶", "bold cyan"), "done": ("✓", "green"),
+               "skipped": ("–", "dim"), "failed": ("✗", "bold red")}
+
+
+def steps_text(steps: list[StepView]) -> Text:
+    text = Text()
+    for step in steps:
+        mark, style = STEP_STYLES.get(step.state, ("?", ""))
+        seconds = f"{step.seconds:6.1f}s" if step.seconds is not None else "       "
+        text.append(f" {mark} ", style=style)
+        text.append(f"{step.name:<8}", style=style)
+        text.append(f" {seconds}  ", style="dim")
+        detail_style = "red" if step.state == "failed" else "dim"
+        text.append(printable(step.detail) if step.detail else step.state, style=detail_style)
+        text.append("\n")
+    return text
+
+
+class LaunchScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "hide", "Hide (the launch goes on)")]
+
+    def __init__(self, progress: LaunchProgress) -> None:
+        super().__init__()
+        self.progress = progress
+        self._seen_version = -1
+        self._lines = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="launch-box"):
+            yield Static(id="launch-title")
+            yield Static(id="launch-steps")
+            yield ProgressBar(total=1.0, show_eta=False, id="launch-push")
+            yield Static(id="launch-notes")
+            yield Log(id="launch-output", max_lines=2000)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#launch-push", ProgressBar).display = False
+        self._repaint()
+        self.set_interval(REPAINT_SECONDS, self._repaint)
+
+    def _repaint(self) -> None:
+        progress = self.progress
+        title = Text.assemble(("Launch ", "bold"), (printable(progress.key), "bold magenta"),
+                              (f" at {progress.sha[:12]}" if progress.sha else "", "dim"))
+        if progress.outcome is not None:
+            style = {"ready": "bold green", "failed": "bold red"}.get(progress.outcome, "bold yellow")
+            title.append(f"  {progress.outcome}: ", style=style)
+            title.append(printable(progress.summary))
+        else:
+            title.append("  running — Esc hides this panel, the launch goes on", style="dim")
+        self.query_one("#launch-title", Static).update(title)
+        self.query_one("#launch-steps", Static).update(steps_text(progress.steps()))
+        bar = self.query_one("#launch-push", ProgressBar)
+        if progress.push_fraction is not None:
+            bar.display = True
+            bar.update(progress=progress.push_fraction)
+        if progress.version == self._seen_version:
+            return
+        self._seen_version = progress.version
+        notes = "\n".join(printable(note) for note in progress.notes[-4:])
+        self.query_one("#launch-notes", Static).update(Text(notes, style="yellow"))
+        lines, self._lines = progress.output(self._lines)
+        if lines:
+            self.query_one("#launch-output", Log).write_lines([printable(line) for line in lines])
+
+    def action_hide(self) -> None:
+        self.dismiss()
