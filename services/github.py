@@ -117,12 +117,12 @@ class GitHubService:
     def clone_url(self, repo: RepoRef) -> str:
         """Where git fetches the repository from (``clone_url`` of ``GET /repos/{owner}/{name}``)."""
         with github_errors(self.api_url, f"reading {repo}"):
-            return str(self._github.get_repo(repo.full_name, lazy=False).clone_url)
+            return str(self._github.get_repo(repo.full_name).clone_url)
 
     def changed_files(self, repo: RepoRef, number: int) -> list[str]:
         """Paths a pull request changes (``GET .../pulls/{n}/files``, paginated)."""
         with github_errors(self.api_url, f"listing the files of {repo}#{number}"):
-            pull = self._github.get_repo(repo.full_name, lazy=True).get_pull(number)
+            pull = self._github.get_repo(repo.full_name).get_pull(number)
             return [item.filename for item in pull.get_files()]
 
     def open_pulls_of(self, repos: Iterable[RepoRef]) -> list[PullRequest]:

@@ -48,7 +48,7 @@ class GitHubReporter:
         """Create the Deployment for the head SHA and mark it queued, with a pending commit status."""
 
         def create() -> Deployment:
-            repository = self.github.client.get_repo(self.repo.full_name, lazy=True)
+            repository = self.github.client.get_repo(self.repo.full_name)
             deployment = repository.create_deployment(
                 ref=self.sha,
                 environment=environment_name(self.number),
@@ -91,7 +91,7 @@ class GitHubReporter:
 
     def commit_status(self, state: str, description: str, url: str | None = None) -> None:
         def create() -> None:
-            commit = self.github.client.get_repo(self.repo.full_name, lazy=True).get_commit(self.sha)
+            commit = self.github.client.get_repo(self.repo.full_name).get_commit(self.sha)
             extra = {"target_url": url} if url else {}
             commit.create_status(state, description=description[:140], context=STATUS_CONTEXT, **extra)
 
@@ -102,7 +102,7 @@ class GitHubReporter:
         body = f"{COMMENT_MARKER}\n**prdeck preview** · {text}"
 
         def upsert() -> None:
-            issue = self.github.client.get_repo(self.repo.full_name, lazy=True).get_issue(self.number)
+            issue = self.github.client.get_repo(self.repo.full_name).get_issue(self.number)
             for existing in issue.get_comments():
                 if existing.body.startswith(COMMENT_MARKER):
                     existing.edit(body)
@@ -117,7 +117,7 @@ def mark_inactive(github: GitHubService, repo: RepoRef, number: int, warn: Calla
     count = 0
     try:
         with github_errors(github.api_url, f"marking the deployments of #{number} inactive"):
-            repository = github.client.get_repo(repo.full_name, lazy=True)
+            repository = github.client.get_repo(repo.full_name)
             for deployment in repository.get_deployments(environment=environment_name(number)):
                 newest = next(iter(deployment.get_statuses()), None)
                 latest = newest.state if newest is not None else None
