@@ -18,7 +18,7 @@ from kubernetes.client.rest import ApiException
 
 from services.cluster import CONNECT_TIMEOUT, READ_TIMEOUT, ClusterService, cluster_errors, pod_status, status_message
 from services.errors import PrdeckError
-from services.naming import ANNOTATION_EXPIRES, ANNOTATION_SHA, SELECTOR
+from services.naming import ANNOTATION_EXPIRES, ANNOTATION_LAUNCH, ANNOTATION_SHA, SELECTOR
 from services.preview_state import preview_state
 
 FIELD_MANAGER = "prdeck"
@@ -104,7 +104,7 @@ class Deployer:
                 raise cluster_errors(f"applying {label}", exc) from exc
             on_line(f"{label} applied")
 
-    def deployed_expiry(self, namespace: str, head_sha: str) -> str | None:
+    def deployed_expiry(self, namespace: str, head_sha: str) -> tuple[str, str] | None:
         """The expires-at of the running pods when they already run ``head_sha``: a relaunch of the same commit
         keeps the pod template unchanged, so nothing restarts and the relaunch is instant."""
         try:
@@ -113,17 +113,21 @@ class Deployer:
         except Exception:
             return None
         annotations = deployment.spec.template.metadata.annotations or {}
-        return annotations.get(ANNOTATION_EXPIRES) if annotations.get(ANNOTATION_SHA) == head_sha else None
+        healthy = (deployment.status.ready_replicas or 0) >= (deployment.spec.replicas or 1)
+        if annotations.get(ANNOTATION_SHA) != head_sha or not healthy:
+            return None  # a failed preview gets new pods
+        expires, launch = annotations.get(ANNOTATION_EXPIRES), annotations.get(ANNOTATION_LAUNCH)
+        return (expires, launch) if expires and launch else None
 
     def wait_rollout(
         self,
         namespace: str,
-        head_sha: str,
+        launch_id: str,
         timeout: float,
         on_status: Callable[[RolloutStatus], None],
         stop: threading.Event | None = None,
     ) -> None:
-        """Watch the namespace's pods until the pods of ``head_sha`` are ready, fail, or ``timeout`` passes."""
+        """Watch the namespace's pods until the pods of this launch are ready, fail, or ``timeout`` passes."""
         deadline = time.monotonic() + timeout
         pods: dict[str, Any] = {}
         resource_version = ""
@@ -141,7 +145,7 @@ class Deployer:
                     )
                     pods = {str(pod.metadata.uid): pod for pod in listing.items}  # type: ignore[union-attr]
                     resource_version = str(listing.metadata.resource_version)  # type: ignore[union-attr]
-                    last = self._check(namespace, head_sha, pods, last, on_status)
+                    last = self._check(namespace, launch_id, pods, last, on_status)
                     if last is not None and last.state == "ready":
                         return
                 stream = watch.Watch().stream(  # short rounds so a stop is noticed within 2 s
@@ -157,7 +161,7 @@ class Deployer:
                         pods.pop(pod.metadata.uid, None)
                     else:
                         pods[pod.metadata.uid] = pod
-                    last = self._check(namespace, head_sha, pods, last, on_status)
+                    last = self._check(namespace, launch_id, pods, last, on_status)
                     if last is not None and last.state == "ready":
                         return
                     if time.monotonic() > deadline or (stop is not None and stop.is_set()):
@@ -175,14 +179,14 @@ class Deployer:
     def _check(
         self,
         namespace: str,
-        head_sha: str,
+        launch_id: str,
         pods: Mapping[str, Any],
         last: RolloutStatus | None,
         on_status: Callable[[RolloutStatus], None],
     ) -> RolloutStatus | None:
         current = [
             pod for pod in pods.values()
-            if (pod.metadata.annotations or {}).get(ANNOTATION_SHA) == head_sha
+            if (pod.metadata.annotations or {}).get(ANNOTATION_LAUNCH) == launch_id
             and pod.metadata.deletion_timestamp is None
         ]
         if not current:

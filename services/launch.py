@@ -7,6 +7,7 @@ from the base branch. GitHub reporting never fails a launch: it warns.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -201,6 +202,7 @@ class Launcher:
             repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
             expires_at=datetime.now(UTC).replace(microsecond=0) + self.settings.ttl,
             launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
+            launch_id=secrets.token_hex(6),
         )
         slug = naming.repo_slug(repo)
         images = {name: image_ref(self.settings.registry, slug, name, number, pull.head_sha) for name, _ in spec.builds}
@@ -246,9 +248,9 @@ class Launcher:
                 deployer = Deployer(self.cluster)
                 kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
                 if kept:
-                    expires = datetime.fromisoformat(kept.replace("Z", "+00:00"))
-                    plan.placement = replace(plan.placement, expires_at=expires)
-                    run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept})")
+                    expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
+                    plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
+                    run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
                 deployer.apply(self.objects(plan), run.line)
             with run.step("rollout", entry) as step:
                 if not wait:
@@ -256,7 +258,7 @@ class Launcher:
                     reporter.progress("Deploying")
                     return self._result(run, plan, "", built, time.monotonic() - started, stale=False)
                 Deployer(self.cluster).wait_rollout(
-                    plan.placement.namespace, plan.sha, self.settings.rollout_timeout,
+                    plan.placement.namespace, plan.placement.launch_id, self.settings.rollout_timeout,
                     lambda status: _rollout_line(run, status), stop=run.stop,
                 )
         except LaunchFailed as failure:

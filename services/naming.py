@@ -24,6 +24,8 @@ ANNOTATION_PINNED = "prdeck.dev/pinned"
 ANNOTATION_URL = "prdeck.dev/url"
 ANNOTATION_LAUNCHED_BY = "prdeck.dev/launched-by"
 ANNOTATION_APPROVED_SHA = "prdeck.dev/approved-sha"
+ANNOTATION_LAUNCH = "prdeck.dev/launch-id"
+"""On the pod template: which launch made these pods (the rollout wait follows only them)."""
 ANNOTATION_REPO = "prdeck.dev/repo-name"
 """The exact ``owner/name``: the label holds a DNS-safe form that may be shortened."""
 

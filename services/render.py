@@ -36,6 +36,7 @@ class Placement:
     expires_at: datetime
     launched_by: str
     approved_sha: str | None = None
+    launch_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def _annotations(placement: Placement, url: str) -> dict[str, str]:
     if placement.approved_sha:
         annotations[naming.ANNOTATION_APPROVED_SHA] = placement.approved_sha
     return annotations
+
+
+def _pod_annotations(placement: Placement, url: str) -> dict[str, str]:
+    launch = {naming.ANNOTATION_LAUNCH: placement.launch_id} if placement.launch_id else {}
+    return {**_annotations(placement, url), **launch}
 
 
 def guard_objects(placement: Placement, options: ClusterOptions, url: str) -> list[dict[str, Any]]:
@@ -187,7 +193,7 @@ def _compose_workload(
             "replicas": 1,
             "selector": {"matchLabels": selector},
             "template": {
-                "metadata": {"labels": selector, "annotations": _annotations(placement, url)},
+                "metadata": {"labels": selector, "annotations": _pod_annotations(placement, url)},
                 "spec": {"containers": containers, "enableServiceLinks": False,
                          "automountServiceAccountToken": False},
             },
@@ -262,7 +268,7 @@ def _manifest_workload(
 def _stamp_pod(template: dict[str, Any], placement: Placement, images: Mapping[str, str], url: str) -> None:
     metadata = template.setdefault("metadata", {})
     metadata["labels"] = {**(metadata.get("labels") or {}), **naming.preview_labels(placement.repo, placement.number)}
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), **_annotations(placement, url)}
+    metadata["annotations"] = {**(metadata.get("annotations") or {}), **_pod_annotations(placement, url)}
     for container in (template.get("spec") or {}).get("containers") or []:
         name = str(container.get("image", "")).rsplit("@", 1)[0]
         base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name

@@ -41,7 +41,9 @@ def require_docker() -> None:
         pytest.skip(f"no Docker engine: {exc.title}")
 
 
-def app_seed(port: int, pulls: list[dict[str, Any]] | None = None, files: dict[str, str] | None = None) -> dict[str, Any]:
+def app_seed(
+    port: int, pulls: list[dict[str, Any]] | None = None, files: dict[str, str] | None = None
+) -> dict[str, Any]:
     """A repository whose image serves site/index.html with busybox httpd; PR 1 changes the page."""
     base = {
         "Dockerfile": DOCKERFILE.format(port=port),

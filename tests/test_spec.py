@@ -121,7 +121,8 @@ def test_a_domain_adds_an_ingress_with_tls_and_secrets_go_to_an_env_from(tmp_pat
     ("compose", "where"),
     [
         ("services:\n  web:\n    image: a\nx-prdeck: {}\n", "x-prdeck.ingress"),
-        ("services:\n  web:\n    image: a\nx-prdeck:\n  ingress: {service: api, port: 80}\n", "x-prdeck.ingress.service"),
+        ("services:\n  web:\n    image: a\nx-prdeck:\n  ingress: {service: api, port: 80}\n",
+         "x-prdeck.ingress.service"),
         ("services:\n  web:\n    ports: [80]\nx-prdeck:\n  ingress: {service: web, port: 80}\n", "services.web.image"),
         ("services:\n  web:\n    image: a\n    ports: ['x']\nx-prdeck:\n  ingress: {service: web, port: 80}\n",
          "services.web.ports"),
@@ -157,7 +158,8 @@ spec:
         - name: api
           image: shop-api:dev
 """
-    service = "apiVersion: v1\nkind: Service\nmetadata: {name: api}\nspec:\n  selector: {app: api}\n  ports: [{port: 8000}]\n"
+    service = ("apiVersion: v1\nkind: Service\nmetadata: {name: api}\n"
+               "spec:\n  selector: {app: api}\n  ports: [{port: 8000}]\n")
     files = tree(tmp_path, {
         ".prdeck/manifests/kustomization.yaml": "resources:\n  - app/\n  - service.yaml\n",
         ".prdeck/manifests/app/kustomization.yaml": "resources: [deployment.yaml]\n",
