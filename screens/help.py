@@ -19,6 +19,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("r", "refresh now"),
     ("Enter", "show or hide the detail pane (description, labels, head, fork, pods, events)"),
     ("O", "open the pull request on GitHub in your browser"),
+    ("l", "launch or redeploy the preview (progress panel; Esc hides it, l shows it again; forks ask first)"),
+    ("o", "open the preview in your browser (its Ingress, or a port-forward relay on 127.0.0.1)"),
     ("t", "logs of the preview (f follow, w wrap, T timestamps, / search, n/N, c container, p previous run)"),
     ("d", "destroy the preview (asks first: y confirms, any other key cancels)"),
     ("?", "this help"),

@@ -78,3 +78,19 @@ def test_destroy_confirmation(sandbox, make_kube, snap_compare):
         await wait_for(pilot, lambda: pilot.app.screen.query("#confirm-question"))
 
     assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)
+
+
+def test_fork_approval(sandbox, make_kube, snap_compare):
+    """The question a maintainer answers before a fork's code is built."""
+    from screens.approve import ApproveScreen
+    from services.models import LaunchCheck
+
+    check = LaunchCheck("acme/storefront", 103, "abcdef1" + "0" * 33, True, "aylin/storefront",
+                        ("Dockerfile", ".prdeck/compose.yml", "scripts/build.sh"))
+
+    async def ready(pilot):
+        await loaded(pilot)
+        await pilot.app.push_screen(ApproveScreen(check))
+        await wait_for(pilot, lambda: pilot.app.screen.query("#confirm-question"))
+
+    assert snap_compare(app_for(sandbox), terminal_size=SIZE, run_before=ready)

@@ -75,7 +75,7 @@ async def test_detail_pane_lists_pods_and_events(stack):
         table(pilot).move_cursor(row=table(pilot).get_row_index("acme/storefront#101"))
         await pilot.press("enter")
         body = pilot.app.screen.query_one("#detail-body")
-        await wait_for(pilot, lambda: "pod web-" in str(body.render()) and "Started" in str(body.render()))
+        await wait_for(pilot, lambda: "pod preview-" in str(body.render()) and "Started" in str(body.render()))
         assert "[web, worker]" in str(body.render())
 
 
@@ -89,7 +89,7 @@ async def test_logs_screen_streams_searches_and_toggles(stack):
         view = pilot.app.screen.query_one(LogView)
         await wait_for(pilot, lambda: len(view.buffer) >= 12)
         assert {line.container for line in view.buffer.lines} == {"web", "worker"}
-        assert view.show_prefix and "[web-" in view.line_text(view.buffer.first, view.buffer.lines[0]).plain
+        assert view.show_prefix and "[preview-" in view.line_text(view.buffer.first, view.buffer.lines[0]).plain
         await pilot.press("T")
         assert view.timestamps and view.line_text(view.buffer.first, view.buffer.lines[0]).plain[:2] == "20"
         await pilot.press("w")

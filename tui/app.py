@@ -53,6 +53,9 @@ class PrdeckApp(App[None]):
             )
             yield SystemCommand("Cycle sort", "Sort by updated, number, author or CI (s)", screen.action_sort)
             yield SystemCommand("Open pull request on GitHub", "In your browser (O)", screen.action_open_pull)
+            yield SystemCommand("Launch preview", "Build, push and deploy the selected PR (l)", screen.action_launch)
+            yield SystemCommand("Open preview", "Open the selected PR's preview in the browser (o)",
+                                screen.action_open_preview)
             yield SystemCommand("Preview logs", "Follow the logs of the selected PR's preview (t)", screen.action_logs)
             yield SystemCommand(
                 "Destroy preview", "Delete the selected PR's preview namespace (d)", screen.action_destroy

@@ -1,0 +1,137 @@
+"""Launching from the TUI with Pilot: the progress panel, Esc hiding it, fork approval, failures, `o`."""
+
+from __future__ import annotations
+
+import os
+import stat
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from screens.approve import ApproveScreen
+from screens.launch import LaunchScreen
+from services.cluster import ClusterService, load_api_client
+from services.github import GitHubService
+from services.launch import Launcher
+from services.launch_journal import LaunchJournal
+from services.launch_settings import LaunchSettings
+from services.launches import Launches
+from services.previews import Deck
+from services.repos import parse_repo
+from services.sandbox.images import SimulatedBuilder
+from services.sandbox.seed import default_seed
+from services.sandbox.stack import SandboxStack
+from tests.kube_support import FAST
+from tests.tui_support import loaded, table, wait_for
+from tui.app import PrdeckApp, build_app
+
+SIZE = (140, 40)
+
+
+@pytest.fixture
+def stack() -> Iterator[SandboxStack]:
+    seed = default_seed()
+    seed["kube"] = {"timing": dict(FAST)}
+    with SandboxStack(seed, builds="simulate") as running:
+        yield running
+
+
+def launch_app(stack: SandboxStack, tmp: Path) -> PrdeckApp:
+    github = GitHubService(stack.github.api_url, stack.github.token, timeout=5, retries=0)
+    cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
+    settings = LaunchSettings(registry=stack.registry_address or "", launched_by="demo-maintainer", rollout_timeout=20)
+    journal = LaunchJournal(tmp / "journal")
+    launcher = Launcher(github, cluster, settings, lambda: SimulatedBuilder(pace=0.01), journal, tmp / "mirrors")
+    deck = Deck(github, [parse_repo("acme/storefront")], cluster, launches=Launches(lambda: launcher, journal))
+    return build_app(deck, 60, on_exit=deck.close)
+
+
+def select(pilot, key: str) -> None:
+    grid = table(pilot)
+    grid.move_cursor(row=grid.get_row_index(key))
+
+
+def preview_cell(pilot, key: str) -> str:
+    return table(pilot).get_cell(key, "preview").plain
+
+
+async def test_l_launches_with_a_panel_that_esc_hides_while_the_launch_goes_on(stack, tmp_path) -> None:
+    app = launch_app(stack, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        select(pilot, "acme/storefront#104")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: any(s.state != "pending" for s in screen.progress.steps()))
+        assert screen.progress.outcome != "failed", screen.progress.summary
+        await pilot.press("escape")
+        assert not isinstance(pilot.app.screen, LaunchScreen)
+        await wait_for(pilot, lambda: preview_cell(pilot, "acme/storefront#104").split()[1] in
+                       ("queued", "building", "pushing", "deploying", "ready"), timeout=15)
+        await wait_for(pilot, lambda: "ready" in preview_cell(pilot, "acme/storefront#104"), timeout=20)
+        progress = screen.progress
+        assert progress.outcome == "ready" and all(s.state in ("done", "skipped") for s in progress.steps())
+        lines, _ = progress.output(0)
+        assert any("(simulated) Step 1/" in line for line in lines)
+
+
+async def test_a_fork_asks_for_approval_naming_the_fork_and_the_sha(stack, tmp_path) -> None:
+    app = launch_app(stack, tmp_path)
+    head = stack.github.state.repo("acme", "storefront").pulls[103].head_sha
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        select(pilot, "acme/storefront#103")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ApproveScreen))
+        text = str(pilot.app.screen.query_one("#confirm-question").render())
+        assert "aylin/storefront" in text and head in text
+        await pilot.press("n")
+        assert not isinstance(pilot.app.screen, (ApproveScreen, LaunchScreen))
+        assert "acme/storefront#103" not in pilot.app.screen.launches
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ApproveScreen))
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        await wait_for(pilot, lambda: pilot.app.screen.progress.outcome is not None, timeout=20)
+        assert pilot.app.screen.progress.outcome == "ready", pilot.app.screen.progress.summary
+
+
+async def test_a_failed_launch_shows_the_failing_step(stack, tmp_path) -> None:
+    repo = stack.github.state.repo("acme", "storefront")
+    stack.github.state.push(repo, repo.pulls[109], {".prdeck/compose.yml": "services: [\n"}, "bad spec")
+    app = launch_app(stack, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        select(pilot, "acme/storefront#109")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        await wait_for(pilot, lambda: pilot.app.screen.progress.outcome == "failed", timeout=15)
+        steps = {s.name: s.state for s in pilot.app.screen.progress.steps()}
+        assert steps["fetch"] == "failed" and steps["build"] == "pending"
+        assert "Invalid preview spec .prdeck/compose.yml" in pilot.app.screen.progress.summary
+        await pilot.press("escape")
+        assert "acme/storefront#109" in pilot.app.screen.launches, "the app keeps running after a failure"
+
+
+async def test_o_opens_the_preview_through_a_relay(stack, tmp_path, monkeypatch) -> None:
+    opened = tmp_path / "opened"
+    browser = tmp_path / "browser"
+    browser.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    browser.chmod(browser.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("BROWSER", str(browser))
+    monkeypatch.delenv("DISPLAY", raising=False)
+    app = launch_app(stack, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: "ready" in preview_cell(pilot, "acme/storefront#101"))
+        select(pilot, "acme/storefront#101")
+        await pilot.press("o")
+        await wait_for(pilot, lambda: opened.exists() and opened.read_text().strip() != "", timeout=10)
+        url = opened.read_text().strip()
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert "acme/storefront #101" in response.read().decode()
+    assert os.environ["BROWSER"] == str(browser)
