@@ -35,6 +35,13 @@ class GitHubReporter:
     sticky_comment: bool = False
     warn: Callable[[str], None] = print
     _deployment: Deployment | None = None
+    _repository: Any = None
+
+    def _repo(self) -> Any:
+        """The PyGithub repository, fetched once per launch (every write hangs off it)."""
+        if self._repository is None:
+            self._repository = self.github.client.get_repo(self.repo.full_name)
+        return self._repository
 
     def _call(self, doing: str, action: Callable[[], Any]) -> Any:
         try:
@@ -48,8 +55,7 @@ class GitHubReporter:
         """Create the Deployment for the head SHA and mark it queued, with a pending commit status."""
 
         def create() -> Deployment:
-            repository = self.github.client.get_repo(self.repo.full_name)
-            deployment = repository.create_deployment(
+            deployment = self._repo().create_deployment(
                 ref=self.sha,
                 environment=environment_name(self.number),
                 description=f"prdeck preview of #{self.number}",
@@ -91,9 +97,8 @@ class GitHubReporter:
 
     def commit_status(self, state: str, description: str, url: str | None = None) -> None:
         def create() -> None:
-            commit = self.github.client.get_repo(self.repo.full_name).get_commit(self.sha)
             extra = {"target_url": url} if url else {}
-            commit.create_status(state, description=description[:140], context=STATUS_CONTEXT, **extra)
+            self._repo().get_commit(self.sha).create_status(state, description=description[:140], context=STATUS_CONTEXT, **extra)
 
         self._call("setting the commit status", create)
 
@@ -102,7 +107,7 @@ class GitHubReporter:
         body = f"{COMMENT_MARKER}\n**prdeck preview** · {text}"
 
         def upsert() -> None:
-            issue = self.github.client.get_repo(self.repo.full_name).get_issue(self.number)
+            issue = self._repo().get_issue(self.number)
             for existing in issue.get_comments():
                 if existing.body.startswith(COMMENT_MARKER):
                     existing.edit(body)

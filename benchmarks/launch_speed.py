@@ -1,0 +1,166 @@
+"""Launch speed against the sandboxes with the real Docker engine and registry (run it with DOCKER_HOST set).
+
+Prints, per round:
+- ``prdeck launch N --wait`` wall time (the console script, as a user runs it) divided by the same steps done by
+  hand in the same run: ``git fetch`` of the PR head, ``git archive`` + ``docker build``, ``docker push``, one
+  server-side apply per object and a wait for the pod to be ready (target <= 1.15);
+- a relaunch of the unchanged PR (target < 2 s, no build);
+- the delay from the rollout completing (the launch's rollout step done) to the row reading ready, seen through
+  the deck's preview watch as the TUI sees it (target < 1 s).
+
+Each round uses two pull requests with different content, so neither side finds the other's layers in the cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from services.cluster import ClusterService, load_api_client
+from services.deploy import Deployer
+from services.github import GitHubService
+from services.launch import Launcher
+from services.launch_journal import LaunchJournal
+from services.launch_settings import LaunchSettings
+from services.launches import Launches
+from services.models import LaunchEvent, RepoRef
+from services.previews import Deck
+from services.sandbox.images import free_port, sandbox_builder
+from services.sandbox.stack import SandboxStack
+from tests.launch_support import app_seed
+
+ROUNDS = 3
+REPO = RepoRef("octo", "app")
+PRDECK = str(Path(sys.executable).with_name("prdeck"))
+
+
+def seed() -> dict:
+    pulls = [
+        {"number": n, "title": f"Change {n}", "author": "dev", "branch": f"change/{n}",
+         "files": {"site/index.html": f"<h1>page {n}</h1>\n" + "x" * 200_000 + f"\n{n}\n"}}
+        for n in range(1, 3 * ROUNDS + 2)
+    ]
+    spec = app_seed(free_port(), pulls=pulls)
+    spec["kube"] = {}  # the sandbox's default pod timing (a few seconds to ready), not the tests' fast one
+    return spec
+
+
+def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> None:
+    subprocess.run(args, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def by_hand(stack: SandboxStack, launcher: Launcher, number: int, work: Path) -> float:
+    """The same steps with plain tools: git fetch, git archive | docker build, docker push, apply, wait."""
+    pull = stack.github.state.repo("octo", "app").pulls[number]
+    ref = f"{stack.registry_address}/octo-app-web:manual-{number}-{pull.head_sha[:12]}"
+    clone = stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"
+    repo_dir, tree = work / f"manual-{number}.git", work / f"tree-{number}"
+    tree.mkdir()
+    started = time.monotonic()
+    run("git", "init", "-q", "--bare", str(repo_dir))
+    run("git", "--git-dir", str(repo_dir), "fetch", "-q", "--depth=50", clone, f"+refs/pull/{number}/head:refs/pr")
+    archive = subprocess.run(["git", "--git-dir", str(repo_dir), "archive", "refs/pr"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    run("docker", "build", "-q", "-t", ref, str(tree))
+    run("docker", "push", "-q", ref)
+    plan = launcher.plan(REPO, number, check_approval=False)
+    plan.images = {"web": ref}
+    deployer = Deployer(launcher.cluster)
+    deployer.apply(launcher.objects(plan), lambda _line: None)
+    deployer.wait_rollout(plan.placement.namespace, plan.placement.launch_id, 120, lambda _status: None)
+    return time.monotonic() - started
+
+
+def in_process(launcher: Launcher, number: int) -> float:
+    started = time.monotonic()
+    launcher.launch(REPO, number, lambda _event: None)
+    return time.monotonic() - started
+
+
+def with_prdeck(env: dict, number: int) -> float:
+    started = time.monotonic()
+    run(PRDECK, "launch", str(number), "--wait", env=env)
+    return time.monotonic() - started
+
+
+def ready_delay(stack: SandboxStack, launcher: Launcher, journal: LaunchJournal, number: int) -> float:
+    """Rollout done -> the deck's preview (as the TUI's row gets it) reads ready."""
+    deck = Deck(launcher.github, [REPO], launcher.cluster, launches=Launches(lambda: launcher, journal))
+    stop = threading.Event()
+    seen: dict[str, float] = {}
+
+    def changed(previews: tuple) -> None:
+        for preview in previews:
+            if preview.number == number and preview.state == "ready" and "rollout" in seen:
+                seen.setdefault("ready", time.monotonic())
+
+    def emit(event: LaunchEvent) -> None:
+        if event.kind == "step" and event.step == "rollout" and event.state == "done":
+            seen["rollout"] = time.monotonic()
+
+    follower = threading.Thread(target=deck.follow_previews, args=(changed, lambda _e: None, stop), daemon=True)
+    follower.start()
+    time.sleep(0.5)
+    deck.launch(REPO.full_name, number, emit)
+    deadline = time.monotonic() + 10
+    while "ready" not in seen and time.monotonic() < deadline:
+        time.sleep(0.005)
+    stop.set()
+    return seen.get("ready", float("inf")) - seen["rollout"]
+
+
+def main() -> None:
+    if shutil.which("docker") is None or not os.environ.get("DOCKER_HOST"):
+        print("needs a Docker engine: set DOCKER_HOST (tests/run starts one)", file=sys.stderr)
+        sys.exit(2)
+    work = Path(tempfile.mkdtemp(prefix="prdeck-bench-"))
+    with SandboxStack(seed(), builds="docker") as stack:
+        info = stack.info()
+        env = {**os.environ, **{k: str(v) for k, v in info["env"].items()}, "PRDECK_REPOS": "octo/app",
+               "XDG_STATE_HOME": str(work / "state"), "XDG_CACHE_HOME": str(work / "cache")}
+        github = GitHubService(stack.github.api_url, stack.github.token)
+        cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
+        journal = LaunchJournal(work / "journal")
+        settings = LaunchSettings(registry=stack.registry_address or "", launched_by="bench")
+        launcher = Launcher(github, cluster, settings, sandbox_builder(simulate=False), journal, work / "mirrors")
+        with_prdeck(env, 3 * ROUNDS + 1)  # warm-up: base image, mirror, imports
+        ratios, relaunches, delays = [], [], []
+        pipeline_ratios = []
+        for index in range(ROUNDS):
+            mine, theirs, third = 3 * index + 1, 3 * index + 2, 3 * index + 3
+            ours = with_prdeck(env, mine)
+            plain = by_hand(stack, launcher, theirs, work)
+            pipeline = in_process(launcher, third)
+            again = with_prdeck(env, mine)
+            ratios.append(ours / plain)
+            pipeline_ratios.append(pipeline / plain)
+            relaunches.append(again)
+            print(f"round {index + 1}: prdeck launch --wait {ours:.2f}s (pipeline alone, in-process: {pipeline:.2f}s), "
+                  f"by hand {plain:.2f}s, ratio {ours / plain:.2f} (pipeline {pipeline / plain:.2f}); "
+                  f"relaunch {again:.2f}s")
+        for number in (1, 3):
+            cluster.core.delete_namespace(f"prdeck-octo-app-pr-{number}")
+        time.sleep(1)
+        for number in (1, 3):
+            delays.append(ready_delay(stack, launcher, journal, number))
+        print(f"launch --wait / by hand: median {statistics.median(ratios):.2f} (target <= 1.15), "
+              f"all {', '.join(f'{r:.2f}' for r in ratios)}")
+        print(f"pipeline in-process / by hand: median {statistics.median(pipeline_ratios):.2f} "
+              "(the difference is the interpreter start and imports of the console script)")
+        print(f"relaunch of an unchanged PR: max {max(relaunches):.2f}s (target < 2 s)")
+        print(f"rollout done -> row ready: {', '.join(f'{d * 1000:.0f} ms' for d in delays)} (target < 1 s)")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
