@@ -98,7 +98,8 @@ class GitHubReporter:
     def commit_status(self, state: str, description: str, url: str | None = None) -> None:
         def create() -> None:
             extra = {"target_url": url} if url else {}
-            self._repo().get_commit(self.sha).create_status(state, description=description[:140], context=STATUS_CONTEXT, **extra)
+            commit = self._repo().get_commit(self.sha)
+            commit.create_status(state, description=description[:140], context=STATUS_CONTEXT, **extra)
 
         self._call("setting the commit status", create)
 
