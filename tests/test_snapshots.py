@@ -51,7 +51,7 @@ async def _previews_settled(pilot) -> None:
     await loaded(pilot)
     grid = pilot.app.screen.query_one("#pulls")
     await wait_for(pilot, lambda: grid.get_cell("acme/storefront#102", "preview").plain.startswith("◐ deploying not")
-                   and grid.get_cell("acme/storefront#101", "preview").plain.startswith("● stale"))
+                   and grid.get_cell("acme/storefront#101", "preview").plain.startswith("● stale"), timeout=30)
 
 
 def test_main_screen_with_previews(sandbox, make_kube, snap_compare):
@@ -64,7 +64,7 @@ def test_logs_screen(sandbox, make_kube, snap_compare):
         grid = pilot.app.screen.query_one("#pulls")
         grid.move_cursor(row=grid.get_row_index("acme/storefront#101"))
         await pilot.press("t")
-        await wait_for(pilot, lambda: "4 lines" in str(pilot.app.screen.query_one("#log-header").render()))
+        await wait_for(pilot, lambda: "4 lines" in str(pilot.app.screen.query_one("#log-header").render()), timeout=30)
 
     assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)
 
