@@ -210,3 +210,23 @@ def test_a_registry_refusing_the_credentials_says_how_to_log_in(docker_rig: Rig,
         assert "refused the credentials" in failure.title and "docker login" in failure.detail
     finally:
         registry.stop()
+
+
+def test_a_sticky_comment_is_edited_in_place_and_destroy_marks_deployments_inactive(tmp_path: Path) -> None:
+    with SandboxStack(app_seed(free_port()), builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0), sticky_comment=True)
+        first = rig.launch(1)
+        admin(stack.github, "pulls", {"action": "push", "repo": "octo/app", "number": 1,
+                                      "files": {"site/index.html": "<h1>second</h1>\n"}})
+        second = rig.launch(1)
+        repo = stack.github.state.repo("octo", "app")
+        (comment,) = [c for c in repo.comments.values() if c.issue_number == 1]
+        assert comment.body.startswith("<!-- prdeck:preview -->") and second.sha[:12] in comment.body
+        assert first.sha[:12] not in comment.body
+
+        deck = Deck(rig.github, [RepoRef("octo", "app")], rig.cluster, launches=Launches(lambda: rig.launcher))
+        preview = next(p for p in deck.list_previews() if p.number == 1)
+        lines = list(deck.destroy(preview))
+        assert any("marked inactive" in line for line in lines), lines
+        latest = [d.statuses[-1]["state"] for d in repo.deployments.values()]
+        assert latest == ["inactive", "inactive"], latest
