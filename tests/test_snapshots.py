@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.tui_support import app_for, loaded, wait_for
+from tests.tui_support import app_for, laid_out, loaded, wait_for
 
 SIZE = (120, 36)
 
@@ -52,6 +52,7 @@ async def _previews_settled(pilot) -> None:
     grid = pilot.app.screen.query_one("#pulls")
     await wait_for(pilot, lambda: grid.get_cell("acme/storefront#102", "preview").plain.startswith("◐ deploying not")
                    and grid.get_cell("acme/storefront#101", "preview").plain.startswith("● stale"), timeout=30)
+    await laid_out(pilot)
 
 
 def test_main_screen_with_previews(sandbox, make_kube, snap_compare):
@@ -65,6 +66,7 @@ def test_logs_screen(sandbox, make_kube, snap_compare):
         grid.move_cursor(row=grid.get_row_index("acme/storefront#101"))
         await pilot.press("t")
         await wait_for(pilot, lambda: "4 lines" in str(pilot.app.screen.query_one("#log-header").render()), timeout=30)
+        await laid_out(pilot)
 
     assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)
 
@@ -76,6 +78,7 @@ def test_destroy_confirmation(sandbox, make_kube, snap_compare):
         grid.move_cursor(row=grid.get_row_index("acme/docs#7"))
         await pilot.press("d")
         await wait_for(pilot, lambda: pilot.app.screen.query("#confirm-question"))
+        await laid_out(pilot)
 
     assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)
 
@@ -92,5 +95,6 @@ def test_fork_approval(sandbox, make_kube, snap_compare):
         await loaded(pilot)
         await pilot.app.push_screen(ApproveScreen(check))
         await wait_for(pilot, lambda: pilot.app.screen.query("#confirm-question"))
+        await laid_out(pilot)
 
     assert snap_compare(app_for(sandbox), terminal_size=SIZE, run_before=ready)

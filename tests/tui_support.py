@@ -72,3 +72,13 @@ def titles(pilot: Pilot) -> list[str]:
     """The full titles of the rows the screen holds (cells may be truncated to fit the terminal)."""
     snapshot = pilot.app.screen.snapshot  # type: ignore[attr-defined]
     return [row.pull.title for row in snapshot.rows] if snapshot else []
+
+
+async def laid_out(pilot: Pilot) -> None:
+    """Wait until the table has measured its new rows (DataTable does it when the app idles: under load a
+    screenshot taken before that shows columns at the widths of an empty table)."""
+    grids = [table for screen in pilot.app.screen_stack for table in screen.query(PullTable)]
+    if not grids:
+        return
+    grid = grids[0]
+    await wait_for(pilot, lambda: not grid._require_update_dimensions and not grid._new_rows, timeout=30)
