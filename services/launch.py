@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from services import naming
-from services.builder import BuildError, PushProgress, RegistryError, context_tar, image_ref
+from services.builder import PushProgress, context_tar, image_ref
 from services.cluster import ClusterService
-from services.deploy import Deployer, DeployError, RolloutStatus, RolloutStopped
+from services.deploy import Deployer, RolloutStatus, RolloutStopped
 from services.errors import PrdeckError, UsageError
 from services.git_mirror import GitMirror, GitTree
 from services.github import GitHubService
@@ -28,7 +28,7 @@ from services.github_report import GitHubReporter
 from services.launch_journal import JournalEntry, LaunchJournal
 from services.launch_settings import LaunchSettings
 from services.models import LaunchCheck, LaunchEvent, PullDetail, RepoRef
-from services.render import Placement, preview_url, render
+from services.render import Placement, render, spec_url
 from services.spec import BuildSpec, PreviewSpec, load_spec
 
 BUILD_TIME_FILES = ("Dockerfile", "dockerfile", ".dockerignore", "compose", "Makefile", "package.json", "setup.py",
@@ -256,7 +256,7 @@ class Launcher:
                 if not wait:
                     step.skip("not waited for")
                     reporter.progress("Deploying")
-                    return self._result(run, plan, "", built, time.monotonic() - started, stale=False)
+                    return self._result(run, plan, built, time.monotonic() - started, stale=False)
                 Deployer(self.cluster).wait_rollout(
                     plan.placement.namespace, plan.placement.launch_id, self.settings.rollout_timeout,
                     lambda status: _rollout_line(run, status), stop=run.stop,
@@ -264,22 +264,23 @@ class Launcher:
         except LaunchFailed as failure:
             reporter.failed(failure.step, failure.cause.title)
             raise
-        url = self._result(run, plan, "", built, 0, False).url
         with run.step("report", entry):
-            reporter.succeeded(url)
+            reporter.succeeded(self._url(plan))
             head = self.github.pull_detail(repo, number).head_sha
         stale = head != plan.sha
         if stale:
             run.warn(f"The PR got a new commit ({head[:12]}) during the launch: the preview shows "
                      f"{plan.sha[:12]} and is marked stale. Press l again to update it.")
-        return self._result(run, plan, url, built, time.monotonic() - started, stale)
+        return self._result(run, plan, built, time.monotonic() - started, stale)
 
-    def _result(self, run: _Run, plan: Plan, url: str, built: bool, seconds: float, stale: bool) -> LaunchResult:
-        options = self.settings.cluster_options(plan.pull.fork)
-        url = url or preview_url(plan.placement, options, _ingress_port(plan.spec))
+    def _url(self, plan: Plan) -> str:
+        return spec_url(plan.spec, plan.placement, self.settings.cluster_options(plan.pull.fork))
+
+    def _result(self, run: _Run, plan: Plan, built: bool, seconds: float, stale: bool) -> LaunchResult:
         return LaunchResult(
             repo=plan.repo.full_name, number=plan.placement.number, namespace=plan.placement.namespace,
-            sha=plan.sha, url=url, images=tuple(plan.images.values()), steps=tuple(run.records), seconds=seconds,
+            sha=plan.sha, url=self._url(plan), images=tuple(plan.images.values()), steps=tuple(run.records),
+            seconds=seconds,
             built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
             warnings=tuple(run.warnings),
         )
@@ -317,14 +318,6 @@ class Launcher:
                 builder.push(ref, lambda progress: run.progress("push", progress.fraction), run.line)
                 run.line(f"pushed {ref}")
         return bool(to_push)
-
-
-def _ingress_port(spec: PreviewSpec) -> int | None:
-    if spec.form == "compose":
-        return spec.ingress_port
-    from services.render import _first_service_port
-
-    return _first_service_port(spec)
 
 
 def _rollout_line(run: _Run, status: RolloutStatus) -> None:
@@ -366,10 +359,8 @@ class _Run:
             raise
         except RolloutStopped as exc:
             raise LaunchCancelled(f"The launch of #{self.number} was stopped", exc.detail) from exc
-        except (BuildError, RegistryError, DeployError) as exc:
-            self._fail(name, started, exc, exc.output if not isinstance(exc, RegistryError) else ())
         except PrdeckError as exc:
-            self._fail(name, started, exc, ())
+            self._fail(name, started, exc, tuple(getattr(exc, "output", ())))
         seconds = time.monotonic() - started
         state = "skipped" if handle.skipped else "done"
         self.records.append(StepRecord(name, state, seconds, handle.skipped or ""))

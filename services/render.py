@@ -144,13 +144,18 @@ def render(
     spec: PreviewSpec, placement: Placement, options: ClusterOptions, images: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """All objects of one preview, in apply order. ``images``: built image refs by service / image name."""
+    url = spec_url(spec, placement, options)
     if spec.form == "compose":
-        url = preview_url(placement, options, spec.ingress_port)
         workload = _compose_workload(spec, placement, options, images, url)
     else:
-        url = preview_url(placement, options, _first_service_port(spec))
         workload = _manifest_workload(spec, placement, options, images, url)
     return [*guard_objects(placement, options, url), *workload]
+
+
+def spec_url(spec: PreviewSpec, placement: Placement, options: ClusterOptions) -> str:
+    """The preview's URL: the port is the compose ingress port, or the first Service's port of manifests."""
+    port = spec.ingress_port if spec.form == "compose" else _first_service_port(spec)
+    return preview_url(placement, options, port)
 
 
 def _env(container: ContainerSpec, url: str) -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from services.cluster import ClusterService
+    from services.launch_settings import LaunchSettings
     from services.launches import Launches
 
 
@@ -60,10 +61,10 @@ def launches_for(
     return Launches(launcher)
 
 
-def _docker_builder(settings: object) -> Callable[[], Any]:
+def _docker_builder(settings: LaunchSettings) -> Callable[[], Any]:
     def make() -> Any:
         from services.builder import Builder, docker_client
 
-        return Builder(docker_client(), getattr(settings, "registry_auth", None))
+        return Builder(docker_client(), settings.registry_auth)
 
     return make
