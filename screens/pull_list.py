@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from screens.approve import ApproveScreen
@@ -318,9 +318,9 @@ class PullListScreen(Screen[None]):
         elif self.detail_key is not None:
             self._close_detail()
 
-    @on(DataTable.RowSelected, "#pulls")
-    def toggle_detail(self, event: DataTable.RowSelected) -> None:
-        key = event.row_key.value
+    @on(PullTable.RowSelected, "#pulls")
+    def toggle_detail(self, event: PullTable.RowSelected) -> None:
+        key = event.row_key
         if key == self.detail_key:
             self._close_detail()
             return

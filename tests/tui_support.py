@@ -75,10 +75,7 @@ def titles(pilot: Pilot) -> list[str]:
 
 
 async def laid_out(pilot: Pilot) -> None:
-    """Wait until the table has measured its new rows (DataTable does it when the app idles: under load a
-    screenshot taken before that shows columns at the widths of an empty table)."""
+    """Wait until the table fits its columns to the width it has (a scrollbar coming or going changes it)."""
     grids = [table for screen in pilot.app.screen_stack for table in screen.query(PullTable)]
-    if not grids:
-        return
-    grid = grids[0]
-    await wait_for(pilot, lambda: not grid._require_update_dimensions and not grid._new_rows, timeout=30)
+    if grids:
+        await wait_for(pilot, lambda: grids[0].laid_out, timeout=30)

@@ -1,9 +1,11 @@
-"""The cells of one pull request row, and the column widths the title has to share (pure, no widgets)."""
+"""The cells of one pull request row, the widths of the columns and the lines they make (pure, no widgets)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from services.models import PodStatus, Preview
@@ -35,17 +37,20 @@ COLUMNS = (
 REPO_COLUMN = ("repo", "Repository")
 TITLE = "title"
 
-# Widths the title always leaves to the other columns, whatever the first rows hold: with these floors the
-# title's width stays put while later pages arrive, so rows shown earlier need no redraw.
-WIDTH_FLOORS = {
+WIDTH_CAPS = {
     "author": AUTHOR_WIDTH,
     "branch": BRANCH_WIDTH + len("fork "),
-    "ci": len("failure"),
+    "ci": len("expected"),
     "review": len("approved"),
     "draft": len("draft"),
-    "updated": len("11mo"),
+    "updated": len("52w"),
     "preview": PREVIEW_WIDTH,
 }
+"""The widest each column but the title gets; its cells are cut to fit."""
+TITLE_COMFORT = 32
+"""On a narrow terminal the title takes room from these columns (down to their floors) until it has this much."""
+SHRINKABLE = (("branch", 12), ("preview", 14), ("author", 8))
+CELL_PADDING = 1
 
 
 COMPACT_BELOW = 150
@@ -67,7 +72,7 @@ def row_cells(
     branch = Text(printable(pull.branch, max_length=BRANCH_WIDTH), style="cyan")
     if pull.fork:
         branch = Text.assemble(("fork ", "yellow"), branch)
-    repo = pull.repo.partition("/")[2] if short_repo else pull.repo
+    repo = repo_text(pull.repo, short_repo)
     cells = {
         "repo": Text(printable(repo), style="magenta"),
         "number": Text(str(pull.number), style="bold"),
@@ -129,10 +134,60 @@ def age_of(row: Row, now: datetime) -> str:
     return "—" if row.orphan else compact_age(row.pull.updated_at, now)
 
 
-def title_room(widths: list[int], columns: tuple[tuple[str, str], ...], available: int, padding: int) -> int:
-    """The width left for the title once every other column (at least its floor, and its label) has room."""
-    others = 0
-    for (key, label), width in zip(columns, widths, strict=True):
-        if key != TITLE:
-            others += max(width, WIDTH_FLOORS.get(key, 0), len(label)) + 2 * padding
-    return max(MIN_TITLE_WIDTH, available - others - 2 * padding)
+def repo_text(repo: str, short_repo: bool) -> str:
+    """``storefront`` when every row shares one owner, else ``acme/storefront``."""
+    return repo.partition("/")[2] if short_repo else repo
+
+
+def column_widths(
+    rows: Sequence[Row], columns: tuple[tuple[str, str], ...], available: int, *, now: datetime, short_repo: bool
+) -> tuple[int, ...]:
+    """Widths of ``columns``: each fits its widest cell (up to its cap), the title takes what the others leave.
+
+    Measured from the pull requests' plain values, without building a cell: 1,000 rows take a few milliseconds.
+    """
+    measures: dict[str, Callable[[], int]] = {
+        "repo": lambda: max((cell_len(printable(repo_text(repo, short_repo))) for repo in {r.pull.repo for r in rows}),
+                            default=0),
+        "number": lambda: max((len(str(row.pull.number)) for row in rows), default=0),
+        "author": lambda: max((cell_len(printable(row.pull.author)) for row in rows), default=0),
+        "branch": lambda: max(
+            (cell_len(printable(row.pull.branch)) + (len("fork ") if row.pull.fork else 0) for row in rows), default=0
+        ),
+        "ci": lambda: max((len(row.pull.ci or "—") for row in rows), default=0),
+        "review": lambda: max((len(REVIEW_TEXT.get(row.pull.review or "", ("—", ""))[0]) for row in rows), default=0),
+        "draft": lambda: len("draft") if any(row.pull.draft for row in rows) else 0,
+        "updated": lambda: max((len(age_of(row, now)) for row in rows), default=0),
+        "preview": lambda: max((preview_cell(row).cell_len for row in rows if row.preview is not None), default=1),
+    }
+    widths: list[int] = []
+    for key, label in columns:
+        width = 0 if key == TITLE else min(measures[key](), WIDTH_CAPS.get(key, available))
+        widths.append(max(width, len(label)))
+    keys = [key for key, _ in columns]
+    others = sum(width + 2 * CELL_PADDING for key, width in zip(keys, widths, strict=True) if key != TITLE)
+    title = available - others - 2 * CELL_PADDING
+    for key, floor in SHRINKABLE:
+        if title >= TITLE_COMFORT or key not in keys:
+            continue
+        index = keys.index(key)
+        given = min(TITLE_COMFORT - title, max(widths[index] - floor, 0))
+        widths[index] -= given
+        title += given
+    title = max(title, MIN_TITLE_WIDTH)
+    return tuple(title if key == TITLE else width for key, width in zip(keys, widths, strict=True))
+
+
+def table_line(cells: Sequence[Text], widths: Sequence[int]) -> Text:
+    """One table line: each cell cut (with an ellipsis) or padded to its column, with a space either side.
+
+    The cells are changed in place (they are built for this line).
+    """
+    line = Text(no_wrap=True, end="")
+    padding = " " * CELL_PADDING
+    for cell, width in zip(cells, widths, strict=True):
+        cell.truncate(width, overflow="ellipsis", pad=True)
+        line.append(padding)
+        line.append_text(cell)
+        line.append(padding)
+    return line
