@@ -11,13 +11,14 @@ from textual.widgets import Static
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("j / ↓, k / ↑", "move down / up"),
-    ("g / G", "first / last pull request"),
+    ("g / G", "first / last pull request (also Home / End)"),
     ("PgUp / PgDn", "page up / down"),
+    ("← / →", "scroll sideways when the columns do not fit"),
     ("/", "filter by words in title, author, branch, label or repository"),
     ("Esc", "clear the filter, close the detail pane or this help"),
     ("s", "cycle the sort order: updated, number, author, CI"),
     ("r", "refresh now"),
-    ("Enter", "show or hide the detail pane (description, labels, head, fork, pods, events)"),
+    ("Enter", "show or hide the detail pane (description, labels, head, fork, pods, events); or click the row"),
     ("O", "open the pull request on GitHub in your browser"),
     ("l", "launch or redeploy the preview (progress panel; Esc hides it, l shows it again; forks ask first)"),
     ("o", "open the preview in your browser (its Ingress, or a port-forward relay on 127.0.0.1)"),
