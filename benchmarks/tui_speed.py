@@ -2,7 +2,7 @@
 
 Prints, each measured in this run:
 - time from process start to the first painted frame, and to the full table, for prdeck and for the
-  minimal app, and their ratios (target <= 1.5);
+  minimal app, and their ratios (target <= 1.5); prdeck also with a cluster configured (previews follow);
 - key press to repaint latency on the 1,000-row table: keys sent with Pilot, timed from the press to the first
   compositor update handed to the driver (p50, p95; target p95 < 50 ms), and the same for the minimal app;
 - peak RSS of the prdeck process (target <= 150 MB).
@@ -146,10 +146,13 @@ def main() -> None:
         process, info = start_sandbox(SEED, Path(tmp))
         info_path = Path(tmp) / "info.json"
         try:
-            ours, base, peak = [], [], 0
+            ours, clustered, base, peak = [], [], [], 0
             for _ in range(args.rounds):
                 marks, rss = run_child("prdeck", str(info_path))
                 ours.append(marks)
+                peak = max(peak, rss)
+                marks, rss = run_child("prdeck-cluster", str(info_path))
+                clustered.append(marks)
                 peak = max(peak, rss)
                 base.append(run_child("baseline")[0])
             latencies = asyncio.run(key_latency(info))
@@ -163,6 +166,10 @@ def main() -> None:
     print(f"minimal Textual app, 1,000-row DataTable painted: {base_full * 1000:.0f} ms (median of {args.rounds})")
     print(f"prdeck first frame: {first * 1000:.0f} ms, ratio {first / base_full:.2f} (target <= 1.5)")
     print(f"prdeck full table of 1,000 PRs: {full * 1000:.0f} ms, ratio {full / base_full:.2f} (target <= 1.5)")
+    first_c = statistics.median(m["first"] for m in clustered)
+    full_c = statistics.median(m["full"] for m in clustered)
+    print(f"  the same with a cluster configured (kubeconfig of the sandbox): first frame {first_c * 1000:.0f} ms, "
+          f"ratio {first_c / base_full:.2f}; full table {full_c * 1000:.0f} ms, ratio {full_c / base_full:.2f}")
     print(f"key press to repaint, {len(latencies)} presses (target p95 < 50 ms):")
     print(f"  prdeck:      {latency_summary(latencies)}")
     print(f"  minimal app: {latency_summary(base_latencies)}")

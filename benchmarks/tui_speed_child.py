@@ -28,7 +28,7 @@ def baseline() -> None:
     app.run(headless=True, size=(160, 45))
 
 
-def prdeck(info_path: str) -> None:
+def prdeck(info_path: str, with_cluster: bool) -> None:
     from services.github import GitHubService
     from services.previews import Deck
     from services.repos import parse_repo
@@ -36,6 +36,14 @@ def prdeck(info_path: str) -> None:
     info = json.loads(Path(info_path).read_text())
     deck = Deck(GitHubService(info["github_url"], info["token"]), [parse_repo(info["repos"][0])])
     deck.prefetch()  # as tui.cli does before it loads Textual
+    if with_cluster:  # as tui.cli does: the screen connects once its first frame is up, and follows previews
+
+        def connect():  # type: ignore[no-untyped-def]
+            from services.cluster import ClusterService, load_api_client
+
+            return ClusterService(load_api_client(info["kubeconfig"], None)), None, None
+
+        deck.connect_cluster_later(connect)
     from tui.app import build_app
 
     app = build_app(deck, 600)
@@ -62,4 +70,4 @@ def prdeck(info_path: str) -> None:
 
 
 if __name__ == "__main__":
-    prdeck(sys.argv[2]) if sys.argv[1] == "prdeck" else baseline()
+    baseline() if sys.argv[1] == "baseline" else prdeck(sys.argv[2], with_cluster=sys.argv[1] == "prdeck-cluster")

@@ -71,7 +71,9 @@ class PullListScreen(Screen[None]):
         self._stop_cluster = threading.Event()
         problem = deck.cluster_problem
         self.cluster: tuple[str, str | None] = (
-            ("connecting", None) if deck.cluster is not None else ("none", problem.title if problem else None)
+            ("connecting", None)
+            if deck.cluster is not None or deck.cluster_pending
+            else ("none", problem.title if problem else None)
         )
         self._cluster_failures = 0
         self.launches: dict[str, LaunchProgress] = {}
@@ -91,7 +93,7 @@ class PullListScreen(Screen[None]):
         self.query_one(PullTable).loading = True
         self._paint_status()
         self.load()
-        if self.deck.cluster is not None:
+        if self.deck.cluster is not None or self.deck.cluster_pending:
             self.follow_previews()
 
     def on_unmount(self) -> None:
@@ -99,7 +101,15 @@ class PullListScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="cluster")
     def follow_previews(self) -> None:
-        """Runs until the screen goes: one list, then one watch; changes and failures come back coalesced."""
+        """Runs until the screen goes: one list, then one watch; changes and failures come back coalesced.
+
+        A connection left for later (see ``Deck.connect_cluster_later``) is made here, after the first frame.
+        """
+        if self.deck.cluster_pending:
+            self.deck.connect_cluster()
+            if self.deck.cluster is None:
+                self.app.call_from_thread(self._no_cluster)
+                return
 
         def changed(previews: tuple[Preview, ...]) -> None:
             if self._previews.put(previews):
@@ -110,6 +120,11 @@ class PullListScreen(Screen[None]):
                 self.post_message(ClusterTrouble())
 
         self.deck.follow_previews(changed, failed, self._stop_cluster)
+
+    def _no_cluster(self) -> None:
+        problem = self.deck.cluster_problem
+        self.cluster = ("none", problem.title if problem else None)
+        self._paint_status()
 
     def on_previews_changed(self) -> None:
         previews = self._previews.take()

@@ -108,7 +108,7 @@ class Deployer:
         """The expires-at of the running pods when they already run ``head_sha``: a relaunch of the same commit
         keeps the pod template unchanged, so nothing restarts and the relaunch is instant."""
         try:
-            deployment: Any = client.AppsV1Api(self.api_client).read_namespaced_deployment(
+            deployment: Any = self.cluster.apps.read_namespaced_deployment(
                 WORKLOAD, namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
         except Exception:
             return None

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it
 
 ORPHAN_TITLE = "(PR closed or gone: orphaned preview)"
 
+ClusterConnector = Callable[[], "tuple[ClusterService | None, PrdeckError | None, Launches | None]"]
+"""Connects to the configured cluster: the service (or why there is none) and the launch bookkeeping."""
+
 
 @dataclass(frozen=True)
 class Row:
@@ -136,6 +139,7 @@ class Deck:
         self.launches = launches
         """Set when launching is configured (see :func:`services.session.launches_for`)."""
         self.previews: tuple[Preview, ...] = ()
+        self._connector: ClusterConnector | None = None
         self._prefetch: Prefetch | None = None
         self._cluster_previews: list[Preview] = []
         self._on_previews: Callable[[tuple[Preview, ...]], None] | None = None
@@ -175,6 +179,22 @@ class Deck:
         return self.github.pull_detail(RepoRef(owner, name), pull.number)
 
     # previews -----------------------------------------------------------------------------------------
+    def connect_cluster_later(self, connect: ClusterConnector) -> None:
+        """Leave connecting to the cluster to :meth:`connect_cluster`, which the TUI calls in a worker after its
+        first frame: loading the kubernetes client and the kubeconfig costs about 0.3 s of CPU."""
+        self._connector = connect
+
+    @property
+    def cluster_pending(self) -> bool:
+        """A cluster connection is set up but not made yet (see :meth:`connect_cluster_later`)."""
+        return self._connector is not None
+
+    def connect_cluster(self) -> None:
+        """Make the connection left for later (blocking); afterwards ``cluster`` or ``cluster_problem`` is set."""
+        connect, self._connector = self._connector, None
+        if connect is not None:
+            self.cluster, self.cluster_problem, self.launches = connect()
+
     def require_cluster(self) -> ClusterService:
         if self.cluster is None:
             raise self.cluster_problem or NotFound("No Kubernetes cluster configured", "set KUBECONFIG")

@@ -135,3 +135,24 @@ async def test_o_opens_the_preview_through_a_relay(stack, tmp_path, monkeypatch)
         with urllib.request.urlopen(url, timeout=10) as response:
             assert "acme/storefront #101" in response.read().decode()
     assert os.environ["BROWSER"] == str(browser)
+
+
+async def test_prdeck_connects_the_cluster_after_the_first_frame_and_launches(stack, monkeypatch) -> None:
+    """The deck `prdeck` itself opens (config from the environment), not one assembled by the test."""
+    from services.config import load_config
+    from tui.cli import tui_deck
+
+    for name, value in stack.info()["env"].items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("PRDECK_REPOS", "acme/storefront")
+    deck = tui_deck(load_config(None), None)
+    assert deck.cluster is None and deck.cluster_pending, "no kubernetes work before the first frame"
+    async with build_app(deck, 60, on_exit=deck.close).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: "● ready" in preview_cell(pilot, "acme/storefront#101"), timeout=15)
+        select(pilot, "acme/storefront#104")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        progress = pilot.app.screen.progress
+        await wait_for(pilot, lambda: progress.outcome is not None, timeout=30)
+        assert progress.outcome == "ready", progress.summary

@@ -149,6 +149,25 @@ async def test_without_a_cluster_the_list_works_and_says_why(sandbox):
         assert any("has no preview" in str(n.message) for n in pilot.app._notifications)
 
 
+async def test_prdeck_without_a_kubeconfig_says_why_once_it_tried(sandbox, monkeypatch, tmp_path):
+    """The deck `prdeck` opens connects the cluster after the first frame; a missing kubeconfig is then named."""
+    from services.config import load_config
+    from tui.app import build_app
+    from tui.cli import tui_deck
+
+    monkeypatch.setenv("PRDECK_GITHUB_URL", sandbox.api_url)
+    monkeypatch.setenv("GITHUB_TOKEN", sandbox.token)
+    monkeypatch.setenv("PRDECK_REPOS", "acme/storefront")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing-kubeconfig"))
+    deck = tui_deck(load_config(None), None)
+    async with build_app(deck, 60, on_exit=deck.close).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: "no previews: No Kubernetes cluster configured" in status(pilot))
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        assert any("No cluster" in str(n.message) for n in pilot.app._notifications)
+
+
 async def test_an_unreachable_cluster_shows_once_and_recovers(stack):
     github, kube = stack
     kube_admin(kube, "faults", {"unreachable": True})

@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services import __version__
 from services.config import Config, config_path, load_config
@@ -26,6 +26,10 @@ from services.repos import parse_repo, resolve_repos
 from services.session import connect_cluster, connect_github, launches_for
 from tui import cli_launch, commands, render
 from tui.safe_text import printable
+
+if TYPE_CHECKING:
+    from services.cluster import ClusterService
+    from services.launches import Launches
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -158,9 +162,16 @@ def _load(args: argparse.Namespace) -> Config:
 def _deck(args: argparse.Namespace) -> tuple[Deck, Config]:
     config = _load(args)
     repos = resolve_repos(args.repo, config["repos"])
-    cluster, problem = connect_cluster(config)
     github = connect_github(config)
-    return Deck(github, repos, cluster, problem, launches_for(config, github, cluster, _sandbox_builder())), config
+    return Deck(github, repos, *_cluster_for(config, github)), config
+
+
+def _cluster_for(
+    config: Config, github: GitHubService
+) -> tuple[ClusterService | None, PrdeckError | None, Launches | None]:
+    """The configured cluster (or why there is none) and the launch bookkeeping that goes with it."""
+    cluster, problem = connect_cluster(config)
+    return cluster, problem, launches_for(config, github, cluster, _sandbox_builder())
 
 
 def _sandbox_builder() -> Any:
@@ -320,10 +331,8 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000, config: Config | None = None) -> None:
-    deck.prefetch()  # the first page is on the wire while the kubernetes client and Textual load
-    if config is not None:
-        deck.cluster, deck.cluster_problem = connect_cluster(config)
+def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> None:
+    deck.prefetch()  # the first page is on the wire while Textual loads
     from tui.app import build_app  # Textual loads only for the TUI
 
     try:
@@ -336,9 +345,15 @@ def _tui(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty():
         return _ls(args)
     config = _load(args)
-    deck = Deck(connect_github(config), resolve_repos(args.repo, config["repos"]))
-    _run_tui(deck, config["ui.refresh_seconds"], config["ui.log_lines"], config)
+    _run_tui(tui_deck(config, args.repo), config["ui.refresh_seconds"], config["ui.log_lines"])
     return 0
+
+
+def tui_deck(config: Config, repo: str | None) -> Deck:
+    """The deck `prdeck` opens the TUI on: GitHub now, the cluster (and launching) once the first frame is up."""
+    deck = Deck(connect_github(config), resolve_repos(repo, config["repos"]))
+    deck.connect_cluster_later(lambda: _cluster_for(config, deck.github))
+    return deck
 
 
 def _dispatch(args: argparse.Namespace) -> int:
