@@ -273,14 +273,22 @@ class ClusterService:
     @functools.cached_property
     def core(self) -> client.CoreV1Api:
         """Made on first use, in the worker that needs it: the typed API classes import hundreds of pydantic
-        models (about 0.5 s of CPU with kubernetes 37), which would otherwise delay the TUI's first frame.
-        Importing them in a background thread instead was measured slower: it holds the GIL while the
-        start-up's own network calls wait for it."""
+        models (about 0.5 s of CPU with kubernetes 37), which would otherwise delay the TUI's first frame."""
         return client.CoreV1Api(self.api_client)
 
     @functools.cached_property
     def apps(self) -> client.AppsV1Api:
         return client.AppsV1Api(self.api_client)
+
+    def warm_up(self) -> None:
+        """Make the typed API clients in a background thread, just before a long wait on something else.
+
+        Only worth it around a wait that holds no GIL (a docker build): at start-up the import competed with
+        the start-up's own network calls for the GIL and made the whole slower (measured).
+        """
+        thread = threading.Thread(target=lambda: (self.core, self.apps), name="prdeck-kubernetes-warm-up",
+                                  daemon=True)
+        thread.start()
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

@@ -302,6 +302,7 @@ class Launcher:
                         run.line(f"{ref} is already in the registry: not built again")
                         continue
                     run.line(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
+                    self.cluster.warm_up()  # the apply step's kubernetes client loads while Docker builds
                     context = context_tar(plan.mirror.archive(plan.sha, build.context), build)
                     labels = {**naming.preview_labels(plan.repo, plan.placement.number),
                               naming.ANNOTATION_SHA: plan.sha}

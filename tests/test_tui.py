@@ -56,6 +56,22 @@ async def test_filter_and_escape(sandbox):
         assert grid.row_count == 14 and grid.has_focus
 
 
+async def test_keys_typed_right_after_slash_go_to_the_filter(sandbox):
+    """A fast typist (or tmux send-keys) delivers "/docs" in one read: none of d, o, s may run as a binding."""
+    from textual import events
+
+    async with app_for(sandbox).run_test(size=SIZE) as pilot:
+        grid = await loaded(pilot)
+        for key, character in (("slash", "/"), ("d", "d"), ("o", "o"), ("c", "c"), ("s", "s")):
+            event = events.Key(key, character)  # as the driver delivers them: all queued before "/" is handled
+            event.set_sender(pilot.app)
+            pilot.app._driver.send_message(event)  # type: ignore[union-attr]
+        await wait_for(pilot, lambda: set(grid.keys) == {"acme/docs#7", "acme/docs#8", "acme/storefront#109"})
+        assert "sort: updated" in status(pilot)
+        await pilot.press("slash")
+        assert pilot.app.screen.query_one("#filter").value == "docs/", "a / in the field is text"
+
+
 async def test_sort_cycles(sandbox):
     async with app_for(sandbox).run_test(size=SIZE) as pilot:
         grid = await loaded(pilot)
