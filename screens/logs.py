@@ -10,7 +10,6 @@ import threading
 
 from rich.text import Text
 from textual import on, work
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -20,6 +19,7 @@ from textual.worker import Worker, WorkerState
 from services.errors import PrdeckError, Unavailable
 from services.models import LogLine, LogRequest, Preview
 from services.previews import Deck
+from tui.field_focus import open_field
 from tui.log_buffer import next_match
 from tui.safe_text import printable
 from tui.widgets.log_view import LogView
@@ -35,7 +35,7 @@ class LogsScreen(Screen[None]):
         Binding("f", "toggle_follow", "Follow"),
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("T", "toggle_timestamps", "Timestamps"),
-        Binding("slash", "search", "Search", priority=True),  # see action_search
+        Binding("slash", "search", "Search", priority=True),  # see tui.field_focus
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "previous_match", "Previous", show=False),
         Binding("c", "cycle_container", "Container"),
@@ -169,13 +169,7 @@ class LogsScreen(Screen[None]):
         self._paint_header()
 
     def action_search(self) -> None:
-        """A priority binding, run when the App reads the key and focusing at once: keys read in the same burst
-        (``/docs`` from a fast typist, a paste, tmux) then go to the field instead of running bindings."""
-        search = self.query_one("#log-search", Input)
-        if search.has_focus:
-            raise SkipAction()  # a "/" typed into the field is text
-        search.remove_class("hidden")
-        self.set_focus(search, scroll_visible=False)
+        open_field(self, self.query_one("#log-search", Input))
 
     @on(Input.Changed, "#log-search")
     def search_changed(self, event: Input.Changed) -> None:

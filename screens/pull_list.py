@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
-from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -24,6 +23,7 @@ from services.errors import PrdeckError, Unavailable
 from services.models import LaunchCheck, LaunchEvent, Preview
 from services.previews import Deck, Row, Snapshot
 from tui.connection import Connection
+from tui.field_focus import open_field
 from tui.launch_progress import LaunchProgress
 from tui.mailbox import Mailbox
 from tui.messages import ClusterTrouble, DetailLoaded, PreviewDetailLoaded, PreviewsChanged, SnapshotLoaded
@@ -40,7 +40,7 @@ PARTIAL_PAINT_INTERVAL = 0.25
 class PullListScreen(Screen[None]):
     AUTO_FOCUS = "#pulls"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", priority=True),  # see action_filter
+        Binding("slash", "filter", "Filter", priority=True),  # see tui.field_focus
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
         Binding("O", "open_pull", "Open on GitHub"),
@@ -312,13 +312,7 @@ class PullListScreen(Screen[None]):
         self.notify(f"Sorted by {self.ordering.name}", timeout=2)
 
     def action_filter(self) -> None:
-        """A priority binding, run when the App reads the key and focusing at once: keys read in the same burst
-        (``/docs`` from a fast typist, a paste, tmux) then go to the field instead of running bindings."""
-        field = self.query_one("#filter", Input)
-        if field.has_focus:
-            raise SkipAction()  # a "/" typed into the field is text
-        field.remove_class("hidden")
-        self.set_focus(field, scroll_visible=False)
+        open_field(self, self.query_one("#filter", Input))
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:

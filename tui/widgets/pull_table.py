@@ -96,6 +96,7 @@ class PullTable(ScrollView, can_focus=True):
         self._with_repo = False
         self._short_repo = False
         self._cursor = 0
+        self._compact = False
         self._columns = column_specs(False)
         self._widths: tuple[int, ...] = ()
         self._laid_out_for: int | None = None
@@ -160,8 +161,8 @@ class PullTable(ScrollView, can_focus=True):
     def _relayout(self) -> None:
         """Fit the columns to the width: the title takes what the others leave."""
         available = self.scrollable_content_region.width
-        compact = 0 < self.size.width < COMPACT_BELOW
-        columns = column_specs(self._with_repo, compact)
+        self._compact = 0 < self.size.width < COMPACT_BELOW
+        columns = column_specs(self._with_repo, self._compact)
         widths = column_widths(self._rows, columns, available, now=self._now, short_repo=self._short_repo)
         self._laid_out_for = available
         if (columns, widths) != (self._columns, self._widths):
@@ -246,8 +247,7 @@ class PullTable(ScrollView, can_focus=True):
 
     # rendering ----------------------------------------------------------------------------------------
     def _cells(self, row: Row, age: str) -> tuple[Text, ...]:
-        compact = len(self._columns) < len(column_specs(self._with_repo))
-        return row_cells(row, age, with_repo=self._with_repo, short_repo=self._short_repo, compact=compact)
+        return row_cells(row, age, with_repo=self._with_repo, short_repo=self._short_repo, compact=self._compact)
 
     def _row_strip(self, row: Row) -> Strip:
         age = age_of(row, self._now)
