@@ -27,12 +27,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.tui_speed import RepaintClock, percentile  # noqa: E402
-from services.cluster import ClusterService, load_api_client  # noqa: E402
-from services.github import GitHubService  # noqa: E402
-from services.previews import Deck  # noqa: E402
-from services.repos import parse_repo  # noqa: E402
-from services.sandbox.kube_resources import BY_KIND  # noqa: E402
-from services.sandbox.stack import SandboxStack  # noqa: E402
+from prdeck.services.deck.deck import Deck  # noqa: E402
+from prdeck.services.github.service import GitHubService  # noqa: E402
+from prdeck.services.kube.service import ClusterService, load_api_client  # noqa: E402
+from prdeck.services.models import RepoRef  # noqa: E402
+from prdeck.services.sandbox.kube.resources import BY_KIND  # noqa: E402
+from prdeck.services.sandbox.stack import SandboxStack  # noqa: E402
 from tests.kube_support import kube_admin  # noqa: E402
 
 PULLS, PREVIEWS, BURST = 1000, 200, 100_000
@@ -79,12 +79,12 @@ def ready_moment(stack: SandboxStack, namespace: str) -> list[float]:
 
 
 async def run(stack: SandboxStack) -> None:
-    from tui.app import build_app
-    from tui.widgets.pull_table import PullTable
+    from prdeck.tui.app import build_app
+    from prdeck.tui.widgets.pull_table import PullTable
 
     github = GitHubService(stack.github.api_url, stack.github.token)
     cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
-    deck = Deck(github, [parse_repo("bench/big")], cluster)
+    deck = Deck(github, [RepoRef.parse("bench/big")], cluster)
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
     became_ready = ready_moment(stack, f"prdeck-bench-big-pr-{WATCHED}")
     kube_admin(stack.kube, "reset-stats")
@@ -114,14 +114,14 @@ async def run_logs(info: dict) -> None:
     """The logs screen following a pod of a sandbox in its own process while the pod writes a burst."""
     from textual import events
 
-    from screens.logs import LogsScreen
-    from tui.app import build_app
-    from tui.widgets.log_view import LogView
-    from tui.widgets.pull_table import PullTable
+    from prdeck.screens.logs import LogsScreen
+    from prdeck.tui.app import build_app
+    from prdeck.tui.widgets.log_view import LogView
+    from prdeck.tui.widgets.pull_table import PullTable
 
     github = GitHubService(info["github_url"], info["token"])
     cluster = ClusterService(load_api_client(info["kubeconfig"], None))
-    deck = Deck(github, [parse_repo("bench/big")], cluster)
+    deck = Deck(github, [RepoRef.parse("bench/big")], cluster)
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
     clock = RepaintClock(app)
     namespace = f"prdeck-bench-big-pr-{WATCHED}"

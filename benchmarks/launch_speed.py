@@ -25,17 +25,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.cluster import ClusterService, load_api_client
-from services.deploy import Deployer
-from services.github import GitHubService
-from services.launch import Launcher
-from services.launch_journal import LaunchJournal
-from services.launch_settings import LaunchSettings
-from services.launches import Launches
-from services.models import LaunchEvent, RepoRef
-from services.previews import Deck
-from services.sandbox.images import free_port, sandbox_builder
-from services.sandbox.stack import SandboxStack
+from prdeck.services.deck.deck import Deck
+from prdeck.services.github.service import GitHubService
+from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.launch.deploy import Deployer
+from prdeck.services.launch.journal import LaunchJournal
+from prdeck.services.launch.launches import Launches
+from prdeck.services.launch.pipeline import Launcher
+from prdeck.services.launch.settings import LaunchSettings
+from prdeck.services.models import LaunchEvent, RepoRef
+from prdeck.services.sandbox.images import free_port, sandbox_builder
+from prdeck.services.sandbox.stack import SandboxStack
 from tests.launch_support import app_seed
 
 ROUNDS = 3

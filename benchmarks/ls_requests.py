@@ -27,8 +27,8 @@ from pathlib import Path
 
 import requests
 
-from services.graphql import load_query
-from tui.cli import main as prdeck_main
+from prdeck.services.github.graphql import load_query
+from prdeck.tui.cli.main import main as prdeck_main
 
 
 class Endpoint:

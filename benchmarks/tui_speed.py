@@ -102,13 +102,13 @@ async def baseline_latency() -> list[float]:
 
 
 async def key_latency(info: dict) -> list[float]:
-    from services.github import GitHubService
-    from services.previews import Deck
-    from services.repos import parse_repo
-    from tui.app import build_app
-    from tui.widgets.pull_table import PullTable
+    from prdeck.services.deck.deck import Deck
+    from prdeck.services.github.service import GitHubService
+    from prdeck.services.models import RepoRef
+    from prdeck.tui.app import build_app
+    from prdeck.tui.widgets.pull_table import PullTable
 
-    deck = Deck(GitHubService(info["github_url"], info["token"]), [parse_repo(info["repos"][0])])
+    deck = Deck(GitHubService(info["github_url"], info["token"]), [RepoRef.parse(info["repos"][0])])
     app = build_app(deck, 600)
 
     def ready(app) -> bool:  # type: ignore[no-untyped-def]

@@ -29,27 +29,27 @@ def baseline() -> None:
 
 
 def prdeck(info_path: str, with_cluster: bool) -> None:
-    from services.github import GitHubService
-    from services.previews import Deck
-    from services.repos import parse_repo
+    from prdeck.services.deck.deck import Deck
+    from prdeck.services.github.service import GitHubService
+    from prdeck.services.models import RepoRef
 
     info = json.loads(Path(info_path).read_text())
-    deck = Deck(GitHubService(info["github_url"], info["token"]), [parse_repo(info["repos"][0])])
+    deck = Deck(GitHubService(info["github_url"], info["token"]), [RepoRef.parse(info["repos"][0])])
     deck.prefetch()  # as tui.cli does before it loads Textual
     if with_cluster:  # as tui.cli does: the screen connects once its first frame is up, and follows previews
 
         def connect():  # type: ignore[no-untyped-def]
-            from services.cluster import ClusterService, load_api_client
+            from prdeck.services.kube.service import ClusterService, load_api_client
 
             return ClusterService(load_api_client(info["kubeconfig"], None)), None, None
 
         deck.connect_cluster_later(connect)
-    from tui.app import build_app
+    from prdeck.tui.app import build_app
 
     app = build_app(deck, 600)
     marks: dict[str, float] = {}
 
-    from tui.widgets.pull_table import PullTable
+    from prdeck.tui.widgets.pull_table import PullTable
 
     def check() -> None:
         if "first" not in marks:

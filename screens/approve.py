@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from services.models import LaunchCheck
-from tui.safe_text import printable
+from prdeck.services.models import LaunchCheck
+from prdeck.tui.view.safe_text import printable
 
 
 def approval_text(check: LaunchCheck) -> Text:

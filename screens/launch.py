@@ -13,8 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Log, ProgressBar, Static
 
-from tui.launch_progress import LaunchProgress, StepView
-from tui.safe_text import printable
+from prdeck.tui.view.launch_progress import LaunchProgress, StepView
+from prdeck.tui.view.safe_text import printable
 
 REPAINT_SECONDS = 0.1
 STEP_STYLES = {"pending": ("·", "dim"), "running": ("▶", "bold cyan"), "done": ("✓", "green"),

@@ -16,13 +16,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from services.errors import PrdeckError, Unavailable
-from services.models import LogLine, LogRequest, Preview
-from services.previews import Deck
-from tui.field_focus import open_field
-from tui.log_buffer import next_match
-from tui.safe_text import printable
-from tui.widgets.log_view import LogView
+from prdeck.services.deck.deck import Deck
+from prdeck.services.errors import PrdeckError, Unavailable
+from prdeck.services.models import LogLine, LogRequest, Preview
+from prdeck.tui.view.log_buffer import next_match
+from prdeck.tui.view.safe_text import printable
+from prdeck.tui.widgets.field_focus import open_field
+from prdeck.tui.widgets.log_view import LogView
 
 FLUSH_SECONDS = 0.08
 ALL = None

@@ -15,23 +15,23 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
-from screens.approve import ApproveScreen
-from screens.confirm import ConfirmScreen
-from screens.launch import LaunchScreen
-from screens.logs import LogsScreen
-from services.errors import PrdeckError, Unavailable
-from services.models import LaunchCheck, LaunchEvent, Preview
-from services.previews import Deck, Row, Snapshot
-from tui.connection import Connection
-from tui.field_focus import open_field
-from tui.launch_progress import LaunchProgress
-from tui.mailbox import Mailbox
-from tui.messages import ClusterTrouble, DetailLoaded, PreviewDetailLoaded, PreviewsChanged, SnapshotLoaded
-from tui.pull_query import SORT_ORDERS, count, next_sort, select
-from tui.safe_text import printable
-from tui.widgets.detail_pane import DetailPane
-from tui.widgets.pull_table import PullTable
-from tui.widgets.status_bar import StatusBar, status_text
+from prdeck.screens.approve import ApproveScreen
+from prdeck.screens.confirm import ConfirmScreen
+from prdeck.screens.launch import LaunchScreen
+from prdeck.screens.logs import LogsScreen
+from prdeck.services.deck.deck import Deck, Row, Snapshot
+from prdeck.services.errors import PrdeckError, Unavailable
+from prdeck.services.models import LaunchCheck, LaunchEvent, Preview
+from prdeck.tui.messages import ClusterTrouble, DetailLoaded, PreviewDetailLoaded, PreviewsChanged, SnapshotLoaded
+from prdeck.tui.view.connection import Connection
+from prdeck.tui.view.launch_progress import LaunchProgress
+from prdeck.tui.view.mailbox import Mailbox
+from prdeck.tui.view.pull_query import SORT_ORDERS, count, next_sort, select
+from prdeck.tui.view.safe_text import printable
+from prdeck.tui.widgets.detail_pane import DetailPane
+from prdeck.tui.widgets.field_focus import open_field
+from prdeck.tui.widgets.pull_table import PullTable
+from prdeck.tui.widgets.status_bar import StatusBar, status_text
 
 PARTIAL_PAINT_INTERVAL = 0.25
 """Seconds between paints of a first list still arriving: each paint re-lays out the table, so not every page."""

@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 
 import platformdirs
 
-from services.errors import ConfigError
-from services.repos import parse_repo
+from prdeck.services.errors import ConfigError
+from prdeck.services.models import RepoRef
 
 DEFAULT_API_URL = "https://api.github.com"
 
@@ -73,7 +73,7 @@ def _is_repo_list(value: Any) -> bool:
         return False
     try:
         for item in value:
-            parse_repo(item)
+            RepoRef.parse(item)
     except (ValueError, TypeError):
         return False
     return True

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+_REPO_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
 @dataclass(frozen=True, order=True)
@@ -13,6 +16,16 @@ class RepoRef:
 
     owner: str
     name: str
+
+    @classmethod
+    def parse(cls, text: str) -> RepoRef:
+        """Parse ``owner/name`` (a trailing ``.git`` is dropped); raise ValueError with a readable reason otherwise."""
+        if not isinstance(text, str):
+            raise TypeError("a repository is a string")
+        owner, sep, name = text.strip().partition("/")
+        if not sep or not _REPO_PART.match(owner) or not _REPO_PART.match(name) or name in (".", ".."):
+            raise ValueError(f"{text!r} is not a repository (expected owner/name)")
+        return cls(owner, name.removesuffix(".git"))
 
     @property
     def full_name(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from services.models import RepoRef
+from prdeck.services.models import RepoRef
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "prdeck"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from services.sandbox.github import GitHubSandbox
+from prdeck.services.sandbox.github.sandbox import GitHubSandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PRDECK = str(Path(sys.executable).parent / "prdeck")
@@ -90,7 +90,7 @@ def make_sandbox() -> Iterator[Any]:
 @pytest.fixture
 def make_kube() -> Iterator[Any]:
     """Start Kubernetes sandboxes (fast pod timings) with custom seeds; all are stopped at the end."""
-    from services.sandbox.kube import KubeSandbox
+    from prdeck.services.sandbox.kube.sandbox import KubeSandbox
     from tests.kube_support import fast_seed
 
     started: list[KubeSandbox] = []

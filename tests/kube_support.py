@@ -10,7 +10,7 @@ from typing import Any
 
 from kubernetes import client, config
 
-from services.sandbox.kube import KubeSandbox
+from prdeck.services.sandbox.kube.sandbox import KubeSandbox
 
 FAST = {"schedule": 0.02, "create": 0.05, "ready": 0.1, "log_every": 0.1, "crash_after": 0.2, "backoff": 0.3,
         "terminate": 0.05}

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from services.cluster import ClusterService, load_api_client
-from services.github import GitHubService
-from services.launch import Launcher
-from services.launch_journal import LaunchJournal
-from services.launch_settings import LaunchSettings
-from services.models import LaunchEvent, RepoRef
-from services.sandbox.stack import SandboxStack
+from prdeck.services.github.service import GitHubService
+from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.launch.journal import LaunchJournal
+from prdeck.services.launch.pipeline import Launcher
+from prdeck.services.launch.settings import LaunchSettings
+from prdeck.services.models import LaunchEvent, RepoRef
+from prdeck.services.sandbox.stack import SandboxStack
 from tests.kube_support import FAST
 
 DOCKERFILE = (
@@ -31,7 +31,7 @@ COMPOSE = (
 
 def require_docker() -> None:
     """Skip without a Docker engine, except under tests/run as root, where one must be there."""
-    from services.builder import BuildError, docker_client
+    from prdeck.services.launch.builder import BuildError, docker_client
 
     try:
         docker_client().close()

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from services.sandbox.seed import default_seed
-from services.sandbox.stack import SandboxStack
+from prdeck.services.sandbox.seed import default_seed
+from prdeck.services.sandbox.stack import SandboxStack
 from tests.conftest import run_prdeck
 from tests.kube_support import fast_seed
 

@@ -17,17 +17,17 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from services.cluster import ClusterService, load_api_client
-from services.errors import NotFound
-from services.models import LogRequest, Preview, RepoRef
-from services.naming import (
+from prdeck.services.errors import NotFound
+from prdeck.services.kube.logs import preview_logs
+from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.models import LogRequest, Preview, RepoRef
+from prdeck.services.naming import (
     ANNOTATION_REPO,
     ANNOTATION_SHA,
     ANNOTATION_URL,
     namespace_for,
     preview_labels,
 )
-from services.pod_logs import preview_logs
 from tests.kube_support import eventually
 
 REAL = os.environ.get("PRDECK_TEST_KUBECONFIG")

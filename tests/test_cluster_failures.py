@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from services.cluster import ClusterService, ClusterUnavailable, load_api_client
-from services.errors import ConfigError, Unavailable
-from services.models import LogRequest
-from services.pod_logs import preview_logs
+from prdeck.services.errors import ConfigError, Unavailable
+from prdeck.services.kube.logs import preview_logs
+from prdeck.services.kube.service import ClusterService, ClusterUnavailable, load_api_client
+from prdeck.services.models import LogRequest
 from tests.kube_support import eventually, kube_admin
 
 NS = "prdeck-acme-storefront-pr-101"
@@ -129,7 +129,7 @@ def test_a_namespace_stuck_terminating_names_its_finalizers(make_kube):
 def test_a_pod_that_never_becomes_ready_stays_deploying_then_fails(make_kube):
     from datetime import UTC, datetime, timedelta
 
-    from services.preview_state import READY_DEADLINE, preview_state
+    from prdeck.services.kube.state import READY_DEADLINE, preview_state
 
     box = make_kube({"previews": [{"repo": "acme/storefront", "number": 101, "state": "unready"}]})
     cluster = _cluster(box)

@@ -1,4 +1,4 @@
-"""services.config and the `prdeck config` commands."""
+"""prdeck.services.config and the `prdeck config` commands."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import tomllib
 
 import pytest
 
-from services.config import KEYS, config_path, load_config
-from services.errors import ConfigError
+from prdeck.services.config import KEYS, config_path, load_config
+from prdeck.services.errors import ConfigError
 from tests.conftest import ROOT, run_prdeck
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from services.credentials import SERVICE, Token, api_host, resolve_token, store_token
+from prdeck.services.github.credentials import SERVICE, Token, api_host, resolve_token, store_token
 from tests.conftest import run_prdeck
 
 pytestmark = pytest.mark.usefixtures("secret_service")

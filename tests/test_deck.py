@@ -1,13 +1,13 @@
-"""services.previews.Deck: the list arrives page by page, and a prefetch hands over its pages and its errors."""
+"""prdeck.services.deck.deck.Deck: the list arrives page by page, and a prefetch hands over its pages and its errors."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.errors import Unavailable
-from services.github import GitHubService
-from services.models import RepoRef
-from services.previews import Deck
+from prdeck.services.deck.deck import Deck
+from prdeck.services.errors import Unavailable
+from prdeck.services.github.service import GitHubService
+from prdeck.services.models import RepoRef
 from tests.conftest import admin, stats
 
 APP = RepoRef("octo", "app")

@@ -1,4 +1,4 @@
-"""services.github against the sandbox over real HTTP, with the real PyGithub."""
+"""prdeck.services.github.service against the sandbox over real HTTP, with the real PyGithub."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.errors import AuthError, NotFound, RateLimited, Unavailable
-from services.github import GitHubService
-from services.models import RepoRef
+from prdeck.services.errors import AuthError, NotFound, RateLimited, Unavailable
+from prdeck.services.github.service import GitHubService
+from prdeck.services.models import RepoRef
 from tests.conftest import admin, pull, seed_with, stats
 
 APP = RepoRef("octo", "app")

@@ -18,8 +18,8 @@ from graphql import (
     validate,
 )
 
-from services.graphql import load_query, query_names
-from services.sandbox.github_graphql import sandbox_schema
+from prdeck.services.github.graphql import load_query, query_names
+from prdeck.services.sandbox.github.graphql_api import sandbox_schema
 from tests.conftest import ROOT
 
 SCHEMA_JSON = Path(

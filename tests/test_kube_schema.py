@@ -9,7 +9,7 @@ import urllib.request
 import kubernetes_validate
 import pytest
 
-from services.sandbox.kube_resources import RESOURCES
+from prdeck.services.sandbox.kube.resources import RESOURCES
 from tests.kube_support import eventually, kube_admin
 
 SCHEMA_VERSION = "1.31"

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from services.builder import docker_client
-from services.launches import Launches
-from services.models import RepoRef
-from services.previews import Deck
-from services.sandbox.images import free_port, sandbox_builder
-from services.sandbox.stack import SandboxStack
+from prdeck.services.deck.deck import Deck
+from prdeck.services.launch.builder import docker_client
+from prdeck.services.launch.launches import Launches
+from prdeck.services.models import RepoRef
+from prdeck.services.sandbox.images import free_port, sandbox_builder
+from prdeck.services.sandbox.stack import SandboxStack
 from tests.conftest import run_prdeck
 from tests.launch_support import Rig, app_seed, make_rig, require_docker, started
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from services.launch import ApprovalNeeded, LaunchFailed
-from services.launch_journal import LaunchBusy, LaunchJournal
-from services.launches import Launches
-from services.models import RepoRef
-from services.previews import Deck
-from services.sandbox.images import LoopbackRegistry, SimulatedBuilder, free_port, sandbox_builder
-from services.sandbox.stack import SandboxStack
+from prdeck.services.deck.deck import Deck
+from prdeck.services.launch.journal import LaunchBusy, LaunchJournal
+from prdeck.services.launch.launches import Launches
+from prdeck.services.launch.pipeline import ApprovalNeeded, LaunchFailed
+from prdeck.services.models import RepoRef
+from prdeck.services.sandbox.images import LoopbackRegistry, SimulatedBuilder, free_port, sandbox_builder
+from prdeck.services.sandbox.stack import SandboxStack
 from tests.conftest import PRDECK, admin
 from tests.kube_support import eventually, kube_admin
 from tests.launch_support import Rig, app_seed, make_rig, require_docker
@@ -203,7 +203,7 @@ def test_a_registry_refusing_the_credentials_says_how_to_log_in(docker_rig: Rig,
             **docker_rig.launcher.settings.__dict__, "registry": registry.address,
             "registry_auth": {"username": "ci", "password": "wrong"}})
         docker_rig.launcher._builder = None
-        from services.builder import Builder, docker_client
+        from prdeck.services.launch.builder import Builder, docker_client
 
         docker_rig.launcher._builder_factory = lambda: Builder(docker_client(), {"username": "ci", "password": "wrong"})
         failure = failed_step(docker_rig)

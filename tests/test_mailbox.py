@@ -1,10 +1,10 @@
-"""tui.mailbox: a producer faster than the reader wakes it once and the reader gets the newest value."""
+"""prdeck.tui.view.mailbox: a producer faster than the reader wakes it once and the reader gets the newest value."""
 
 from __future__ import annotations
 
 import threading
 
-from tui.mailbox import Mailbox
+from prdeck.tui.view.mailbox import Mailbox
 
 
 def test_only_the_first_put_into_an_empty_box_wakes_the_reader():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.models import PodStatus, Preview, PullRequest, RepoRef
-from services.naming import is_dns_label, namespace_for, repo_label
-from services.preview_state import preview_state, with_head
-from services.previews import join
+from prdeck.services.deck.deck import join
+from prdeck.services.kube.state import preview_state, with_head
+from prdeck.services.models import PodStatus, Preview, PullRequest, RepoRef
+from prdeck.services.naming import is_dns_label, namespace_for, repo_label
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

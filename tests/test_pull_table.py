@@ -6,12 +6,19 @@ from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 
-from services.models import Preview, PullRequest
-from services.previews import Row
+from prdeck.services.deck.deck import Row
+from prdeck.services.models import Preview, PullRequest
+from prdeck.tui.view.pull_cells import (
+    MIN_TITLE_WIDTH,
+    TITLE_COMFORT,
+    WIDTH_CAPS,
+    column_specs,
+    column_widths,
+    table_line,
+)
+from prdeck.tui.widgets.detail_pane import DetailPane
 from tests.conftest import admin, pull, seed_with
 from tests.tui_support import app_for, loaded, wait_for
-from tui.pull_cells import MIN_TITLE_WIDTH, TITLE_COMFORT, WIDTH_CAPS, column_specs, column_widths, table_line
-from tui.widgets.detail_pane import DetailPane
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from services.errors import UsageError
-from services.models import RepoRef
-from services.repos import parse_repo, repo_from_remote_url, resolve_repos
+from prdeck.services.errors import UsageError
+from prdeck.services.github.repos import repo_from_remote_url, resolve_repos
+from prdeck.services.models import RepoRef
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_remote_url_forms(url):
 @pytest.mark.parametrize("text", ["octo", "octo/", "/app", "a/b/c", "o c/app", "octo/.."])
 def test_bad_repo_names(text):
     with pytest.raises(ValueError):
-        parse_repo(text)
+        RepoRef.parse(text)
 
 
 def test_precedence_flag_then_config_then_checkout(tmp_path):

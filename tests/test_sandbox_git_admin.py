@@ -7,8 +7,8 @@ import subprocess
 import pytest
 import requests
 
-from services.github import GitHubService
-from services.models import RepoRef
+from prdeck.services.github.service import GitHubService
+from prdeck.services.models import RepoRef
 from tests.conftest import admin, pull, seed_with, stats
 
 APP = RepoRef("octo", "app")

@@ -46,7 +46,7 @@ def check(spec: dict[str, Any], template: str, method: str, response: requests.R
 
 @pytest.fixture(scope="module")
 def box():
-    from services.sandbox.github import GitHubSandbox
+    from prdeck.services.sandbox.github.sandbox import GitHubSandbox
 
     seed = seed_with([pull(1, files={"a.txt": "a\n"}), pull(2, fork=True, author="forker", labels=["bug"])])
     with GitHubSandbox(seed) as running:

@@ -85,8 +85,8 @@ def test_destroy_confirmation(sandbox, make_kube, snap_compare):
 
 def test_fork_approval(sandbox, make_kube, snap_compare):
     """The question a maintainer answers before a fork's code is built."""
-    from screens.approve import ApproveScreen
-    from services.models import LaunchCheck
+    from prdeck.screens.approve import ApproveScreen
+    from prdeck.services.models import LaunchCheck
 
     check = LaunchCheck("acme/storefront", 103, "abcdef1" + "0" * 33, True, "aylin/storefront",
                         ("Dockerfile", ".prdeck/compose.yml", "scripts/build.sh"))

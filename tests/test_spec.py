@@ -9,10 +9,10 @@ from pathlib import Path
 import kubernetes_validate
 import pytest
 
-from services.git_mirror import LocalTree
-from services.models import RepoRef
-from services.render import ClusterOptions, Placement, render
-from services.spec import SpecError, load_spec
+from prdeck.services.launch.git_mirror import LocalTree
+from prdeck.services.launch.render import ClusterOptions, Placement, render
+from prdeck.services.launch.spec import SpecError, load_spec
+from prdeck.services.models import RepoRef
 from tests.test_kube_schema import SCHEMA_VERSION
 
 UFFIZZI = """

@@ -6,10 +6,10 @@ import webbrowser
 
 import pytest
 
-from screens.help import KEYS, HelpScreen
+from prdeck.screens.help import KEYS, HelpScreen
+from prdeck.tui.widgets.detail_pane import DetailPane
 from tests.conftest import admin, pull, seed_with
 from tests.tui_support import app_for, loaded, status, table, titles, wait_for
-from tui.widgets.detail_pane import DetailPane
 
 SIZE = (120, 36)
 

@@ -10,22 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from screens.approve import ApproveScreen
-from screens.launch import LaunchScreen
-from services.cluster import ClusterService, load_api_client
-from services.github import GitHubService
-from services.launch import Launcher
-from services.launch_journal import LaunchJournal
-from services.launch_settings import LaunchSettings
-from services.launches import Launches
-from services.previews import Deck
-from services.repos import parse_repo
-from services.sandbox.images import SimulatedBuilder
-from services.sandbox.seed import default_seed
-from services.sandbox.stack import SandboxStack
+from prdeck.screens.approve import ApproveScreen
+from prdeck.screens.launch import LaunchScreen
+from prdeck.services.deck.deck import Deck
+from prdeck.services.github.service import GitHubService
+from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.launch.journal import LaunchJournal
+from prdeck.services.launch.launches import Launches
+from prdeck.services.launch.pipeline import Launcher
+from prdeck.services.launch.settings import LaunchSettings
+from prdeck.services.models import RepoRef
+from prdeck.services.sandbox.images import SimulatedBuilder
+from prdeck.services.sandbox.seed import default_seed
+from prdeck.services.sandbox.stack import SandboxStack
+from prdeck.tui.app import PrdeckApp, build_app
 from tests.kube_support import FAST
 from tests.tui_support import loaded, table, wait_for
-from tui.app import PrdeckApp, build_app
 
 SIZE = (140, 40)
 
@@ -44,7 +44,7 @@ def launch_app(stack: SandboxStack, tmp: Path) -> PrdeckApp:
     settings = LaunchSettings(registry=stack.registry_address or "", launched_by="demo-maintainer", rollout_timeout=20)
     journal = LaunchJournal(tmp / "journal")
     launcher = Launcher(github, cluster, settings, lambda: SimulatedBuilder(pace=0.01), journal, tmp / "mirrors")
-    deck = Deck(github, [parse_repo("acme/storefront")], cluster, launches=Launches(lambda: launcher, journal))
+    deck = Deck(github, [RepoRef.parse("acme/storefront")], cluster, launches=Launches(lambda: launcher, journal))
     return build_app(deck, 60, on_exit=deck.close)
 
 
@@ -139,8 +139,8 @@ async def test_o_opens_the_preview_through_a_relay(stack, tmp_path, monkeypatch)
 
 async def test_prdeck_connects_the_cluster_after_the_first_frame_and_launches(stack, monkeypatch) -> None:
     """The deck `prdeck` itself opens (config from the environment), not one assembled by the test."""
-    from services.config import load_config
-    from tui.cli import tui_deck
+    from prdeck.services.config import load_config
+    from prdeck.tui.cli.main import tui_deck
 
     for name, value in stack.info()["env"].items():
         monkeypatch.setenv(name, str(value))

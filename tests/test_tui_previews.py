@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from screens.confirm import ConfirmScreen
-from screens.logs import LogsScreen
-from services.sandbox.github_state import GitHubState
+from prdeck.screens.confirm import ConfirmScreen
+from prdeck.screens.logs import LogsScreen
+from prdeck.services.sandbox.github.state import GitHubState
+from prdeck.tui.widgets.log_view import LogView
 from tests.kube_support import kube_admin
 from tests.tui_support import app_for, loaded, status, table, wait_for
-from tui.widgets.log_view import LogView
 
 SIZE = (140, 36)
 PREVIEWS = [
@@ -151,9 +151,9 @@ async def test_without_a_cluster_the_list_works_and_says_why(sandbox):
 
 async def test_prdeck_without_a_kubeconfig_says_why_once_it_tried(sandbox, monkeypatch, tmp_path):
     """The deck `prdeck` opens connects the cluster after the first frame; a missing kubeconfig is then named."""
-    from services.config import load_config
-    from tui.app import build_app
-    from tui.cli import tui_deck
+    from prdeck.services.config import load_config
+    from prdeck.tui.app import build_app
+    from prdeck.tui.cli.main import tui_deck
 
     monkeypatch.setenv("PRDECK_GITHUB_URL", sandbox.api_url)
     monkeypatch.setenv("GITHUB_TOKEN", sandbox.token)

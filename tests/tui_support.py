@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from services.cluster import ClusterService, ClusterUnavailable, load_api_client
-from services.github import GitHubService
-from services.previews import Deck
-from services.repos import parse_repo
-from services.sandbox.github import GitHubSandbox
-from services.sandbox.kube import KubeSandbox
-from tui.app import PrdeckApp, build_app
-from tui.widgets.pull_table import PullTable
+from prdeck.services.deck.deck import Deck
+from prdeck.services.github.service import GitHubService
+from prdeck.services.kube.service import ClusterService, ClusterUnavailable, load_api_client
+from prdeck.services.models import RepoRef
+from prdeck.services.sandbox.github.sandbox import GitHubSandbox
+from prdeck.services.sandbox.kube.sandbox import KubeSandbox
+from prdeck.tui.app import PrdeckApp, build_app
+from prdeck.tui.widgets.pull_table import PullTable
 
 
 def app_for(
@@ -33,7 +33,7 @@ def app_for(
         cluster = ClusterService(load_api_client(str(kube.kubeconfig), None))
     else:
         problem = ClusterUnavailable("No Kubernetes cluster configured", "no kubeconfig in this test")
-    deck = Deck(github, [parse_repo(name) for name in (repos or box.repo_names())], cluster, problem)
+    deck = Deck(github, [RepoRef.parse(name) for name in (repos or box.repo_names())], cluster, problem)
     return build_app(deck, refresh_seconds, on_exit=deck.close, log_lines=log_lines)
 
 
@@ -63,7 +63,7 @@ async def loaded(pilot: Pilot) -> PullTable:
 
 
 def status(pilot: Pilot) -> str:
-    from tui.widgets.status_bar import StatusBar
+    from prdeck.tui.widgets.status_bar import StatusBar
 
     return pilot.app.screen.query_one(StatusBar).text.plain
 

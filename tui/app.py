@@ -9,10 +9,10 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from screens.help import HelpScreen
-from screens.pull_list import PullListScreen
-from services.previews import Deck
-from tui.browser import choose_browser, open_with
+from prdeck.screens.help import HelpScreen
+from prdeck.screens.pull_list import PullListScreen
+from prdeck.services.deck.deck import Deck
+from prdeck.tui.browser import choose_browser, open_with
 
 
 class PrdeckApp(App[None]):

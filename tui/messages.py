@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from services.models import PullDetail
-from services.previews import PreviewDetail
+from prdeck.services.deck.deck import PreviewDetail
+from prdeck.services.models import PullDetail
 
 
 class SnapshotLoaded(Message):

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from services.builder import Builder, BuildError, PushProgress
-from services.spec import BuildSpec
+from prdeck.services.launch.builder import Builder, BuildError, PushProgress
+from prdeck.services.launch.spec import BuildSpec
 
 BASE_IMAGE = "prdeck.localhost/busybox:stable"
 BUSYBOX = Path("/bin/busybox")
@@ -155,7 +155,7 @@ def sandbox_builder(simulate: bool) -> Callable[[], Any]:
     def make() -> Any:
         if simulate:
             return SimulatedBuilder()
-        from services.builder import docker_client
+        from prdeck.services.launch.builder import docker_client
 
         client = docker_client()
         ensure_base_image(client)
@@ -169,7 +169,7 @@ def docker_ready() -> bool:
     if not BUSYBOX.is_file():
         return False
     try:
-        from services.builder import docker_client
+        from prdeck.services.launch.builder import docker_client
 
         docker_client().close()
     except (BuildError, ImportError):

@@ -13,8 +13,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from services.errors import UsageError
-from services.sandbox.github_state import GitHubState, User
+from prdeck.services.errors import UsageError
+from prdeck.services.sandbox.github.state import GitHubState, User
 
 CI_STATES = {"SUCCESS", "FAILURE", "PENDING", "ERROR", None}
 REVIEW_STATES = {"APPROVED", "CHANGES_REQUESTED", "REVIEW_REQUIRED", None}

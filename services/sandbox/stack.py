@@ -9,9 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from services.sandbox.github import GitHubSandbox
-from services.sandbox.images import SIMULATED_REGISTRY, LoopbackRegistry, docker_ready
-from services.sandbox.kube import KubeSandbox
+from prdeck.services.sandbox.github.sandbox import GitHubSandbox
+from prdeck.services.sandbox.images import SIMULATED_REGISTRY, LoopbackRegistry, docker_ready
+from prdeck.services.sandbox.kube.sandbox import KubeSandbox
 
 
 class SandboxStack:
@@ -82,10 +82,10 @@ class SandboxStack:
 
 def sandbox_launches(stack: SandboxStack, github: Any, cluster: Any) -> Any:
     """Launch bookkeeping for ``prdeck demo``: the stack's registry and its builder (real Docker or simulated)."""
-    from services.launch import Launcher
-    from services.launch_settings import LaunchSettings
-    from services.launches import Launches
-    from services.sandbox.images import sandbox_builder
+    from prdeck.services.launch.launches import Launches
+    from prdeck.services.launch.pipeline import Launcher
+    from prdeck.services.launch.settings import LaunchSettings
+    from prdeck.services.sandbox.images import sandbox_builder
 
     settings = LaunchSettings(registry=stack.registry_address or "", launched_by=stack.github.user.login)
     return Launches(lambda: Launcher(github, cluster, settings, sandbox_builder(stack.builds != "docker")))

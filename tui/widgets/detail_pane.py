@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from services.models import Preview, PullDetail, PullRequest
-from services.previews import PreviewDetail, Row
-from tui.formatting import relative_age
-from tui.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
-from tui.safe_text import printable
+from prdeck.services.deck.deck import PreviewDetail, Row
+from prdeck.services.models import Preview, PullDetail, PullRequest
+from prdeck.tui.view.formatting import relative_age
+from prdeck.tui.view.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
+from prdeck.tui.view.safe_text import printable
 
 BODY_LINES = 30
 

@@ -15,9 +15,9 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from services.models import LogLine
-from tui.log_buffer import LogBuffer, Wrapping
-from tui.safe_text import printable
+from prdeck.services.models import LogLine
+from prdeck.tui.view.log_buffer import LogBuffer, Wrapping
+from prdeck.tui.view.safe_text import printable
 
 PREFIX_COLORS = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta", "bright_green")
 MATCH_STYLE = "black on yellow"

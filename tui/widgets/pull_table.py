@@ -2,8 +2,8 @@
 
 Only rows on screen are rendered. A row's line is built the first time it scrolls into view and kept until
 its pull request, its age text or the layout changes. Column widths come from the pull requests' plain values
-(see :func:`tui.pull_cells.column_widths`), so showing 1,000 rows, or a new page of them, builds no cell that is
-not on screen, and a refresh repaints only what is on screen.
+(see :func:`prdeck.tui.view.pull_cells.column_widths`), so showing 1,000 rows, or a new page of them, builds
+no cell that is not on screen, and a refresh repaints only what is on screen.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from services.previews import Row
-from tui.pull_cells import (
+from prdeck.services.deck.deck import Row
+from prdeck.tui.view.pull_cells import (
     CELL_PADDING,
     COMPACT_BELOW,
     age_of,

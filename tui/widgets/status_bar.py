@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.connection import Connection
-from tui.pull_query import Counts
-from tui.safe_text import printable
+from prdeck.tui.view.connection import Connection
+from prdeck.tui.view.pull_query import Counts
+from prdeck.tui.view.safe_text import printable
 
 
 def status_text(

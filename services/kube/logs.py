@@ -1,0 +1,192 @@
+"""Logs of every container of a preview, interleaved, resumed without duplicates when a stream is cut.
+
+Each container is read by its own thread (the kubelet serves one stream per container); lines meet in one queue
+with a ``pod/container`` prefix. prdeck always asks for timestamps: they order the lines and let a cut stream
+resume from the last line seen (``sinceSeconds`` reaches back a little; lines at or before that moment that
+were already shown are dropped).
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import urllib3
+from kubernetes.client.rest import ApiException
+
+from prdeck.services.errors import NotFound, PrdeckError, UsageError
+from prdeck.services.kube.service import (
+    CONNECT_TIMEOUT,
+    ClusterService,
+    StreamGuard,
+    cluster_errors,
+    status_message,
+    stream_line_batches,
+)
+from prdeck.services.models import LogLine, LogRequest
+
+FOLLOW_READ_TIMEOUT = 300
+MAX_RESUMES = 20
+
+
+def stamp_key(stamp: str) -> tuple[str, str]:
+    """RFC 3339 stamps with fractions of any length, comparable: (seconds part, fraction padded to 9)."""
+    head, _, rest = stamp.rstrip("Z").partition(".")
+    return head, rest.ljust(9, "0")
+
+
+def _age_seconds(stamp: str) -> int:
+    head, fraction = stamp_key(stamp)
+    moment = datetime.fromisoformat(head + "+00:00")
+    return max(1, math.ceil((datetime.now(UTC) - moment).total_seconds() + 1 - int(fraction[:6] or 0) / 1e6))
+
+
+class _Reader(threading.Thread):
+    """Reads one container's log into the shared queue, resuming after a cut."""
+
+    def __init__(
+        self,
+        cluster: ClusterService,
+        namespace: str,
+        pod: str,
+        container: str,
+        request: LogRequest,
+        out: queue.Queue[Any],
+        stop: threading.Event,
+        guard: StreamGuard,
+    ) -> None:
+        super().__init__(daemon=True, name=f"logs-{pod}-{container}")
+        self.cluster, self.namespace, self.pod, self.container = cluster, namespace, pod, container
+        self.request, self.out, self.stop_event, self.guard = request, out, stop, guard
+
+    def run(self) -> None:
+        try:
+            self._read()
+        except PrdeckError as error:
+            self.out.put(error)
+        except Exception as exc:  # the one error path: hand it to the consumer
+            self.out.put(cluster_errors(f"reading logs of {self.pod}/{self.container}", exc))
+        finally:
+            self.out.put(None)
+
+    def _open(self, since_seconds: int | None, tail: int | None) -> Any:
+        request = self.request
+        kwargs: dict[str, Any] = {
+            "container": self.container,
+            "timestamps": True,
+            "follow": request.follow,
+            "previous": request.previous,
+            "_preload_content": False,
+            "_request_timeout": (CONNECT_TIMEOUT, FOLLOW_READ_TIMEOUT),
+        }
+        if since_seconds is not None:
+            kwargs["since_seconds"] = since_seconds
+        if tail is not None:
+            kwargs["tail_lines"] = tail
+        try:
+            return self.cluster.core.read_namespaced_pod_log(self.pod, self.namespace, **kwargs)
+        except ApiException as exc:
+            if exc.status == 400:
+                raise UsageError(f"No logs for {self.pod}/{self.container}", status_message(exc)) from exc
+            raise
+
+    def _read(self) -> None:
+        last: tuple[str, str] | None = None
+        seen_at_last: set[str] = set()
+        since, tail = self.request.since_seconds, self.request.tail
+        for attempt in range(MAX_RESUMES):
+            response = self._open(since, tail)
+            cut = False
+            catching_up = attempt > 0 and last is not None
+            """A resumed stream starts a little before the cut: drop what was shown until past it."""
+            with self.guard.tracking(response):
+                try:
+                    for raws in stream_line_batches(response):
+                        if self.stop_event.is_set():
+                            return
+                        batch = []
+                        for raw in raws:
+                            stamp, _, text = raw.partition(" ")
+                            key = stamp_key(stamp)
+                            if catching_up and last is not None:
+                                if key < last or (key == last and raw in seen_at_last):
+                                    continue
+                                catching_up = False
+                            if key != last:
+                                last, seen_at_last = key, set()
+                            seen_at_last.add(raw)
+                            batch.append(LogLine(self.pod, self.container, stamp, text))
+                        if batch:
+                            self.out.put(batch)
+                except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, OSError):
+                    cut = True
+            if not self.request.follow or self.stop_event.is_set() or not (cut or self._still_running()):
+                return
+            if last is None:
+                since, tail = self.request.since_seconds, self.request.tail
+            else:
+                since, tail = _age_seconds(f"{last[0]}.{last[1]}Z"), None
+
+    def _still_running(self) -> bool:
+        try:
+            pod: Any = self.cluster.core.read_namespaced_pod(
+                self.pod, self.namespace, _request_timeout=(CONNECT_TIMEOUT, 10)
+            )
+        except Exception:
+            return False
+        if pod.metadata.deletion_timestamp is not None:
+            return False
+        for status in pod.status.container_statuses or []:
+            if status.name == self.container:
+                return status.state is not None and status.state.running is not None
+        return False
+
+
+def preview_logs(
+    cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
+) -> Iterator[LogLine]:
+    """Lines of every container of every pod in ``namespace`` (or only ``request.container``), as they come."""
+    for batch in preview_log_batches(cluster, namespace, request, stop):
+        yield from batch
+
+
+def preview_log_batches(
+    cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
+) -> Iterator[list[LogLine]]:
+    """:func:`preview_logs` a network chunk at a time: a burst of thousands of lines costs one hand-over.
+
+    Without ``follow``, everything is read first and comes back in one batch, ordered by time.
+    """
+    preview = cluster.preview(namespace)
+    stop = stop or threading.Event()
+    targets = [(pod.name, name) for pod in preview.pods for name in pod.containers if request.container in (None, name)]
+    if not targets:
+        names = sorted({name for pod in preview.pods for name in pod.containers})
+        raise NotFound(f"No container {request.container!r} in {namespace}", f"containers: {', '.join(names)}")
+    out: queue.Queue[Any] = queue.Queue(maxsize=1_000)
+    guard = StreamGuard(stop)
+    readers = [_Reader(cluster, namespace, pod, container, request, out, stop, guard) for pod, container in targets]
+    for reader in readers:
+        reader.start()
+    running = len(readers)
+    collected: list[LogLine] = []
+    try:
+        while running:
+            item = out.get()
+            if item is None:
+                running -= 1
+            elif isinstance(item, PrdeckError):
+                stop.set()
+                raise item
+            elif request.follow:
+                yield item
+            else:
+                collected.extend(item)
+    finally:
+        stop.set()
+    if collected:
+        yield sorted(collected, key=lambda line: stamp_key(line.timestamp))

@@ -1,0 +1,244 @@
+"""Apply a preview's objects (server-side apply, field manager ``prdeck``) and wait for its rollout with a watch.
+
+A rollout that fails is reported with the pod's reason, the namespace's recent events and the log tail, so the
+maintainer sees why without opening another tool.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes import client, watch
+from kubernetes.client.rest import ApiException
+
+from prdeck.services.errors import PrdeckError
+from prdeck.services.kube.service import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    ClusterService,
+    cluster_errors,
+    pod_status,
+    status_message,
+)
+from prdeck.services.kube.state import preview_state
+from prdeck.services.naming import ANNOTATION_EXPIRES, ANNOTATION_LAUNCH, ANNOTATION_SHA, SELECTOR
+
+FIELD_MANAGER = "prdeck"
+WORKLOAD = "preview"
+KNOWN_KINDS: dict[tuple[str, str], tuple[str, bool]] = {
+    ("v1", "Namespace"): ("namespaces", False),
+    ("v1", "Pod"): ("pods", True),
+    ("v1", "Service"): ("services", True),
+    ("v1", "Secret"): ("secrets", True),
+    ("v1", "ConfigMap"): ("configmaps", True),
+    ("v1", "ResourceQuota"): ("resourcequotas", True),
+    ("v1", "LimitRange"): ("limitranges", True),
+    ("v1", "ServiceAccount"): ("serviceaccounts", True),
+    ("v1", "PersistentVolumeClaim"): ("persistentvolumeclaims", True),
+    ("apps/v1", "Deployment"): ("deployments", True),
+    ("apps/v1", "StatefulSet"): ("statefulsets", True),
+    ("apps/v1", "DaemonSet"): ("daemonsets", True),
+    ("apps/v1", "ReplicaSet"): ("replicasets", True),
+    ("batch/v1", "Job"): ("jobs", True),
+    ("networking.k8s.io/v1", "Ingress"): ("ingresses", True),
+    ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True),
+}
+
+
+class DeployError(PrdeckError):
+    """Applying the objects or the rollout failed."""
+
+    def __init__(self, title: str, detail: str = "", output: tuple[str, ...] = ()) -> None:
+        super().__init__(title, detail)
+        self.output = output
+
+
+class RolloutStopped(PrdeckError):
+    """The wait was stopped (the app is quitting); the cluster goes on."""
+
+
+@dataclass(frozen=True)
+class RolloutStatus:
+    state: str
+    reason: str | None
+
+
+def object_path(obj: Mapping[str, Any], kinds: Mapping[tuple[str, str], tuple[str, bool]] = KNOWN_KINDS) -> str:
+    api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
+    found = kinds.get((api_version, kind))
+    if found is None:
+        raise DeployError(f"prdeck cannot apply {kind} ({api_version})", "Use a kind listed in the README.")
+    plural, namespaced = found
+    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
+    name = obj["metadata"]["name"]
+    if namespaced:
+        return f"{base}/namespaces/{obj['metadata']['namespace']}/{plural}/{name}"
+    return f"{base}/{plural}/{name}"
+
+
+class Deployer:
+    """Blocking apply and rollout calls against one cluster."""
+
+    def __init__(self, cluster: ClusterService) -> None:
+        self.cluster = cluster
+        self.api_client: client.ApiClient = cluster.api_client
+
+    def apply(self, objects: Iterable[Mapping[str, Any]], on_line: Callable[[str], None]) -> None:
+        for obj in objects:
+            path = object_path(obj)
+            label = f"{str(obj['kind']).lower()}/{obj['metadata']['name']}"
+            try:
+                method, url, headers, body, _ = self.api_client.param_serialize(
+                    "PATCH", path,
+                    query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+                    header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
+                    body=json.loads(json.dumps(obj)),
+                    auth_settings=["BearerToken"],
+                )
+                response = self.api_client.call_api(
+                    method, url, header_params=headers, body=body, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+                )
+                response.read()
+                self.api_client.response_deserialize(response, {"2XX": "object"})
+            except ApiException as exc:
+                raise DeployError(f"The cluster refused {label}", status_message(exc)) from exc
+            except Exception as exc:
+                raise cluster_errors(f"applying {label}", exc) from exc
+            on_line(f"{label} applied")
+
+    def deployed_expiry(self, namespace: str, head_sha: str) -> tuple[str, str] | None:
+        """The expires-at of the running pods when they already run ``head_sha``: a relaunch of the same commit
+        keeps the pod template unchanged, so nothing restarts and the relaunch is instant."""
+        try:
+            deployment: Any = self.cluster.apps.read_namespaced_deployment(
+                WORKLOAD, namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except Exception:
+            return None
+        annotations = deployment.spec.template.metadata.annotations or {}
+        healthy = (deployment.status.ready_replicas or 0) >= (deployment.spec.replicas or 1)
+        if annotations.get(ANNOTATION_SHA) != head_sha or not healthy:
+            return None  # a failed preview gets new pods
+        expires, launch = annotations.get(ANNOTATION_EXPIRES), annotations.get(ANNOTATION_LAUNCH)
+        return (expires, launch) if expires and launch else None
+
+    def wait_rollout(
+        self,
+        namespace: str,
+        launch_id: str,
+        timeout: float,
+        on_status: Callable[[RolloutStatus], None],
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Watch the namespace's pods until the pods of this launch are ready, fail, or ``timeout`` passes."""
+        deadline = time.monotonic() + timeout
+        pods: dict[str, Any] = {}
+        resource_version = ""
+        last: RolloutStatus | None = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if stop is not None and stop.is_set():
+                raise RolloutStopped("The rollout wait was stopped", "the preview keeps deploying on the cluster")
+            if remaining <= 0:
+                raise self._failure(namespace, f"Rollout timed out after {timeout:.0f} s", last)
+            try:
+                if not resource_version:
+                    listing = self.cluster.core.list_namespaced_pod(
+                        namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+                    )
+                    pods = {str(pod.metadata.uid): pod for pod in listing.items}  # type: ignore[union-attr]
+                    resource_version = str(listing.metadata.resource_version)  # type: ignore[union-attr]
+                    last = self._check(namespace, launch_id, pods, last, on_status)
+                    if last is not None and last.state == "ready":
+                        return
+                stream = watch.Watch().stream(  # short rounds so a stop is noticed within 2 s
+
+                    self.cluster.core.list_namespaced_pod, namespace, label_selector=SELECTOR,
+                    resource_version=resource_version, timeout_seconds=max(1, min(int(remaining) + 1, 2)),
+                    _request_timeout=(CONNECT_TIMEOUT, 2 + READ_TIMEOUT),
+                )
+                for event in stream:
+                    pod = event["object"]
+                    resource_version = pod.metadata.resource_version
+                    if event["type"] == "DELETED":
+                        pods.pop(pod.metadata.uid, None)
+                    else:
+                        pods[pod.metadata.uid] = pod
+                    last = self._check(namespace, launch_id, pods, last, on_status)
+                    if last is not None and last.state == "ready":
+                        return
+                    if time.monotonic() > deadline or (stop is not None and stop.is_set()):
+                        break
+            except ApiException as exc:
+                if exc.status == 410:
+                    resource_version = ""
+                    continue
+                raise cluster_errors(f"following the rollout in {namespace}", exc) from exc
+            except DeployError:
+                raise
+            except Exception as exc:
+                raise cluster_errors(f"following the rollout in {namespace}", exc) from exc
+
+    def _check(
+        self,
+        namespace: str,
+        launch_id: str,
+        pods: Mapping[str, Any],
+        last: RolloutStatus | None,
+        on_status: Callable[[RolloutStatus], None],
+    ) -> RolloutStatus | None:
+        current = [
+            pod for pod in pods.values()
+            if (pod.metadata.annotations or {}).get(ANNOTATION_LAUNCH) == launch_id
+            and pod.metadata.deletion_timestamp is None
+        ]
+        if not current:
+            status = RolloutStatus("deploying", "waiting for pods")
+        else:
+            state, reason = preview_state(pod_status(pod) for pod in current)
+            status = RolloutStatus(state, reason)
+        if status != last:
+            on_status(status)
+        if status.state == "failed":
+            raise self._failure(namespace, f"The preview failed: {status.reason}", status)
+        return status
+
+    def _failure(self, namespace: str, title: str, status: RolloutStatus | None) -> DeployError:
+        lines: list[str] = []
+        try:
+            for event in self.cluster.events(namespace, limit=8):
+                lines.append(f"{event.kind} {event.reason} {event.object}: {event.message}")
+        except PrdeckError as exc:
+            lines.append(f"(events unavailable: {exc.title})")
+        lines.extend(self._log_tail(namespace))
+        reason = status.reason if status else "no pod reported"
+        return DeployError(title, f"last state: {status.state if status else 'unknown'} ({reason})", tuple(lines))
+
+    def _log_tail(self, namespace: str, lines: int = 20) -> list[str]:
+        tail: list[str] = []
+        try:
+            pods = self.cluster.core.list_namespaced_pod(
+                namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+            ).items
+            for pod in list[Any](pods)[:2]:
+                for container in pod.spec.containers:
+                    for previous in (False, True):
+                        try:
+                            text = self.cluster.core.read_namespaced_pod_log(
+                                pod.metadata.name, namespace, container=container.name, tail_lines=lines,
+                                previous=previous, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                            )
+                        except ApiException:
+                            continue
+                        if text:
+                            label = f"{pod.metadata.name}/{container.name}{' (previous)' if previous else ''}"
+                            tail.append(f"--- log of {label}")
+                            tail.extend(text.splitlines()[-lines:])
+                            break
+        except Exception as exc:
+            tail.append(f"(logs unavailable: {exc})")
+        return tail

@@ -1,0 +1,97 @@
+"""Launches as the list sees them: running ones (this process), interrupted ones (any process), open relays.
+
+:func:`overlay` puts the state of running and interrupted launches over the cluster's previews, so a row reads
+"building" while its image builds and "interrupted" after a launch was cut off, until the next launch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from prdeck.services.launch.journal import LaunchJournal, LaunchRecord
+from prdeck.services.models import LaunchEvent, Preview, RepoRef
+
+if TYPE_CHECKING:
+    from prdeck.services.kube.forward import PortForwardRelay
+    from prdeck.services.launch.pipeline import Launcher
+
+STEP_STATES = {"fetch": "queued", "build": "building", "push": "pushing", "apply": "deploying",
+               "rollout": "deploying", "report": "deploying"}
+
+
+@dataclass(frozen=True)
+class Running:
+    repo: str
+    number: int
+    namespace: str
+    state: str
+    step: str
+
+
+def overlay(previews: Iterable[Preview], running: Mapping[str, Running],
+            interrupted: Iterable[LaunchRecord]) -> tuple[Preview, ...]:
+    """Previews with the state of launches in flight and of launches that were cut off."""
+    by_namespace = {preview.namespace: preview for preview in previews}
+    for launch in running.values():
+        base = by_namespace.get(launch.namespace) or Preview(
+            launch.repo, launch.number, launch.namespace, launch.state, None, None, None, None)
+        by_namespace[launch.namespace] = replace(base, state=launch.state, reason=f"launch: {launch.step}")
+    active = {launch.namespace for launch in running.values()}
+    for record in interrupted:
+        if record.namespace in active:
+            continue
+        base = by_namespace.get(record.namespace) or Preview(
+            record.repo, record.number, record.namespace, "interrupted", None, None, None, None)
+        by_namespace[record.namespace] = replace(
+            base, state="interrupted", reason=f"launch stopped during {record.step}; press l to launch again")
+    return tuple(by_namespace[name] for name in sorted(by_namespace))
+
+
+class Launches:
+    """Thread-safe bookkeeping of the launches of one app or command."""
+
+    def __init__(self, launcher: Callable[[], Launcher], journal: LaunchJournal | None = None) -> None:
+        self._make_launcher = launcher
+        self._launcher: Launcher | None = None
+        self.journal = journal or LaunchJournal()
+        self.running: dict[str, Running] = {}
+        self.relays: dict[str, PortForwardRelay] = {}
+        self._lock = threading.Lock()
+        self.stop = threading.Event()
+        """Set when the app quits: launches stop at their next step and show as interrupted."""
+
+    @property
+    def launcher(self) -> Launcher:
+        with self._lock:
+            if self._launcher is None:
+                self._launcher = self._make_launcher()
+            return self._launcher
+
+    def track(self, repo: RepoRef, number: int, namespace: str, event: LaunchEvent) -> bool:
+        """Record a step change; True when the row's state changed."""
+        if event.kind != "step" or event.state != "running":
+            return False
+        key = f"{repo.full_name}#{number}"
+        state = STEP_STATES.get(event.step, "deploying")
+        with self._lock:
+            before = self.running.get(key)
+            self.running[key] = Running(repo.full_name, number, namespace, state, event.step)
+        return before is None or before.state != state
+
+    def finish(self, repo: RepoRef, number: int) -> None:
+        with self._lock:
+            self.running.pop(f"{repo.full_name}#{number}", None)
+
+    def overlay(self, previews: Iterable[Preview]) -> tuple[Preview, ...]:
+        with self._lock:
+            running = dict(self.running)
+        return overlay(previews, running, self.journal.interrupted())
+
+    def close(self) -> None:
+        self.stop.set()
+        for relay in list(self.relays.values()):
+            relay.stop()
+        self.relays.clear()

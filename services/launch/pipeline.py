@@ -1,0 +1,387 @@
+"""The launch pipeline: fetch -> build -> push -> apply -> rollout -> report, one PR at a time.
+
+Every step reports through one callback (:class:`LaunchEvent`), so the TUI's progress panel and ``prdeck launch``
+show the same thing. A fork's PR head is built only with an approval for exactly that SHA, and its spec is read
+from the base branch. GitHub reporting never fails a launch: it warns.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from prdeck.services import naming
+from prdeck.services.errors import PrdeckError, UsageError
+from prdeck.services.github.report import GitHubReporter
+from prdeck.services.github.service import GitHubService
+from prdeck.services.kube.service import ClusterService
+from prdeck.services.launch.builder import PushProgress, context_tar, image_ref
+from prdeck.services.launch.deploy import Deployer, RolloutStatus, RolloutStopped
+from prdeck.services.launch.git_mirror import GitMirror, GitTree
+from prdeck.services.launch.journal import JournalEntry, LaunchJournal
+from prdeck.services.launch.render import Placement, render, spec_url
+from prdeck.services.launch.settings import LaunchSettings
+from prdeck.services.launch.spec import BuildSpec, PreviewSpec, load_spec
+from prdeck.services.models import LaunchCheck, LaunchEvent, PullDetail, RepoRef
+
+BUILD_TIME_FILES = ("Dockerfile", "dockerfile", ".dockerignore", "compose", "Makefile", "package.json", "setup.py",
+                    "pyproject.toml", "requirements", ".sh", ".github/", ".prdeck/", "scripts/", "build")
+
+
+class LaunchFailed(PrdeckError):
+    """A step failed; ``output`` holds its last lines (build log, events, log tail)."""
+
+    def __init__(self, step: str, cause: PrdeckError, output: tuple[str, ...] = ()) -> None:
+        super().__init__(f"{step} failed: {cause.title}", cause.detail)
+        self.step = step
+        self.cause = cause
+        self.output = output
+
+
+class ApprovalNeeded(PrdeckError):
+    """A fork PR is launched only with an approval naming its current head SHA."""
+
+
+class LaunchCancelled(PrdeckError):
+    """The app quit or the user stopped the launch; the journal keeps it as interrupted."""
+
+
+class ImageBuilder(Protocol):
+    simulated: bool
+
+    def exists(self, ref: str) -> bool: ...
+
+    def build(self, context: Any, build: BuildSpec, ref: str, labels: Mapping[str, str],
+              on_line: Callable[[str], None]) -> str: ...
+
+    def push(self, ref: str, on_progress: Callable[[PushProgress], None], on_line: Callable[[str], None]) -> str: ...
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    name: str
+    state: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    repo: str
+    number: int
+    namespace: str
+    sha: str
+    url: str
+    images: tuple[str, ...]
+    steps: tuple[StepRecord, ...]
+    seconds: float
+    built: bool
+    simulated: bool
+    stale: bool = False
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repo": self.repo, "number": self.number, "namespace": self.namespace, "sha": self.sha, "url": self.url,
+            "images": list(self.images), "built": self.built, "simulated": self.simulated, "stale": self.stale,
+            "seconds": round(self.seconds, 3), "warnings": list(self.warnings),
+            "steps": [{"name": s.name, "state": s.state, "seconds": round(s.seconds, 3), "detail": s.detail}
+                      for s in self.steps],
+        }
+
+
+@dataclass
+class Plan:
+    """Everything known after the fetch step."""
+
+    repo: RepoRef
+    pull: PullDetail
+    mirror: GitMirror
+    spec: PreviewSpec
+    placement: Placement
+    images: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sha(self) -> str:
+        return self.pull.head_sha
+
+
+def is_build_time_file(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(marker in (path if marker.endswith("/") else name) for marker in BUILD_TIME_FILES)
+
+
+class Launcher:
+    """Runs launches against one GitHub, one cluster and one image builder (blocking: use a worker thread)."""
+
+    def __init__(
+        self,
+        github: GitHubService,
+        cluster: ClusterService,
+        settings: LaunchSettings,
+        builder: Callable[[], ImageBuilder],
+        journal: LaunchJournal | None = None,
+        mirror_root: Path | None = None,
+    ) -> None:
+        self.github = github
+        self.cluster = cluster
+        self.settings = settings
+        self._builder_factory = builder
+        self._builder: ImageBuilder | None = None
+        self.journal = journal or LaunchJournal()
+        self.mirror_root = mirror_root
+
+    def builder(self) -> ImageBuilder:
+        if self._builder is None:
+            self._builder = self._builder_factory()
+        return self._builder
+
+    # checks -------------------------------------------------------------------------------------------
+    def check(self, repo: RepoRef, number: int) -> LaunchCheck:
+        pull = self.github.pull_detail(repo, number)
+        files: tuple[str, ...] = ()
+        if pull.fork:
+            files = tuple(path for path in self.github.changed_files(repo, number) if is_build_time_file(path))
+        return LaunchCheck(repo.full_name, number, pull.head_sha, pull.fork, pull.head_repo, files)
+
+    def _approved(self, pull: PullDetail, approved_sha: str | None) -> None:
+        if not pull.fork:
+            return
+        if approved_sha is None:
+            raise ApprovalNeeded(
+                f"{pull.repo}#{pull.number} comes from the fork {pull.head_repo}: approve it first",
+                f"It builds untrusted code at {pull.head_sha}. Review it, then launch with --approve-sha "
+                f"{pull.head_sha}.",
+            )
+        if approved_sha != pull.head_sha:
+            raise ApprovalNeeded(
+                f"The head of {pull.repo}#{pull.number} moved since it was approved",
+                f"Approved {approved_sha[:12]}, the head is now {pull.head_sha[:12]} ({pull.head_repo}). Review the "
+                f"new commits and approve {pull.head_sha} again.",
+            )
+
+    # plan ---------------------------------------------------------------------------------------------
+    def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
+             spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
+             check_approval: bool = True) -> Plan:
+        """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec."""
+        pull = self.github.pull_detail(repo, number)
+        if pull.state != "OPEN":
+            raise UsageError(f"{repo}#{number} is {pull.state.lower()}", "Only open pull requests get previews.")
+        if expected_sha and expected_sha != pull.head_sha:
+            raise UsageError(
+                f"The head of {repo}#{number} moved to {pull.head_sha[:12]}",
+                f"You saw {expected_sha[:12]}. Refresh the list (r) and launch again to build the new head.",
+            )
+        if check_approval:
+            self._approved(pull, approved_sha)
+        mirror = GitMirror(repo, self.github.clone_url(repo), self.github.token, self.mirror_root)
+        head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
+        on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")
+        fetched = mirror.fetch({f"refs/pull/{number}/head": head_ref, f"refs/heads/{pull.base_branch}": base_ref})
+        if fetched[head_ref] != pull.head_sha:
+            raise UsageError(
+                f"The head of {repo}#{number} moved during the fetch",
+                f"GitHub said {pull.head_sha[:12]}, git fetched {fetched[head_ref][:12]}. Launch again.",
+            )
+        on_line(f"head {pull.head_sha[:12]}, base {pull.base_branch} at {fetched[base_ref][:12]}")
+        tree = spec_tree or GitTree(mirror, fetched[base_ref] if pull.fork else pull.head_sha)
+        spec = load_spec(tree, configured=self.settings.spec_path, variables=self.settings.variables,
+                         environ=self.settings.environ, images=self.settings.images)
+        for warning in spec.warnings:
+            on_line(f"warning: {warning}")
+        namespace = naming.namespace_for(repo, number, self.cluster.prefix)
+        placement = Placement(
+            repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
+            expires_at=datetime.now(UTC).replace(microsecond=0) + self.settings.ttl,
+            launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
+            launch_id=secrets.token_hex(6),
+        )
+        slug = naming.repo_slug(repo)
+        images = {name: image_ref(self.settings.registry, slug, name, number, pull.head_sha) for name, _ in spec.builds}
+        return Plan(repo, pull, mirror, spec, placement, images)
+
+    def objects(self, plan: Plan) -> list[dict[str, Any]]:
+        options = self.settings.cluster_options(fork=plan.pull.fork)
+        return render(plan.spec, plan.placement, options, plan.images)
+
+    # launch -------------------------------------------------------------------------------------------
+    def launch(
+        self,
+        repo: RepoRef,
+        number: int,
+        emit: Callable[[LaunchEvent], None],
+        *,
+        expected_sha: str | None = None,
+        approved_sha: str | None = None,
+        stop: threading.Event | None = None,
+        wait: bool = True,
+    ) -> LaunchResult:
+        """Run the pipeline. Without ``wait`` it ends after the apply (rollout and report skipped)."""
+        stop = stop or threading.Event()
+        run = _Run(repo.full_name, number, emit, stop)
+        namespace = naming.namespace_for(repo, number, self.cluster.prefix)
+        with self.journal.hold(repo.full_name, number, namespace, expected_sha or "") as entry:
+            try:
+                return self._pipeline(run, entry, repo, number, expected_sha, approved_sha, wait)
+            except LaunchCancelled:
+                entry.keep = True
+                raise
+
+    def _pipeline(self, run: _Run, entry: JournalEntry, repo: RepoRef, number: int,
+                  expected_sha: str | None, approved_sha: str | None, wait: bool) -> LaunchResult:
+        started = time.monotonic()
+        with run.step("fetch", entry):
+            plan = self.plan(repo, number, expected_sha, approved_sha, on_line=run.line)
+        reporter = GitHubReporter(self.github, repo, number, plan.sha, self.settings.sticky_comment, run.warn)
+        reporter.started()
+        try:
+            built = self._images(run, entry, plan, reporter)
+            with run.step("apply", entry):
+                deployer = Deployer(self.cluster)
+                kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
+                if kept:
+                    expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
+                    plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
+                    run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
+                deployer.apply(self.objects(plan), run.line)
+            with run.step("rollout", entry) as step:
+                if not wait:
+                    step.skip("not waited for")
+                    reporter.progress("Deploying")
+                    return self._result(run, plan, built, time.monotonic() - started, stale=False)
+                Deployer(self.cluster).wait_rollout(
+                    plan.placement.namespace, plan.placement.launch_id, self.settings.rollout_timeout,
+                    lambda status: _rollout_line(run, status), stop=run.stop,
+                )
+        except LaunchFailed as failure:
+            reporter.failed(failure.step, failure.cause.title)
+            raise
+        with run.step("report", entry):
+            reporter.succeeded(self._url(plan))
+            head = self.github.pull_detail(repo, number).head_sha
+        stale = head != plan.sha
+        if stale:
+            run.warn(f"The PR got a new commit ({head[:12]}) during the launch: the preview shows "
+                     f"{plan.sha[:12]} and is marked stale. Press l again to update it.")
+        return self._result(run, plan, built, time.monotonic() - started, stale)
+
+    def _url(self, plan: Plan) -> str:
+        return spec_url(plan.spec, plan.placement, self.settings.cluster_options(plan.pull.fork))
+
+    def _result(self, run: _Run, plan: Plan, built: bool, seconds: float, stale: bool) -> LaunchResult:
+        return LaunchResult(
+            repo=plan.repo.full_name, number=plan.placement.number, namespace=plan.placement.namespace,
+            sha=plan.sha, url=self._url(plan), images=tuple(plan.images.values()), steps=tuple(run.records),
+            seconds=seconds,
+            built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
+            warnings=tuple(run.warnings),
+        )
+
+    def _images(self, run: _Run, entry: JournalEntry, plan: Plan, reporter: GitHubReporter) -> bool:
+        """Build and push every image the spec builds; returns whether anything was built."""
+        to_push: list[str] = []
+        with run.step("build", entry) as step:
+            if not plan.images:
+                step.skip("the spec builds no image")
+            else:
+                reporter.progress("Building images")
+                builder = self.builder()
+                if builder.simulated:
+                    run.note("No Docker engine: the sandbox simulates the build and push steps.")
+                for name, build in plan.spec.builds:
+                    ref = plan.images[name]
+                    if builder.exists(ref):
+                        run.line(f"{ref} is already in the registry: not built again")
+                        continue
+                    run.line(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
+                    self.cluster.warm_up()  # the apply step's kubernetes client loads while Docker builds
+                    context = context_tar(plan.mirror.archive(plan.sha, build.context), build)
+                    labels = {**naming.preview_labels(plan.repo, plan.placement.number),
+                              naming.ANNOTATION_SHA: plan.sha}
+                    builder.build(context, build, ref, labels, run.line)
+                    to_push.append(ref)
+                if not to_push:
+                    step.skip("every image is already in the registry")
+        with run.step("push", entry) as step:
+            if not to_push:
+                step.skip("nothing new to push")
+            for ref in to_push:
+                reporter.progress(f"Pushing {ref}")
+                builder = self.builder()
+                builder.push(ref, lambda progress: run.progress("push", progress.fraction), run.line)
+                run.line(f"pushed {ref}")
+        return bool(to_push)
+
+
+def _rollout_line(run: _Run, status: RolloutStatus) -> None:
+    run.line(f"pods: {status.state}{f' ({status.reason})' if status.reason else ''}")
+
+
+class _StepHandle:
+    def __init__(self) -> None:
+        self.skipped: str | None = None
+
+    def skip(self, why: str) -> None:
+        self.skipped = why
+
+
+class _Run:
+    """Emits the events of one launch and keeps the step records."""
+
+    def __init__(self, repo: str, number: int, emit: Callable[[LaunchEvent], None], stop: threading.Event) -> None:
+        self.repo, self.number, self.emit, self.stop = repo, number, emit, stop
+        self.records: list[StepRecord] = []
+        self.warnings: list[str] = []
+        self.current = ""
+
+    def _event(self, kind: str, **fields: Any) -> None:
+        self.emit(LaunchEvent(self.repo, self.number, kind, fields.pop("step", self.current), **fields))
+
+    @contextmanager
+    def step(self, name: str, entry: JournalEntry) -> Iterator[_StepHandle]:
+        if self.stop.is_set():
+            raise LaunchCancelled(f"The launch of #{self.number} was stopped", f"before {name}")
+        self.current = name
+        entry.step(name)
+        handle = _StepHandle()
+        started = time.monotonic()
+        self._event("step", step=name, state="running")
+        try:
+            yield handle
+        except LaunchCancelled:
+            raise
+        except RolloutStopped as exc:
+            raise LaunchCancelled(f"The launch of #{self.number} was stopped", exc.detail) from exc
+        except PrdeckError as exc:
+            self._fail(name, started, exc, tuple(getattr(exc, "output", ())))
+        seconds = time.monotonic() - started
+        state = "skipped" if handle.skipped else "done"
+        self.records.append(StepRecord(name, state, seconds, handle.skipped or ""))
+        self._event("step", step=name, state=state, seconds=seconds, text=handle.skipped or "")
+
+    def _fail(self, name: str, started: float, exc: PrdeckError, output: tuple[str, ...]) -> None:
+        seconds = time.monotonic() - started
+        self.records.append(StepRecord(name, "failed", seconds, exc.title))
+        self._event("step", step=name, state="failed", seconds=seconds, text=f"{exc.title}. {exc.detail}".strip())
+        raise LaunchFailed(name, exc, output) from exc
+
+    def line(self, text: str) -> None:
+        self._event("line", text=text)
+
+    def note(self, text: str) -> None:
+        self._event("note", text=text)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+        self._event("warning", text=text)
+
+    def progress(self, step: str, fraction: float) -> None:
+        self._event("progress", step=step, fraction=fraction)

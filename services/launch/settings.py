@@ -1,0 +1,68 @@
+"""Launch settings from the config and the environment (registry, cluster options, spec, secrets, TTL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from prdeck.services.config import Config
+from prdeck.services.errors import ConfigError
+from prdeck.services.launch.render import ClusterOptions
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    registry: str
+    registry_auth: Mapping[str, str] | None = None
+    domain: str = ""
+    ingress_class: str = ""
+    tls_secret: str = ""
+    ingress_namespace: str = "ingress-nginx"
+    spec_path: str = ""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    images: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    secret_sources: Mapping[str, str] = field(default_factory=dict)
+    fork_secrets: bool = False
+    ttl: timedelta = timedelta(hours=72)
+    rollout_timeout: float = 300
+    sticky_comment: bool = False
+    launched_by: str = ""
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
+        environ = dict(os.environ if environ is None else environ)
+        auth = None
+        if config["registry.username"]:
+            password = environ.get("PRDECK_REGISTRY_PASSWORD")
+            if not password:
+                raise ConfigError("registry.username is set but PRDECK_REGISTRY_PASSWORD is not",
+                                  "Export the registry password in PRDECK_REGISTRY_PASSWORD, or unset the user name.")
+            auth = {"username": config["registry.username"], "password": password}
+        return cls(
+            registry=config["registry.url"], registry_auth=auth, domain=config["cluster.domain"],
+            ingress_class=config["cluster.ingress_class"], tls_secret=config["cluster.tls_secret"],
+            ingress_namespace=config["cluster.ingress_namespace"], spec_path=config["preview.spec"],
+            variables=config["preview.variables"], images=config["preview.images"],
+            secret_sources=config["preview.secrets"], fork_secrets=config["preview.fork_secrets"],
+            ttl=timedelta(hours=config["preview.ttl_hours"]), rollout_timeout=config["preview.rollout_timeout"],
+            sticky_comment=config["preview.sticky_comment"], launched_by=launched_by, environ=environ,
+        )
+
+    def require_registry(self) -> str:
+        if not self.registry:
+            raise ConfigError("No registry configured for preview images",
+                              "Set registry.url in the config (or PRDECK_REGISTRY), e.g. registry.example.com/apps.")
+        return self.registry
+
+    def cluster_options(self, fork: bool) -> ClusterOptions:
+        """Cluster options for one launch; a fork gets no secrets unless preview.fork_secrets allows it."""
+        secrets: dict[str, str] = {}
+        if not fork or self.fork_secrets:
+            for name, variable in self.secret_sources.items():
+                if variable not in self.environ:
+                    raise ConfigError(f"Secret {name} has no value", f"preview.secrets reads ${variable}: not set.")
+                secrets[name] = self.environ[variable]
+        return ClusterOptions(self.domain, self.ingress_class, self.tls_secret, self.ingress_namespace, secrets)

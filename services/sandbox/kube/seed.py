@@ -1,0 +1,181 @@
+"""Seeded previews: the namespace, Deployment, Service and Ingress prdeck would have created for a PR.
+
+Seed entry: ``{"repo": "acme/storefront", "number": 101, "state": "ready", "sha": "<40 hex>",
+"expires_in": "6h", "containers": ["web"], "stuck": false}`` with ``state`` one of ready, deploying, failed
+(image missing), crashing (CrashLoopBackOff), unready (never passes readiness), terminating (stuck on a finalizer).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prdeck.services.errors import UsageError
+from prdeck.services.models import RepoRef
+from prdeck.services.naming import (
+    ANNOTATION_BRANCH,
+    ANNOTATION_EXPIRES,
+    ANNOTATION_LAUNCHED_BY,
+    ANNOTATION_REPO,
+    ANNOTATION_SHA,
+    ANNOTATION_URL,
+    namespace_for,
+    preview_labels,
+)
+from prdeck.services.sandbox.kube.resources import BY_KIND
+from prdeck.services.sandbox.kube.store import KubeStore, now_iso
+from prdeck.services.sandbox.kube.validate import apply_defaults, validate
+from prdeck.services.sandbox.kube.world import Behaviours, ImageBehaviour
+
+STATES = ("ready", "deploying", "failed", "crashing", "unready", "terminating")
+SEED_IMAGE_HOST = "seed.sandbox.localhost"
+STUCK_FINALIZER = "sandbox.prdeck.dev/stuck"
+HeadLookup = Callable[[str, int], str | None]
+
+
+WORKLOAD = "preview"
+"""The name prdeck's renderer gives the Deployment, Service and Ingress: a launch then replaces a seeded preview."""
+
+
+def _duration(text: str, where: str) -> timedelta:
+    units = {"m": 60, "h": 3600, "d": 86400}
+    try:
+        return timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    except (KeyError, ValueError, IndexError) as exc:
+        raise UsageError("Invalid seed", f"{where}: expires_in must look like 90m, 6h or 2d, got {text!r}") from exc
+
+
+def preview_host(repo: RepoRef, number: int) -> str:
+    """``pr-101-storefront.localhost``: a loopback name (RFC 6761) in the style of a preview ingress host."""
+    name = re.sub(r"[^a-z0-9]+", "-", repo.name.lower()).strip("-")[:40] or "app"
+    return f"pr-{number}-{name}.localhost"
+
+
+def seed_previews(
+    store: KubeStore, behaviours: Behaviours, entries: Any, head_of: HeadLookup, prefix: str = "prdeck"
+) -> None:
+    if not isinstance(entries, list):
+        raise UsageError("Invalid seed", "previews must be a list")
+    for index, raw in enumerate(entries):
+        where = f"previews[{index}]"
+        if not isinstance(raw, dict) or not isinstance(raw.get("repo"), str) or not isinstance(raw.get("number"), int):
+            raise UsageError("Invalid seed", f"{where}: needs repo (owner/name) and number")
+        state = raw.get("state", "ready")
+        if state not in STATES:
+            raise UsageError("Invalid seed", f"{where}: state must be one of {', '.join(STATES)}, got {state!r}")
+        owner, _, name = raw["repo"].partition("/")
+        repo = RepoRef(owner, name)
+        sha = raw.get("sha") or head_of(raw["repo"], raw["number"]) or "0" * 40
+        _preview(store, behaviours, repo, raw, state, sha, where, prefix)
+
+
+def _create(store: KubeStore, kind: str, obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+    resource = BY_KIND[kind]
+    validate(resource, obj, namespace)
+    apply_defaults(obj, created=True)
+    return store.create(resource, obj)
+
+
+def _preview(
+    store: KubeStore,
+    behaviours: Behaviours,
+    repo: RepoRef,
+    raw: dict[str, Any],
+    state: str,
+    sha: str,
+    where: str,
+    prefix: str,
+) -> None:
+    number = raw["number"]
+    namespace = namespace_for(repo, number, prefix)
+    labels = preview_labels(repo, number)
+    host = preview_host(repo, number)
+    expires = datetime.now(UTC) + _duration(str(raw.get("expires_in", "2d")), where)
+    annotations = {
+        ANNOTATION_REPO: repo.full_name,
+        ANNOTATION_SHA: sha,
+        ANNOTATION_BRANCH: str(raw.get("branch", f"pr-{number}")),
+        ANNOTATION_URL: f"http://{host}/",
+        ANNOTATION_EXPIRES: expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ANNOTATION_LAUNCHED_BY: str(raw.get("launched_by", "sandbox-seed")),
+    }
+    ns_meta: dict[str, Any] = {"name": namespace, "labels": dict(labels), "annotations": dict(annotations)}
+    if state == "terminating":
+        ns_meta["finalizers"] = [STUCK_FINALIZER]
+    _create(store, "Namespace", {"metadata": ns_meta}, None)
+    containers = raw.get("containers") or ["web"]
+    behaviour = {
+        "ready": ImageBehaviour(ready_after=0),
+        "deploying": ImageBehaviour(ready_after=float(raw.get("ready_after", 8))),
+        "failed": ImageBehaviour(missing=True),
+        "crashing": ImageBehaviour(crash=True),
+        "unready": ImageBehaviour(never_ready=True),
+        "terminating": ImageBehaviour(ready_after=0),
+    }[state]
+    specs = []
+    for container in containers:
+        image = f"{SEED_IMAGE_HOST}/{repo.owner}/{repo.name}-{container}:pr-{number}-{sha[:7]}"
+        behaviours.images[image] = behaviour
+        specs.append({"name": container, "image": image, "ports": [{"containerPort": 8080, "name": "http"}]})
+    selector = {**labels, "app.kubernetes.io/name": WORKLOAD}
+    _create(
+        store,
+        "Deployment",
+        {
+            "metadata": {
+                "name": WORKLOAD,
+                "namespace": namespace,
+                "labels": dict(labels),
+                "annotations": dict(annotations),
+            },
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": selector},
+                "template": {
+                    "metadata": {"labels": selector, "annotations": dict(annotations)},
+                    "spec": {"containers": specs},
+                },
+            },
+        },
+        namespace,
+    )
+    _create(
+        store,
+        "Service",
+        {
+            "metadata": {"name": WORKLOAD, "namespace": namespace, "labels": dict(labels)},
+            "spec": {"selector": selector, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]},
+        },
+        namespace,
+    )
+    _create(
+        store,
+        "Ingress",
+        {
+            "metadata": {"name": WORKLOAD, "namespace": namespace, "labels": dict(labels)},
+            "spec": {
+                "rules": [
+                    {
+                        "host": host,
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": WORKLOAD, "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ]
+            },
+        },
+        namespace,
+    )
+    if state == "terminating":
+        current = store.get(BY_KIND["Namespace"], "", namespace)
+        current["metadata"]["deletionTimestamp"] = now_iso()
+        current["status"] = {"phase": "Terminating"}
+        store.update(BY_KIND["Namespace"], current)

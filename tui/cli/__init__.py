@@ -1,0 +1,1 @@
+"""The ``prdeck`` command line: no Textual here; the TUI loads only when it opens."""

@@ -1,0 +1,141 @@
+"""What each ``prdeck`` command does, returning result objects; printing is :mod:`prdeck.tui.cli.output`'s job."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from prdeck.services.config import Config
+from prdeck.services.deck.deck import Deck, Row, at_head
+from prdeck.services.errors import KeyringUnavailable, NotFound, PrdeckError, UsageError
+from prdeck.services.github.credentials import api_host, delete_token, read_keyring, resolve_token, store_token
+from prdeck.services.github.service import GitHubService
+from prdeck.services.models import ClusterEvent, Identity, Preview, PullDetail, PullRequest, RepoRef
+
+
+@dataclass(frozen=True)
+class ListResult:
+    repos: list[RepoRef]
+    pulls: list[PullRequest]
+    rows: tuple[Row, ...] = ()
+    """The pulls joined with their previews, then orphan previews (empty when previews were not asked for)."""
+    cluster_problem: PrdeckError | None = None
+    """Why previews are unknown (no cluster configured, unreachable...)."""
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    repo: RepoRef
+    number: int
+    namespace: str
+    detail: PullDetail | None
+    preview: Preview | None
+    events: tuple[ClusterEvent, ...]
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    host: str
+    identity: Identity
+
+
+@dataclass(frozen=True)
+class LogoutResult:
+    host: str
+    removed: bool
+
+
+@dataclass(frozen=True)
+class ConfigReport:
+    config: Config
+    token_source: str | None
+    keyring_problem: str | None
+
+
+def list_pulls(github: GitHubService, repos: list[RepoRef]) -> ListResult:
+    return ListResult(repos, github.open_pulls_of(repos))
+
+
+def list_with_previews(deck: Deck) -> ListResult:
+    """Pull requests and previews: one GraphQL query per 100 PRs, one list call on the cluster."""
+    problem = deck.cluster_problem
+    if deck.cluster is not None:
+        try:
+            deck.list_previews()
+        except PrdeckError as error:
+            problem = error
+    snapshot = deck.snapshot()
+    return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, problem)
+
+
+_PULL_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")
+_PULL_REF = re.compile(r"^(?:(?P<repo>[^/#\s]+/[^/#\s]+))?#?(?P<number>\d+)$")
+
+
+def parse_pull_ref(text: str, repos: list[RepoRef]) -> tuple[RepoRef, int]:
+    """``101``, ``#101``, ``owner/name#101`` or a PR URL; a bare number needs exactly one configured repo."""
+    match = _PULL_URL.match(text.strip()) or _PULL_REF.match(text.strip())
+    if match is None:
+        raise UsageError(f"Not a pull request: {text!r}", "use 101, owner/name#101 or the PR's URL")
+    number = int(match.group("number"))
+    if match.group("repo"):
+        try:
+            return RepoRef.parse(match.group("repo")), number
+        except ValueError as exc:
+            raise UsageError(f"Not a pull request: {text!r}", str(exc)) from exc
+    if len(repos) != 1:
+        names = ", ".join(str(repo) for repo in repos)
+        raise UsageError(
+            f"Which repository has #{number}?", f"several are configured ({names}); use owner/name#{number}"
+        )
+    return repos[0], number
+
+
+def status(deck: Deck, repo: RepoRef, number: int) -> StatusResult:
+    """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
+    cluster = deck.require_cluster()
+    namespace = deck.namespace_of(repo.full_name, number)
+    detail = deck.github.pull_detail(repo, number)
+    try:
+        preview = cluster.preview(namespace)
+    except NotFound:
+        return StatusResult(repo, number, namespace, detail, None, ())
+    preview = at_head(preview, detail.head_sha)
+    return StatusResult(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
+
+
+def find_preview(deck: Deck, repo: RepoRef, number: int) -> Preview:
+    cluster = deck.require_cluster()
+    namespace = deck.namespace_of(repo.full_name, number)
+    try:
+        return cluster.preview(namespace)
+    except NotFound as exc:
+        raise NotFound(f"{repo}#{number} has no preview", f"no prdeck pods in namespace {namespace}") from exc
+
+
+def login(config: Config, token: str) -> LoginResult:
+    """Check the token against ``/user`` first, then keep it in the keyring; nothing is stored if either fails."""
+    token = token.strip()
+    if not token:
+        raise UsageError("No token given", "paste a GitHub token, or pipe one into `prdeck login --with-token`")
+    with GitHubService(
+        config.api_url, token, timeout=config["github.timeout"], retries=config["github.retries"]
+    ) as github:
+        identity = github.whoami()
+    store_token(config.api_url, token)
+    return LoginResult(api_host(config.api_url), identity)
+
+
+def logout(config: Config) -> LogoutResult:
+    return LogoutResult(api_host(config.api_url), delete_token(config.api_url))
+
+
+def config_report(config: Config) -> ConfigReport:
+    """The effective settings, and where the token would come from (never the token itself)."""
+    problem = None
+    try:
+        read_keyring(config.api_url)
+    except KeyringUnavailable as exc:
+        problem = exc.title
+    token = resolve_token(config.api_url)
+    return ConfigReport(config, token.source if token else None, problem)

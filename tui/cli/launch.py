@@ -1,0 +1,135 @@
+"""``prdeck launch``, ``prdeck render`` and ``prdeck open``: the launch pipeline from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import webbrowser
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prdeck.services.deck.deck import Deck
+from prdeck.services.errors import UsageError
+from prdeck.services.models import LaunchEvent
+from prdeck.tui.cli import commands
+from prdeck.tui.view.safe_text import printable
+
+SANDBOX_BUILDS = "PRDECK_SANDBOX_BUILDS"
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    launch = sub.add_parser(
+        "launch", parents=[common], help="build, push and deploy a pull request's preview",
+        description="Fetch the PR head, build its images, push them, apply the preview and report to GitHub.",
+    )
+    launch.add_argument("pull", metavar="PR")
+    launch.add_argument("--wait", action="store_true", help="wait until the preview is ready (the default for a TTY)")
+    launch.add_argument("--timeout", type=int, metavar="S", help="rollout timeout in seconds (config: 300)")
+    launch.add_argument("--json", action="store_true", help="print the result as JSON (steps, images, URL)")
+    launch.add_argument("--approve-sha", metavar="SHA", help="approve a fork PR's head SHA (refused if it moved)")
+    render_parser = sub.add_parser(
+        "render", parents=[common], help="print the objects a launch would apply (YAML, no side effects)",
+        description="Read the preview spec and print the Kubernetes objects a launch would apply.",
+    )
+    render_parser.add_argument("pull", metavar="PR")
+    render_parser.add_argument("--spec", metavar="FILE", help="a local compose file or manifests folder instead")
+    open_parser = sub.add_parser(
+        "open", parents=[common], help="open a pull request's preview in the browser",
+        description="Open the preview URL: its Ingress, or a port-forward relay on 127.0.0.1.",
+    )
+    open_parser.add_argument("pull", metavar="PR")
+    open_parser.add_argument("--print", action="store_true", help="print the URL instead of opening a browser")
+    open_parser.add_argument("--forward", action="store_true", help="keep a port-forward relay until Ctrl+C")
+
+
+def _progress_printer(stream: Any) -> Callable[[LaunchEvent], None]:
+    last_fraction = [-1.0]
+
+    def show(event: LaunchEvent) -> None:
+        if event.kind == "step" and event.state == "running":
+            print(f"==> {event.step}", file=stream, flush=True)
+        elif event.kind == "step":
+            took = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
+            extra = f": {printable(event.text)}" if event.text else ""
+            print(f"    {event.step} {event.state}{took}{extra}", file=stream, flush=True)
+        elif event.kind == "progress" and event.fraction is not None:
+            if event.fraction - last_fraction[0] >= 0.25 or event.fraction >= 1:
+                last_fraction[0] = event.fraction
+                print(f"    push {event.fraction:4.0%}", file=stream, flush=True)
+        elif event.kind in ("warning", "note"):
+            print(f"    {event.kind}: {printable(event.text)}", file=stream, flush=True)
+        elif event.kind == "line":
+            print(f"    {printable(event.text)}", file=stream, flush=True)
+
+    return show
+
+
+def run_launch(deck: Deck, args: argparse.Namespace) -> int:
+    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+    launches = deck.require_launches()
+    if args.timeout is not None:
+        if not 10 <= args.timeout <= 3600:
+            raise UsageError("--timeout must be between 10 and 3600 seconds")
+        launcher = launches.launcher
+        launcher.settings = replace(launcher.settings, rollout_timeout=args.timeout)
+    progress = _progress_printer(sys.stderr)
+    wait = args.wait or sys.stdout.isatty()
+    result = deck.launch(repo.full_name, number, progress, approved_sha=args.approve_sha, wait=wait)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        built = "built" if result.built else "reused (already in the registry)"
+        state = "is ready" if wait else "is deploying (not waited for: add --wait)"
+        print(f"Preview of {repo}#{number} {state}: {result.url}")
+        print(f"  commit {result.sha[:12]}, images {built}, {result.seconds:.1f}s, namespace {result.namespace}")
+        if result.stale:
+            print("  stale: the PR got a new commit during the launch; launch again to update it")
+    return 0
+
+
+def run_render(deck: Deck, args: argparse.Namespace) -> int:
+    from prdeck.services.launch.git_mirror import LocalTree
+
+    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+    launcher = deck.require_launches().launcher
+    tree = None
+    if args.spec:
+        path = Path(args.spec).resolve()
+        if not path.exists():
+            raise UsageError(f"No such file: {args.spec}")
+        tree = LocalTree(path.parent)
+        launcher.settings = replace(launcher.settings, spec_path=path.name)
+    plan = launcher.plan(repo, number, spec_tree=tree, on_line=lambda _line: None,
+                         approved_sha=None, expected_sha=None, check_approval=False)
+    for warning in plan.spec.warnings:
+        print(f"warning: {printable(warning)}", file=sys.stderr)
+    print(yaml.safe_dump_all(launcher.objects(plan), sort_keys=False), end="")
+    return 0
+
+
+def run_open(deck: Deck, args: argparse.Namespace) -> int:
+    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+    preview = commands.find_preview(deck, repo, number)
+    url = deck.open_url(preview)
+    relayed = url.startswith("http://127.0.0.1:")
+    if args.print:
+        print(url, flush=True)
+    elif not webbrowser.open(url):
+        print(f"No browser found; the preview is at {url}", flush=True)
+    if relayed and (args.forward or not args.print):
+        print(f"Relaying {url} to {preview.namespace} (port-forward); Ctrl+C stops.", file=sys.stderr, flush=True)
+        stop = threading.Event()
+        try:
+            while not stop.wait(3600):
+                pass
+        except KeyboardInterrupt:
+            pass
+    elif relayed:
+        print("(the relay stops with this command: use --forward to keep it)", file=sys.stderr)
+    return 0

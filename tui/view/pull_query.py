@@ -1,0 +1,66 @@
+"""Filtering, sorting and counting rows: pure functions the list screen applies to a snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from prdeck.services.deck.deck import Row
+
+FAILING = ("FAILURE", "ERROR")
+_CI_ORDER = {"FAILURE": 0, "ERROR": 0, "PENDING": 1, "EXPECTED": 1, "SUCCESS": 2, None: 3}
+
+
+@dataclass(frozen=True)
+class SortOrder:
+    name: str
+    key: Callable[[Row], Any]
+    reverse: bool
+
+
+SORT_ORDERS: tuple[SortOrder, ...] = (
+    SortOrder("updated", lambda row: row.pull.updated_at, True),
+    SortOrder("number", lambda row: (row.pull.repo, row.pull.number), True),
+    SortOrder("author", lambda row: (row.pull.author.casefold(), -row.pull.number), False),
+    SortOrder("CI", lambda row: (_CI_ORDER.get(row.pull.ci, 3), -row.pull.updated_at.timestamp()), False),
+)
+
+
+def next_sort(current: SortOrder) -> SortOrder:
+    return SORT_ORDERS[(SORT_ORDERS.index(current) + 1) % len(SORT_ORDERS)]
+
+
+def matches(row: Row, words: Sequence[str]) -> bool:
+    """Every word must occur (case-insensitively) in the title, author, branch, a label or the repository.
+
+    The row's flags count as words too: ``fork``, ``draft`` and the CI state (``failure``, ``pending``...).
+    """
+    pull = row.pull
+    flags = ("fork" if pull.fork else "", "draft" if pull.draft else "", (pull.ci or "").lower())
+    haystack = "\n".join((pull.title, pull.author, pull.branch, pull.repo, *pull.labels, f"#{pull.number}", *flags))
+    haystack = haystack.casefold()
+    return all(word in haystack for word in words)
+
+
+def select(rows: Iterable[Row], query: str, order: SortOrder) -> list[Row]:
+    words = query.casefold().split()
+    chosen = [row for row in rows if matches(row, words)] if words else list(rows)
+    return sorted(chosen, key=order.key, reverse=order.reverse)
+
+
+@dataclass(frozen=True)
+class Counts:
+    open: int
+    drafts: int
+    failing: int
+    previews: int
+
+
+def count(rows: Sequence[Row]) -> Counts:
+    return Counts(
+        open=sum(1 for row in rows if not row.orphan),
+        drafts=sum(1 for row in rows if row.pull.draft),
+        failing=sum(1 for row in rows if row.pull.ci in FAILING),
+        previews=sum(1 for row in rows if row.preview is not None),
+    )
