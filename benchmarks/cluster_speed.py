@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.tui_speed import RepaintClock, percentile  # noqa: E402
-from prdeck.services.deck.deck import Deck  # noqa: E402
+from prdeck.services.deck import ClusterParts, Deck  # noqa: E402
 from prdeck.services.github.service import GitHubService  # noqa: E402
 from prdeck.services.kube.service import ClusterService, load_api_client  # noqa: E402
 from prdeck.services.models import RepoRef  # noqa: E402
@@ -84,7 +84,7 @@ async def run(stack: SandboxStack) -> None:
 
     github = GitHubService(stack.github.api_url, stack.github.token)
     cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
-    deck = Deck(github, [RepoRef.parse("bench/big")], cluster)
+    deck = Deck(github, [RepoRef.parse("bench/big")], ClusterParts(cluster))
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
     became_ready = ready_moment(stack, f"prdeck-bench-big-pr-{WATCHED}")
     kube_admin(stack.kube, "reset-stats")
@@ -121,7 +121,7 @@ async def run_logs(info: dict) -> None:
 
     github = GitHubService(info["github_url"], info["token"])
     cluster = ClusterService(load_api_client(info["kubeconfig"], None))
-    deck = Deck(github, [RepoRef.parse("bench/big")], cluster)
+    deck = Deck(github, [RepoRef.parse("bench/big")], ClusterParts(cluster))
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
     clock = RepaintClock(app)
     namespace = f"prdeck-bench-big-pr-{WATCHED}"

@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prdeck.services.deck.deck import Deck
+from prdeck.services.deck import ClusterParts, Deck
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService, load_api_client
 from prdeck.services.launch.deploy import Deployer
@@ -95,7 +95,7 @@ def with_prdeck(env: dict, number: int) -> float:
 
 def ready_delay(stack: SandboxStack, launcher: Launcher, journal: LaunchJournal, number: int) -> float:
     """Rollout done -> the deck's preview (as the TUI's row gets it) reads ready."""
-    deck = Deck(launcher.github, [REPO], launcher.cluster, launches=Launches(lambda: launcher, journal))
+    deck = Deck(launcher.github, [REPO], ClusterParts(launcher.cluster, None, Launches(lambda: launcher, journal)))
     stop = threading.Event()
     seen: dict[str, float] = {}
 

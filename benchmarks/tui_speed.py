@@ -102,7 +102,7 @@ async def baseline_latency() -> list[float]:
 
 
 async def key_latency(info: dict) -> list[float]:
-    from prdeck.services.deck.deck import Deck
+    from prdeck.services.deck import Deck
     from prdeck.services.github.service import GitHubService
     from prdeck.services.models import RepoRef
     from prdeck.tui.app import build_app

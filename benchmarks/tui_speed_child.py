@@ -29,7 +29,7 @@ def baseline() -> None:
 
 
 def prdeck(info_path: str, with_cluster: bool) -> None:
-    from prdeck.services.deck.deck import Deck
+    from prdeck.services.deck import Deck
     from prdeck.services.github.service import GitHubService
     from prdeck.services.models import RepoRef
 

@@ -15,9 +15,9 @@ from prdeck.tui.view.safe_text import printable
 
 def approval_text(check: LaunchCheck) -> Text:
     text = Text.assemble(
-        (f"{printable(check.repo)}#{check.number}", "bold magenta"),
+        (f"{printable(str(check.repo))}#{check.number}", "bold magenta"),
         " comes from the fork ",
-        (printable(check.head_repo), "bold yellow"),
+        (printable(str(check.head_repo)), "bold yellow"),
         ".\nLaunching builds and runs its code at\n\n  ",
         (check.head_sha, "bold"),
         "\n\n",

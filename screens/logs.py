@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from prdeck.services.deck.deck import Deck
+from prdeck.services.deck import Deck
 from prdeck.services.errors import PrdeckError, Unavailable
 from prdeck.services.models import LogLine, LogRequest, Preview
 from prdeck.tui.view.log_buffer import next_match

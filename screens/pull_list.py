@@ -19,7 +19,7 @@ from prdeck.screens.approve import ApproveScreen
 from prdeck.screens.confirm import ConfirmScreen
 from prdeck.screens.launch import LaunchScreen
 from prdeck.screens.logs import LogsScreen
-from prdeck.services.deck.deck import Deck, Row, Snapshot
+from prdeck.services.deck import Deck, Row, Snapshot
 from prdeck.services.errors import PrdeckError, Unavailable
 from prdeck.services.models import LaunchCheck, LaunchEvent, Preview
 from prdeck.tui.messages import ClusterTrouble, DetailLoaded, PreviewDetailLoaded, PreviewsChanged, SnapshotLoaded
@@ -73,7 +73,7 @@ class PullListScreen(Screen[None]):
         problem = deck.cluster_problem
         self.cluster: tuple[str, str | None] = (
             ("connecting", None)
-            if deck.cluster is not None or deck.cluster_pending
+            if deck.has_cluster or deck.cluster_pending
             else ("none", problem.title if problem else None)
         )
         self._cluster_failures = 0
@@ -94,7 +94,7 @@ class PullListScreen(Screen[None]):
         self.query_one(PullTable).loading = True
         self._paint_status()
         self.load()
-        if self.deck.cluster is not None or self.deck.cluster_pending:
+        if self.deck.has_cluster or self.deck.cluster_pending:
             self.follow_previews()
 
     def on_unmount(self) -> None:
@@ -108,7 +108,7 @@ class PullListScreen(Screen[None]):
         """
         if self.deck.cluster_pending:
             self.deck.connect_cluster()
-            if self.deck.cluster is None:
+            if not self.deck.has_cluster:
                 self.app.call_from_thread(self._no_cluster)
                 return
 
@@ -364,7 +364,7 @@ class PullListScreen(Screen[None]):
         if row is None:
             return None
         if row.preview is None:
-            why = "" if self.deck.cluster is not None else f" ({self.cluster[1] or 'no cluster'})"
+            why = "" if self.deck.has_cluster else f" ({self.cluster[1] or 'no cluster'})"
             self.notify(f"{row.key} has no preview to {doing}{why}.", timeout=4, markup=False)
             return None
         return row.preview
@@ -403,7 +403,7 @@ class PullListScreen(Screen[None]):
         if running is not None and running.running:
             self.app.push_screen(LaunchScreen(running))
             return
-        if self.deck.cluster is None:
+        if not self.deck.has_cluster:
             self.notify(f"No cluster: {self.cluster[1] or 'set KUBECONFIG'}.", title="Cannot launch", markup=False)
             return
         if row.pull.fork:

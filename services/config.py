@@ -218,6 +218,19 @@ class Config:
     def api_url(self) -> str:
         return str(self.values["github.api_url"]).rstrip("/")
 
+    @classmethod
+    def defaults(cls) -> Config:
+        """Every key at its default, no file (``prdeck demo`` starts from here)."""
+        values = {key.name: key.default for key in KEYS}
+        return cls(Path(os.devnull), False, values, dict.fromkeys(values, "default"))
+
+    def with_values(self, values: Mapping[str, Any], source: str) -> Config:
+        """A copy with several keys set, each validated like the file."""
+        config = self
+        for name, value in values.items():
+            config = config.with_override(name, value, source)
+        return config
+
     def with_override(self, name: str, value: Any, source: str) -> Config:
         """A copy with one key set (command-line options), validated like the file."""
         _check(KEYS_BY_NAME[name], value, source)

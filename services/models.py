@@ -39,7 +39,7 @@ class RepoRef:
 class PullRequest:
     """An open pull request as the list view needs it."""
 
-    repo: str
+    repo: RepoRef
     number: int
     title: str
     author: str
@@ -58,7 +58,7 @@ class PullRequest:
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``prdeck ls --json`` (keys documented in the README)."""
         return {
-            "repo": self.repo,
+            "repo": self.repo.full_name,
             "number": self.number,
             "title": self.title,
             "author": self.author,
@@ -87,7 +87,7 @@ class Identity:
 class PullDetail:
     """What the detail pane adds to a row: fetched on demand, one request per pull request."""
 
-    repo: str
+    repo: RepoRef
     number: int
     body: str
     base_branch: str
@@ -100,10 +100,9 @@ class PullDetail:
     """OPEN, CLOSED or MERGED."""
 
     @property
-    def head_repo(self) -> str:
-        """Where the head branch lives: ``owner/name`` of the fork, or the repository itself."""
-        name = self.repo.split("/", 1)[1]
-        return f"{self.head_owner}/{name}" if self.fork and self.head_owner else self.repo
+    def head_repo(self) -> RepoRef:
+        """Where the head branch lives: the fork, or the repository itself."""
+        return RepoRef(self.head_owner, self.repo.name) if self.fork and self.head_owner else self.repo
 
 
 @dataclass(frozen=True)
@@ -125,11 +124,11 @@ class PodStatus:
 class Preview:
     """The preview environment of one pull request, as found on the cluster."""
 
-    repo: str
+    repo: RepoRef
     number: int
     namespace: str
     state: str
-    """ready, deploying, failed, terminating, stale, expiring (DESIGN.md, "Preview state")."""
+    """ready, deploying, failed, terminating, stale, expiring (README, "The TUI")."""
     reason: str | None
     url: str | None
     deployed_sha: str | None
@@ -201,7 +200,7 @@ LAUNCH_STEPS = ("fetch", "build", "push", "apply", "rollout", "report")
 class LaunchEvent:
     """One thing a launch reports while it runs; the progress panel and ``prdeck launch`` render them."""
 
-    repo: str
+    repo: RepoRef
     number: int
     kind: str
     """step (a step changed state), line (build/push output), progress (push fraction), warning, note."""
@@ -221,9 +220,9 @@ class LaunchEvent:
 class LaunchCheck:
     """What a maintainer must see before a launch: for a fork, the files that run code at build time."""
 
-    repo: str
+    repo: RepoRef
     number: int
     head_sha: str
     fork: bool
-    head_repo: str
+    head_repo: RepoRef
     build_files: tuple[str, ...] = ()

@@ -1,4 +1,4 @@
-"""How prdeck names and labels what it creates on a cluster (DESIGN.md, "Naming on the cluster").
+"""How prdeck names and labels what it creates on a cluster (README, "On the cluster").
 
 Pure functions shared by the cluster service, the launcher and the Kubernetes sandbox's seeding.
 """

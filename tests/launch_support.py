@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from prdeck.services.config import Config
+from prdeck.services.deck import Deck, open_deck
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService, load_api_client
 from prdeck.services.launch.journal import LaunchJournal
@@ -78,9 +80,21 @@ def make_rig(stack: SandboxStack, tmp: Path, builder: Any, retries: int = 3, **s
     github = GitHubService(stack.github.api_url, stack.github.token, retries=retries)
     cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
     options = {"registry": stack.registry_address or "", "launched_by": "maintainer", "rollout_timeout": 30, **settings}
+    # The pipeline tests drive the launch layer itself (settings, builder); decks come from stack_deck.
     launcher = Launcher(github, cluster, LaunchSettings(**options), builder, LaunchJournal(tmp / "journal"),
                         tmp / "mirrors")
     return Rig(stack, github, cluster, launcher)
+
+
+def stack_config(stack: SandboxStack, **values: Any) -> Config:
+    """The config a maintainer would write for this stack (GitHub URL, kubeconfig, registry), plus ``values``."""
+    return Config.defaults().with_values({**stack.config_values(), **values}, "test")
+
+
+def stack_deck(stack: SandboxStack, workdir: Path, builder: Any, repo: str = "octo/app", **values: Any) -> Deck:
+    """A deck on the stack from :func:`open_deck`, the one wiring point; journal and mirrors under ``workdir``."""
+    return open_deck(stack_config(stack, **values), [RepoRef.parse(repo)], token=stack.github.token,
+                     builder=builder, workdir=workdir)
 
 
 def started(seed: dict[str, Any], builds: str) -> Iterator[SandboxStack]:

@@ -89,7 +89,7 @@ def test_logs_follow_streams_until_interrupted(stack):
     lines = [process.stdout.readline() for _ in range(20)]
     process.send_signal(signal.SIGINT)
     process.wait(timeout=10)
-    assert all(lines) and process.returncode == 130
+    assert all(lines) and process.returncode == 130, process.stderr.read()
 
 
 def test_destroy_asks_unless_yes_and_follows_until_gone(stack):

@@ -89,7 +89,7 @@ def test_previews_come_from_one_list_and_carry_state_url_and_sha(target):
     ready = eventually(lambda: (mine := target.mine(target.cluster.previews())) and len(mine) == 2
                        and all(p.state == "ready" for p in mine.values()) and mine, timeout=TIMEOUT)
     preview = ready[101]
-    assert (preview.repo, preview.namespace, preview.deployed_sha) == ("acme/storefront", first, "b" * 40)
+    assert (preview.repo, preview.namespace, preview.deployed_sha) == (RepoRef("acme", "storefront"), first, "b" * 40)
     assert preview.url == "http://pr-101.preview.localhost/" and preview.host == "pr-101.preview.localhost"
     assert preview.pods and preview.pods[0].ready
 

@@ -52,9 +52,10 @@ def test_pages_through_every_pull_100_per_request(make_sandbox):
 
 def test_several_repositories_in_the_given_order(sandbox):
     with GitHubService(sandbox.api_url, sandbox.token) as github:
-        pulls = github.open_pulls_of([RepoRef("acme", "docs"), RepoRef("acme", "storefront")])
-    assert [p.repo for p in pulls][:2] == ["acme/docs", "acme/docs"]
-    assert {p.repo for p in pulls[2:]} == {"acme/storefront"}
+        repos = (RepoRef("acme", "docs"), RepoRef("acme", "storefront"))
+        pulls = [pull for repo in repos for pull in github.open_pulls(repo)]
+    assert [str(p.repo) for p in pulls][:2] == ["acme/docs", "acme/docs"]
+    assert {str(p.repo) for p in pulls[2:]} == {"acme/storefront"}
 
 
 def test_whoami_reports_login_and_scopes(sandbox):

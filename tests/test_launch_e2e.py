@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from prdeck.services.deck.deck import Deck
 from prdeck.services.launch.builder import docker_client
-from prdeck.services.launch.launches import Launches
-from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import free_port, sandbox_builder
 from prdeck.services.sandbox.stack import SandboxStack
 from tests.conftest import run_prdeck
-from tests.launch_support import Rig, app_seed, make_rig, require_docker, started
+from tests.launch_support import Rig, app_seed, make_rig, require_docker, stack_deck, started
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -46,7 +43,9 @@ def _fetch(url: str) -> str:
         return response.read().decode()
 
 
-def test_a_launch_builds_pushes_deploys_reports_and_opens(rig: Rig, stack: SandboxStack, page_port: int) -> None:
+def test_a_launch_builds_pushes_deploys_reports_and_opens(
+    rig: Rig, stack: SandboxStack, page_port: int, tmp_path: Path
+) -> None:
     result = rig.launch(1)
     pull = stack.github.state.repo("octo", "app").pulls[1]
     assert result.sha == pull.head_sha and result.built and not result.simulated
@@ -92,14 +91,14 @@ def test_a_launch_builds_pushes_deploys_reports_and_opens(rig: Rig, stack: Sandb
     assert contexts[0] == ("prdeck/preview", "success")
 
     # open: the relay on 127.0.0.1 reaches the pod through the port-forward API
-    deck = Deck(rig.github, [RepoRef("octo", "app")], rig.cluster, launches=Launches(lambda: rig.launcher))
+    deck = stack_deck(stack, tmp_path, None)
     preview = next(p for p in deck.list_previews() if p.number == 1)
     assert preview.state == "ready"
     url = deck.open_url(preview)
     assert url.startswith("http://127.0.0.1:")
     page = _fetch(url)
     assert "octo/app #1" in page and pull.head_sha in page
-    deck.launches.close()  # type: ignore[union-attr]
+    deck.close()
 
 
 def test_relaunching_an_unchanged_pr_skips_the_build(rig: Rig) -> None:

@@ -12,16 +12,15 @@ from typing import Any
 
 import pytest
 
-from prdeck.services.deck.deck import Deck
+from prdeck.services.deck import open_deck
 from prdeck.services.launch.journal import LaunchBusy, LaunchJournal
-from prdeck.services.launch.launches import Launches
-from prdeck.services.launch.pipeline import ApprovalNeeded, LaunchFailed
+from prdeck.services.launch.results import ApprovalNeeded, LaunchFailed
 from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import LoopbackRegistry, SimulatedBuilder, free_port, sandbox_builder
 from prdeck.services.sandbox.stack import SandboxStack
 from tests.conftest import PRDECK, admin
 from tests.kube_support import eventually, kube_admin
-from tests.launch_support import Rig, app_seed, make_rig, require_docker
+from tests.launch_support import Rig, app_seed, make_rig, require_docker, stack_config, stack_deck
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -99,12 +98,13 @@ def test_github_failing_to_take_the_report_never_breaks_the_preview(tmp_path: Pa
 
 def test_two_launches_of_one_pr_one_proceeds_the_other_says_so(rig: Rig) -> None:
     journal = rig.launcher.journal
-    with journal.hold("octo/app", 1, "prdeck-octo-app-pr-1", "x"), pytest.raises(LaunchBusy, match="already running"):
+    busy = pytest.raises(LaunchBusy, match="already running")
+    with journal.hold(RepoRef("octo", "app"), 1, "prdeck-octo-app-pr-1", "x"), busy:
         rig.launch(1)
     assert rig.launch(1).steps[-1].state == "done"
 
 
-def test_a_new_commit_during_the_launch_marks_the_preview_stale(rig: Rig) -> None:
+def test_a_new_commit_during_the_launch_marks_the_preview_stale(rig: Rig, tmp_path: Path) -> None:
     def push_during_rollout(event: Any) -> None:
         if event.kind == "step" and event.step == "rollout" and event.state == "running":
             admin(rig.stack.github, "pulls", {"action": "push", "repo": "octo/app", "number": 1,
@@ -112,7 +112,7 @@ def test_a_new_commit_during_the_launch_marks_the_preview_stale(rig: Rig) -> Non
 
     result = rig.launcher.launch(RepoRef("octo", "app"), 1, push_during_rollout)
     assert result.stale and any("stale" in warning for warning in result.warnings)
-    deck = Deck(rig.github, [RepoRef("octo", "app")], rig.cluster)
+    deck = stack_deck(rig.stack, tmp_path, None)
     row = next(row for row in deck.snapshot().with_previews(deck.list_previews()).rows if row.pull.number == 1)
     assert row.preview is not None and row.preview.state == "stale"
 
@@ -133,7 +133,9 @@ def test_a_fork_needs_an_approval_for_its_exact_head_and_uses_the_base_spec(tmp_
         assert result.images and "evil" not in " ".join(result.images), "the fork's own compose file is ignored"
 
 
-def test_a_killed_launch_shows_interrupted_and_a_relaunch_works(tmp_path: Path) -> None:
+def test_a_killed_launch_shows_interrupted_and_a_relaunch_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with SandboxStack(app_seed(free_port()), builds="simulate") as stack:
         env = {**os.environ, **{k: str(v) for k, v in stack.info()["env"].items()},
                "PRDECK_REPOS": "octo/app", "XDG_STATE_HOME": str(tmp_path / "state")}
@@ -152,12 +154,14 @@ def test_a_killed_launch_shows_interrupted_and_a_relaunch_works(tmp_path: Path) 
         assert record.step == "rollout" and record.number == 1
 
         rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
-        rig.launcher.journal = journal
-        deck = Deck(rig.github, [RepoRef("octo", "app")], rig.cluster, launches=Launches(lambda: rig.launcher, journal))
+        monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # the killed command's journal
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        deck = open_deck(stack_config(stack), [RepoRef("octo", "app")], token=stack.github.token,
+                         builder=lambda: SimulatedBuilder(pace=0))
         preview = next(p for p in deck.list_previews() if p.number == 1)
         assert preview.state == "interrupted" and "rollout" in (preview.reason or "")
         kube_admin(stack.kube, "images", {"image": f"{image_host}/octo-app-web:pr-1-{sha[:12]}", "never_ready": False})
-        deck.launch("octo/app", 1, lambda event: None)
+        deck.launch(RepoRef("octo", "app"), 1, lambda event: None)
         assert journal.interrupted() == []
         eventually(lambda: next(p for p in deck.list_previews() if p.number == 1).state == "ready")
         namespace = rig.cluster.core.read_namespace("prdeck-octo-app-pr-1")
@@ -224,7 +228,7 @@ def test_a_sticky_comment_is_edited_in_place_and_destroy_marks_deployments_inact
         assert comment.body.startswith("<!-- prdeck:preview -->") and second.sha[:12] in comment.body
         assert first.sha[:12] not in comment.body
 
-        deck = Deck(rig.github, [RepoRef("octo", "app")], rig.cluster, launches=Launches(lambda: rig.launcher))
+        deck = stack_deck(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
         preview = next(p for p in deck.list_previews() if p.number == 1)
         lines = list(deck.destroy(preview))
         assert any("marked inactive" in line for line in lines), lines

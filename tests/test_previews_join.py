@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from prdeck.services.deck.deck import join
+from prdeck.services.deck import join
 from prdeck.services.kube.state import preview_state, with_head
 from prdeck.services.models import PodStatus, Preview, PullRequest, RepoRef
 from prdeck.services.naming import is_dns_label, namespace_for, repo_label
@@ -51,11 +51,13 @@ def test_stale_and_expiring_come_from_the_pr_head_and_the_ttl():
 
 
 def pull(number: int, sha: str = "a" * 40, repo: str = "acme/app") -> PullRequest:
-    return PullRequest(repo, number, f"PR {number}", "dev", "b", sha, False, False, (), None, None, NOW, "u")
+    return PullRequest(
+        RepoRef.parse(repo), number, f"PR {number}", "dev", "b", sha, False, False, (), None, None, NOW, "u"
+    )
 
 
 def preview(number: int, sha: str = "a" * 40, repo: str = "acme/app") -> Preview:
-    return Preview(repo, number, f"ns-{number}", "ready", None, "http://x/", sha, None)
+    return Preview(RepoRef.parse(repo), number, f"ns-{number}", "ready", None, "http://x/", sha, None)
 
 
 def test_join_marks_stale_and_lists_orphans_of_our_repos_only():

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 
-from prdeck.services.deck.deck import Row
-from prdeck.services.models import Preview, PullRequest
+from prdeck.services.deck import Row
+from prdeck.services.models import Preview, PullRequest, RepoRef
 from prdeck.tui.view.pull_cells import (
     MIN_TITLE_WIDTH,
     TITLE_COMFORT,
@@ -25,12 +25,14 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def make_row(number: int, *, author: str = "al", branch: str = "b", fork: bool = False, url: str | None = None) -> Row:
     pull_request = PullRequest(
-        repo="octo/app", number=number, title=f"Change {number}", author=author, branch=branch, head_sha="a" * 40,
+        repo=RepoRef("octo", "app"), number=number, title=f"Change {number}", author=author, branch=branch,
+        head_sha="a" * 40,
         fork=fork, draft=False, labels=(), ci="SUCCESS", review=None, updated_at=NOW - timedelta(hours=3), url="",
     )
     preview = None
     if url is not None:
-        preview = Preview("octo/app", number, f"prdeck-octo-app-pr-{number}", "ready", None, url, "a" * 40, None)
+        namespace = f"prdeck-octo-app-pr-{number}"
+        preview = Preview(RepoRef("octo", "app"), number, namespace, "ready", None, url, "a" * 40, None)
     return Row(pull_request, preview)
 
 

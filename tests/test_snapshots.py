@@ -86,9 +86,9 @@ def test_destroy_confirmation(sandbox, make_kube, snap_compare):
 def test_fork_approval(sandbox, make_kube, snap_compare):
     """The question a maintainer answers before a fork's code is built."""
     from prdeck.screens.approve import ApproveScreen
-    from prdeck.services.models import LaunchCheck
+    from prdeck.services.models import LaunchCheck, RepoRef
 
-    check = LaunchCheck("acme/storefront", 103, "abcdef1" + "0" * 33, True, "aylin/storefront",
+    check = LaunchCheck(RepoRef("acme", "storefront"), 103, "abcdef1" + "0" * 33, True, RepoRef("aylin", "storefront"),
                         ("Dockerfile", ".prdeck/compose.yml", "scripts/build.sh"))
 
     async def ready(pilot):

@@ -12,19 +12,12 @@ import pytest
 
 from prdeck.screens.approve import ApproveScreen
 from prdeck.screens.launch import LaunchScreen
-from prdeck.services.deck.deck import Deck
-from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.service import ClusterService, load_api_client
-from prdeck.services.launch.journal import LaunchJournal
-from prdeck.services.launch.launches import Launches
-from prdeck.services.launch.pipeline import Launcher
-from prdeck.services.launch.settings import LaunchSettings
-from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import SimulatedBuilder
 from prdeck.services.sandbox.seed import default_seed
 from prdeck.services.sandbox.stack import SandboxStack
 from prdeck.tui.app import PrdeckApp, build_app
 from tests.kube_support import FAST
+from tests.launch_support import stack_deck
 from tests.tui_support import loaded, table, wait_for
 
 SIZE = (140, 40)
@@ -39,12 +32,8 @@ def stack() -> Iterator[SandboxStack]:
 
 
 def launch_app(stack: SandboxStack, tmp: Path) -> PrdeckApp:
-    github = GitHubService(stack.github.api_url, stack.github.token, timeout=5, retries=0)
-    cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
-    settings = LaunchSettings(registry=stack.registry_address or "", launched_by="demo-maintainer", rollout_timeout=20)
-    journal = LaunchJournal(tmp / "journal")
-    launcher = Launcher(github, cluster, settings, lambda: SimulatedBuilder(pace=0.01), journal, tmp / "mirrors")
-    deck = Deck(github, [RepoRef.parse("acme/storefront")], cluster, launches=Launches(lambda: launcher, journal))
+    deck = stack_deck(stack, tmp, lambda: SimulatedBuilder(pace=0.01), repo="acme/storefront",
+                      **{"preview.rollout_timeout": 20, "github.timeout": 5, "github.retries": 0})
     return build_app(deck, 60, on_exit=deck.close)
 
 
@@ -146,7 +135,7 @@ async def test_prdeck_connects_the_cluster_after_the_first_frame_and_launches(st
         monkeypatch.setenv(name, str(value))
     monkeypatch.setenv("PRDECK_REPOS", "acme/storefront")
     deck = tui_deck(load_config(None), None)
-    assert deck.cluster is None and deck.cluster_pending, "no kubernetes work before the first frame"
+    assert not deck.has_cluster and deck.cluster_pending, "no kubernetes work before the first frame"
     async with build_app(deck, 60, on_exit=deck.close).run_test(size=SIZE) as pilot:
         await loaded(pilot)
         await wait_for(pilot, lambda: "● ready" in preview_cell(pilot, "acme/storefront#101"), timeout=15)

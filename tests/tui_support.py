@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from textual.pilot import Pilot
 
-from prdeck.services.deck.deck import Deck
-from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.service import ClusterService, ClusterUnavailable, load_api_client
+from prdeck.services.config import Config
+from prdeck.services.deck import open_deck
 from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.github.sandbox import GitHubSandbox
 from prdeck.services.sandbox.kube.sandbox import KubeSandbox
@@ -27,13 +27,14 @@ def app_for(
     kube: KubeSandbox | None = None,
     log_lines: int = 10_000,
 ) -> PrdeckApp:
-    github = GitHubService(box.api_url, token or box.token, timeout=5, retries=retries)
-    cluster, problem = None, None
+    """The app on a deck from :func:`open_deck`, as `prdeck` builds it (without a kubeconfig: no cluster)."""
+    values: dict[str, Any] = {"github.api_url": box.api_url, "github.timeout": 5, "github.retries": retries}
     if kube is not None:
-        cluster = ClusterService(load_api_client(str(kube.kubeconfig), None))
-    else:
-        problem = ClusterUnavailable("No Kubernetes cluster configured", "no kubeconfig in this test")
-    deck = Deck(github, [RepoRef.parse(name) for name in (repos or box.repo_names())], cluster, problem)
+        values["cluster.kubeconfig"] = str(kube.kubeconfig)
+    config = Config.defaults().with_values(values, "test")
+    names = repos or box.repo_names()
+    deck = open_deck(config, [RepoRef.parse(name) for name in names], token=token or box.token,
+                     cluster="now" if kube is not None else "off")
     return build_app(deck, refresh_seconds, on_exit=deck.close, log_lines=log_lines)
 
 

@@ -11,7 +11,7 @@ from textual.screen import Screen
 
 from prdeck.screens.help import HelpScreen
 from prdeck.screens.pull_list import PullListScreen
-from prdeck.services.deck.deck import Deck
+from prdeck.services.deck import Deck
 from prdeck.tui.browser import choose_browser, open_with
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from prdeck.services.deck.deck import PreviewDetail
+from prdeck.services.deck import PreviewDetail
 from prdeck.services.models import PullDetail
 
 

@@ -1,0 +1,22 @@
+"""The facade: :class:`Deck` (what the CLI and the screens call), the rows it produces, and :func:`open_deck`,
+the one place that builds a deck from the config."""
+
+from prdeck.services.deck.deck import ClusterParts, Deck
+from prdeck.services.deck.rows import Overview, PreviewDetail, PreviewStatus, Row, Snapshot, at_head, join
+from prdeck.services.deck.wiring import ClusterMode, open_deck, sign_in, token_for
+
+__all__ = [
+    "ClusterMode",
+    "ClusterParts",
+    "Deck",
+    "Overview",
+    "PreviewDetail",
+    "PreviewStatus",
+    "Row",
+    "Snapshot",
+    "at_head",
+    "join",
+    "open_deck",
+    "sign_in",
+    "token_for",
+]

@@ -1,124 +1,44 @@
-"""The facade the screens call: pull requests joined with their previews.
+"""The facade the CLI and the screens call: pull requests joined with their previews, and what to do with them.
 
-Screens never talk to PyGithub or kubernetes directly; they call a :class:`Deck`. The deck reads the PR list
-from GitHub page by page and keeps the latest state of every preview from one cluster watch; :func:`join`
-puts the two together, marks stale and expiring previews, and lists previews whose PR is not open (orphans).
+Nothing above this layer talks to PyGithub, kubernetes or Docker: the deck reads the PR list from GitHub page
+by page, keeps the latest state of every preview from one cluster watch, and runs launches and destroys. Its
+collaborators are private; :func:`prdeck.services.deck.wiring.open_deck` is the one place that builds them.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prdeck.services.deck.prefetch import Prefetch
+from prdeck.services.deck.rows import Overview, PreviewDetail, PreviewStatus, Snapshot, at_head, join
 from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.state import with_head
-from prdeck.services.models import ClusterEvent, LogLine, Preview, PullDetail, PullRequest, RepoRef
+from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, RepoRef
 from prdeck.services.naming import namespace_for
 
 if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it costs ~0.4 s at start-up)
     from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.launches import Launches
-    from prdeck.services.launch.pipeline import LaunchResult
+    from prdeck.services.launch.results import LaunchResult, Rendered
     from prdeck.services.models import LaunchCheck, LaunchEvent, LogRequest
 
-ORPHAN_TITLE = "(PR closed or gone: orphaned preview)"
-
-ClusterConnector = Callable[[], "tuple[ClusterService | None, PrdeckError | None, Launches | None]"]
-"""Connects to the configured cluster: the service (or why there is none) and the launch bookkeeping."""
-
 
 @dataclass(frozen=True)
-class Row:
-    """One line of the main table: a pull request and its preview (None: no preview)."""
+class ClusterParts:
+    """A deck's cluster side: the service (or why there is none) and the launch bookkeeping (None: not set up)."""
 
-    pull: PullRequest
-    preview: Preview | None = None
-    orphan: bool = False
-    """A preview whose pull request is closed or gone; ``pull`` then only carries the repo and number."""
-
-    @property
-    def key(self) -> str:
-        return f"{self.pull.repo}#{self.pull.number}"
+    cluster: ClusterService | None = None
+    problem: PrdeckError | None = None
+    launches: Launches | None = None
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything the list view shows, as of ``fetched_at``."""
-
-    repos: tuple[RepoRef, ...]
-    rows: tuple[Row, ...]
-    fetched_at: datetime
-    complete: bool = True
-
-    @property
-    def pulls(self) -> list[PullRequest]:
-        return [row.pull for row in self.rows if not row.orphan]
-
-    @property
-    def orphans(self) -> list[Preview]:
-        return [row.preview for row in self.rows if row.orphan and row.preview is not None]
-
-    def with_previews(self, previews: Iterable[Preview]) -> Snapshot:
-        """The same pull requests joined with a newer state of the previews."""
-        return replace(self, rows=join(self.pulls, previews, self.repos, orphans=self.complete))
-
-
-@dataclass(frozen=True)
-class PreviewDetail:
-    preview: Preview
-    events: tuple[ClusterEvent, ...]
-
-
-def _repo_ref(full_name: str) -> RepoRef:
-    owner, _, name = full_name.partition("/")
-    return RepoRef(owner, name)
-
-
-def _orphan_pull(preview: Preview) -> PullRequest:
-    return PullRequest(
-        repo=preview.repo,
-        number=preview.number,
-        title=ORPHAN_TITLE,
-        author="",
-        branch="",
-        head_sha=preview.deployed_sha or "",
-        fork=False,
-        draft=False,
-        labels=(),
-        ci=None,
-        review=None,
-        updated_at=datetime.fromtimestamp(0, UTC),
-        url="",
-    )
-
-
-def at_head(preview: Preview, head_sha: str) -> Preview:
-    """The preview as a PR row shows it: stale when the PR head moved since it was deployed, or expiring."""
-    state = with_head(preview.state, preview.deployed_sha, head_sha, preview.expires_at)
-    if state == preview.state:
-        return preview
-    reason = f"PR head moved to {head_sha[:7]}" if state == "stale" else preview.reason
-    return replace(preview, state=state, reason=reason)
-
-
-def join(
-    pulls: Iterable[PullRequest], previews: Iterable[Preview], repos: Iterable[RepoRef], *, orphans: bool = True
-) -> tuple[Row, ...]:
-    """Rows for ``pulls`` with their previews (stale/expiring marked), then orphan previews of ``repos``."""
-    wanted = {repo.full_name for repo in repos}
-    by_key = {(p.repo, p.number): p for p in previews if p.repo in wanted}
-    rows = []
-    for pull in pulls:
-        preview = by_key.pop((pull.repo, pull.number), None)
-        rows.append(Row(pull, at_head(preview, pull.head_sha) if preview is not None else None))
-    if orphans:
-        rows.extend(Row(_orphan_pull(p), p, orphan=True) for _, p in sorted(by_key.items()))
-    return tuple(rows)
+ClusterConnector = Callable[[], ClusterParts]
+"""Connects to the configured cluster (blocking); see :meth:`Deck.connect_cluster`."""
 
 
 class Deck:
@@ -127,19 +47,18 @@ class Deck:
     def __init__(
         self,
         github: GitHubService,
-        repos: list[RepoRef],
-        cluster: ClusterService | None = None,
-        cluster_problem: PrdeckError | None = None,
-        launches: Launches | None = None,
+        repos: Sequence[RepoRef],
+        cluster: ClusterParts | None = None,
+        *,
+        connect_later: ClusterConnector | None = None,
     ) -> None:
-        self.github = github
         self.repos = tuple(repos)
-        self.cluster = cluster
-        self.cluster_problem = cluster_problem
-        self.launches = launches
-        """Set when launching is configured (see :func:`prdeck.services.deck.wiring.launches_for`)."""
+        self._github = github
+        parts = cluster or ClusterParts()
+        self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
+        self._connector = connect_later
         self.previews: tuple[Preview, ...] = ()
-        self._connector: ClusterConnector | None = None
+        """The newest state of every preview (with launches in flight overlaid)."""
         self._prefetch: Prefetch | None = None
         self._cluster_previews: list[Preview] = []
         self._on_previews: Callable[[tuple[Preview, ...]], None] | None = None
@@ -168,43 +87,55 @@ class Deck:
     def _fetch(self) -> Iterator[Snapshot]:
         pulls: list[PullRequest] = []
         for repo in self.repos:
-            for page in self.github.open_pull_pages(repo):
+            for page in self._github.open_pull_pages(repo):
                 pulls.extend(page)
                 rows = join(pulls, self.previews, self.repos, orphans=False)
                 yield Snapshot(self.repos, rows, datetime.now(UTC), complete=False)
         yield Snapshot(self.repos, join(pulls, self.previews, self.repos), datetime.now(UTC))
 
+    def overview(self) -> Overview:
+        """Pull requests and previews at once: one GraphQL query per 100 PRs, one list call on the cluster."""
+        problem = self._problem
+        if self._cluster is not None:
+            try:
+                self.list_previews()
+            except PrdeckError as error:
+                problem = error
+        return Overview(self.snapshot(), problem)
+
     def detail(self, pull: PullRequest) -> PullDetail:
-        owner, _, name = pull.repo.partition("/")
-        return self.github.pull_detail(RepoRef(owner, name), pull.number)
+        return self._github.pull_detail(pull.repo, pull.number)
 
-    # previews -----------------------------------------------------------------------------------------
-    def connect_cluster_later(self, connect: ClusterConnector) -> None:
-        """Leave connecting to the cluster to :meth:`connect_cluster`, which the TUI calls in a worker after its
-        first frame: loading the kubernetes client and the kubeconfig costs about 0.3 s of CPU."""
-        self._connector = connect
-
+    # the cluster --------------------------------------------------------------------------------------
     @property
     def has_cluster(self) -> bool:
         """Connected to a cluster (previews can be listed, launched, destroyed)."""
-        return self.cluster is not None
+        return self._cluster is not None
 
     @property
     def cluster_pending(self) -> bool:
-        """A cluster connection is set up but not made yet (see :meth:`connect_cluster_later`)."""
+        """A cluster connection is set up but not made yet (see :meth:`connect_cluster`)."""
         return self._connector is not None
 
+    @property
+    def cluster_problem(self) -> PrdeckError | None:
+        """Why there is no cluster (no kubeconfig, unreachable...), once known."""
+        return self._problem
+
     def connect_cluster(self) -> None:
-        """Make the connection left for later (blocking); afterwards ``cluster`` or ``cluster_problem`` is set."""
+        """Make the connection left for later (blocking). The TUI calls it in a worker after its first frame:
+        loading the kubernetes client and the kubeconfig costs about 0.3 s of CPU."""
         connect, self._connector = self._connector, None
         if connect is not None:
-            self.cluster, self.cluster_problem, self.launches = connect()
+            parts = connect()
+            self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
 
-    def require_cluster(self) -> ClusterService:
-        if self.cluster is None:
-            raise self.cluster_problem or NotFound("No Kubernetes cluster configured", "set KUBECONFIG")
-        return self.cluster
+    def _require_cluster(self) -> ClusterService:
+        if self._cluster is None:
+            raise self._problem or NotFound("No Kubernetes cluster configured", "set KUBECONFIG")
+        return self._cluster
 
+    # previews -----------------------------------------------------------------------------------------
     def follow_previews(
         self,
         on_change: Callable[[tuple[Preview, ...]], None],
@@ -212,7 +143,7 @@ class Deck:
         stop: threading.Event,
     ) -> None:
         """Keep :attr:`previews` current from the cluster watch until ``stop`` (blocking: run it in a thread)."""
-        cluster = self.require_cluster()
+        cluster = self._require_cluster()
 
         def changed(previews: list[Preview]) -> None:
             self._cluster_previews = previews
@@ -223,7 +154,7 @@ class Deck:
         cluster.follow(changed, on_error, stop)
 
     def _overlay(self, previews: list[Preview]) -> tuple[Preview, ...]:
-        return self.launches.overlay(previews) if self.launches is not None else tuple(previews)
+        return self._launches.overlay(previews) if self._launches is not None else tuple(previews)
 
     def _launch_state_changed(self) -> None:
         self.previews = self._overlay(self._cluster_previews)
@@ -231,130 +162,115 @@ class Deck:
             self._on_previews(self.previews)
 
     def list_previews(self) -> tuple[Preview, ...]:
-        self._cluster_previews = self.require_cluster().previews()
+        self._cluster_previews = self._require_cluster().previews()
         self.previews = self._overlay(self._cluster_previews)
         return self.previews
 
-    def namespace_of(self, repo: str, number: int) -> str:
-        owner, _, name = repo.partition("/")
-        return namespace_for(RepoRef(owner, name), number, self.require_cluster().prefix)
+    def _namespace_of(self, repo: RepoRef, number: int) -> str:
+        return namespace_for(repo, number, self._require_cluster().prefix)
+
+    def find_preview(self, repo: RepoRef, number: int) -> Preview:
+        """The preview of ``repo#number``, or NotFound naming the namespace that was looked at."""
+        namespace = self._namespace_of(repo, number)
+        try:
+            return self._require_cluster().preview(namespace)
+        except NotFound as exc:
+            raise NotFound(f"{repo}#{number} has no preview", f"no prdeck pods in namespace {namespace}") from exc
+
+    def status(self, repo: RepoRef, number: int) -> PreviewStatus:
+        """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
+        cluster = self._require_cluster()
+        namespace = self._namespace_of(repo, number)
+        detail = self._github.pull_detail(repo, number)
+        try:
+            preview = cluster.preview(namespace)
+        except NotFound:
+            return PreviewStatus(repo, number, namespace, detail, None, ())
+        preview = at_head(preview, detail.head_sha)
+        return PreviewStatus(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
 
     def preview_detail(self, preview: Preview) -> PreviewDetail:
-        cluster = self.require_cluster()
+        cluster = self._require_cluster()
         return PreviewDetail(cluster.preview(preview.namespace), tuple(cluster.events(preview.namespace)))
 
     def logs(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Iterator[LogLine]:
         from prdeck.services.kube.logs import preview_logs
 
-        return preview_logs(self.require_cluster(), preview.namespace, request, stop)
+        return preview_logs(self._require_cluster(), preview.namespace, request, stop)
 
     def log_batches(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Iterator[list[LogLine]]:
         """:meth:`logs` in batches, for a screen that draws many lines at a time."""
         from prdeck.services.kube.logs import preview_log_batches
 
-        return preview_log_batches(self.require_cluster(), preview.namespace, request, stop)
+        return preview_log_batches(self._require_cluster(), preview.namespace, request, stop)
 
     def destroy(self, preview: Preview) -> Iterator[str]:
+        """Delete the preview's namespace and wait until it is gone, then mark its GitHub deployments inactive;
+        yields a line of progress at a time."""
         from prdeck.services.github.report import mark_inactive
 
-        yield from self.require_cluster().destroy(preview.namespace)
-        if self.launches is not None:
-            self.launches.journal.clear(preview.namespace)
-            relay = self.launches.relays.pop(preview.namespace, None)
-            if relay is not None:
-                relay.stop()
+        yield from self._require_cluster().destroy(preview.namespace)
+        if self._launches is not None:
+            self._launches.forget(preview.namespace)
         warnings: list[str] = []
-        count = mark_inactive(self.github, _repo_ref(preview.repo), preview.number, warnings.append)
+        count = mark_inactive(self._github, preview.repo, preview.number, warnings.append)
         yield from warnings
         if count:
             yield f"GitHub: {count} deployment{'s' if count > 1 else ''} of preview/pr-{preview.number} marked inactive"
 
     # launches -----------------------------------------------------------------------------------------
-    def require_launches(self) -> Launches:
-        self.require_cluster()
-        if self.launches is None:
+    def _require_launches(self) -> Launches:
+        self._require_cluster()
+        if self._launches is None:
             raise NotFound("Launching is not set up", "prdeck needs a cluster and a registry (registry.url).")
-        return self.launches
+        return self._launches
 
-    def launch_check(self, repo: str, number: int) -> LaunchCheck:
-        return self.require_launches().launcher.check(_repo_ref(repo), number)
+    def launch_check(self, repo: RepoRef, number: int) -> LaunchCheck:
+        """What a maintainer must see before launching: for a fork, the files that run code at build time."""
+        return self._require_launches().launcher.check(repo, number)
 
     def launch(
         self,
-        repo: str,
+        repo: RepoRef,
         number: int,
         emit: Callable[[LaunchEvent], None],
         *,
         expected_sha: str | None = None,
         approved_sha: str | None = None,
         wait: bool = True,
+        rollout_timeout: float | None = None,
     ) -> LaunchResult:
         """Run one launch (blocking); the row follows its steps through the preview watch's callback."""
-        launches = self.require_launches()
-        ref = _repo_ref(repo)
-        namespace = self.namespace_of(repo, number)
+        launches = self._require_launches()
+        namespace = self._namespace_of(repo, number)
 
         def relay(event: LaunchEvent) -> None:
-            if launches.track(ref, number, namespace, event):
+            if launches.track(repo, number, namespace, event):
                 self._launch_state_changed()
             emit(event)
 
         try:
-            return launches.launcher.launch(ref, number, relay, expected_sha=expected_sha,
-                                            approved_sha=approved_sha, stop=launches.stop, wait=wait)
+            return launches.launcher.launch(repo, number, relay, expected_sha=expected_sha, approved_sha=approved_sha,
+                                            stop=launches.stop, wait=wait, rollout_timeout=rollout_timeout)
         finally:
-            launches.finish(ref, number)
+            launches.finish(repo, number)
             self._launch_state_changed()
+
+    def render(self, repo: RepoRef, number: int, spec_file: Path | None = None) -> Rendered:
+        """The objects a launch of ``repo#number`` would apply (no side effects); ``spec_file``: a local spec."""
+        return self._require_launches().launcher.render(repo, number, spec_file)
 
     def open_url(self, preview: Preview) -> str:
         """The preview's URL: its Ingress, or a port-forward relay on 127.0.0.1 kept until the deck closes."""
-        from prdeck.services.kube.forward import PortForwardRelay, service_port
-
         url = preview.url or ""
         host = (preview.host or "").split(":", 1)[0]
         if url and host != "localhost" and not host.endswith(".localhost") and host != "127.0.0.1":
             return url  # an Ingress on a real domain
-        launches = self.require_launches()
-        relay = launches.relays.get(preview.namespace)
-        if relay is None:
-            cluster = self.require_cluster()
-            port = service_port(cluster, preview.namespace, fallback=80)
-            relay = PortForwardRelay(cluster, preview.namespace, port, preferred_local_port=port).start()
-            launches.relays[preview.namespace] = relay
-        return relay.url
+        return self._require_launches().relay_url(self._require_cluster(), preview.namespace)
 
     def close(self) -> None:
-        if self.launches is not None:
-            self.launches.close()
-        self.github.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
-_DONE = object()
-
-
-class Prefetch(Iterator[Snapshot]):
-    """Runs an iterator of snapshots in a daemon thread; iterating blocks for the next item or re-raises."""
-
-    def __init__(self, source: Iterator[Snapshot]) -> None:
-        self._items: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._source = source
-        threading.Thread(target=self._run, name="prdeck-prefetch", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            for item in self._source:
-                self._items.put(item)
-        except BaseException as exc:  # handed to the consumer, which owns error reporting
-            self._items.put(exc)
-        self._items.put(_DONE)
-
-    def __next__(self) -> Snapshot:
-        item = self._items.get()
-        if item is _DONE:
-            self._items.put(_DONE)
-            raise StopIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item  # type: ignore[return-value]
+        if self._launches is not None:
+            self._launches.close()
+        self._github.close()
+        if self._cluster is not None:
+            self._cluster.close()

@@ -1,24 +1,66 @@
-"""Build signed-in service objects from the config and the credential chain."""
+"""The one place a deck is put together: GitHub, the cluster and launching, from the config.
+
+The CLI, the TUI, ``prdeck demo`` and the test rigs all call :func:`open_deck`; nothing else builds a
+GitHubService, a ClusterService or a Launcher for a deck.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from prdeck.services.config import Config
-from prdeck.services.errors import AuthError, PrdeckError
-from prdeck.services.github.credentials import resolve_token
+from prdeck.services.deck.deck import ClusterParts, Deck
+from prdeck.services.errors import AuthError, PrdeckError, Unavailable
+from prdeck.services.github.credentials import api_host, resolve_token, store_token
 from prdeck.services.github.service import GitHubService
+from prdeck.services.models import Identity, RepoRef
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.launches import Launches
+    from prdeck.services.launch.results import ImageBuilder
     from prdeck.services.launch.settings import LaunchSettings
 
+ClusterMode = Literal["now", "later", "off"]
+"""``now``: connect while opening; ``later``: on :meth:`Deck.connect_cluster` (the TUI, after its first frame);
+``off``: no cluster (the PR list only)."""
 
-def connect_github(config: Config) -> GitHubService:
-    """A :class:`GitHubService` for the configured API, or AuthError when there is no token at all."""
+BuilderFactory = Callable[[], "ImageBuilder"]
+"""Makes the image builder on the first launch (Docker by default; the sandbox's simulation for the demo)."""
+
+
+def open_deck(
+    config: Config,
+    repos: Sequence[RepoRef],
+    *,
+    token: str | None = None,
+    cluster: ClusterMode = "now",
+    builder: BuilderFactory | None = None,
+    workdir: Path | None = None,
+) -> Deck:
+    """A deck for ``repos`` as ``config`` describes it.
+
+    ``token`` defaults to the credential chain (keyring, GH_TOKEN/GITHUB_TOKEN, ``gh auth token``). ``workdir``
+    holds the launch journal and the git mirrors (default: the platform's state and cache dirs).
+    """
+    github = GitHubService(config.api_url, token_for(config) if token is None else token,
+                           timeout=config["github.timeout"], retries=config["github.retries"])
+
+    def connect() -> ClusterParts:
+        return _cluster_parts(config, github, builder, workdir)
+
+    if cluster == "now":
+        return Deck(github, repos, connect())
+    if cluster == "later":
+        return Deck(github, repos, connect_later=connect)
+    return Deck(github, repos, ClusterParts(problem=Unavailable("No Kubernetes cluster configured",
+                                                                "this deck was opened without a cluster")))
+
+
+def token_for(config: Config) -> str:
+    """The token for the configured API, or AuthError saying how to sign in."""
     token = resolve_token(config.api_url)
     if token is None:
         raise AuthError(
@@ -26,43 +68,56 @@ def connect_github(config: Config) -> GitHubService:
             f"run `prdeck login` (stores a token for {config.api_url} in the system keyring) "
             "or set GH_TOKEN / GITHUB_TOKEN",
         )
-    return GitHubService(
-        config.api_url, token.value, timeout=config["github.timeout"], retries=config["github.retries"]
-    )
+    return token.value
 
 
-def connect_cluster(config: Config) -> tuple[ClusterService | None, PrdeckError | None]:
+def sign_in(config: Config, token: str) -> tuple[str, Identity]:
+    """Check ``token`` against ``/user`` first, then keep it in the keyring; nothing is stored if either fails.
+    Returns the API host and who the token belongs to."""
+    with GitHubService(config.api_url, token, timeout=config["github.timeout"],
+                       retries=config["github.retries"]) as github:
+        identity = github.whoami()
+    store_token(config.api_url, token)
+    return api_host(config.api_url), identity
+
+
+def _cluster_parts(
+    config: Config, github: GitHubService, builder: BuilderFactory | None, workdir: Path | None
+) -> ClusterParts:
     """The configured cluster, or why there is none: previews are optional, the PR list works without them."""
     from prdeck.services.kube.service import ClusterService, load_api_client  # kubernetes loads only here
 
     try:
         api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
     except PrdeckError as problem:
-        return None, problem
-    return ClusterService(api_client, config["cluster.namespace_prefix"]), None
+        return ClusterParts(problem=problem)
+    cluster = ClusterService(api_client, config["cluster.namespace_prefix"])
+    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir))
 
 
-def launches_for(
-    config: Config, github: GitHubService, cluster: ClusterService | None, builder: Callable[[], Any] | None = None
-) -> Launches | None:
-    """Launch bookkeeping for a deck (None without a cluster). The Docker client and the token's login load on the
-    first launch, not at start-up. ``builder`` overrides the Docker builder (the sandbox's simulation)."""
-    if cluster is None:
-        return None
+def _launches(
+    config: Config, github: GitHubService, cluster: ClusterService, builder: BuilderFactory | None,
+    workdir: Path | None,
+) -> Launches:
+    """Launch bookkeeping. The Docker client and the token's login load on the first launch, not at start-up."""
+    from prdeck.services.launch.journal import LaunchJournal
     from prdeck.services.launch.launches import Launches
     from prdeck.services.launch.pipeline import Launcher
     from prdeck.services.launch.settings import LaunchSettings
 
+    journal = LaunchJournal(workdir / "journal" if workdir is not None else None)
+
     def launcher() -> Launcher:
         settings = LaunchSettings.from_config(config, launched_by=github.whoami().login)
         settings.require_registry()
-        return Launcher(github, cluster, settings, builder or _docker_builder(settings))
+        make_builder = builder or _docker_builder(settings)
+        return Launcher(github, cluster, settings, make_builder, journal, workdir / "mirrors" if workdir else None)
 
-    return Launches(launcher)
+    return Launches(launcher, journal)
 
 
-def _docker_builder(settings: LaunchSettings) -> Callable[[], Any]:
-    def make() -> Any:
+def _docker_builder(settings: LaunchSettings) -> BuilderFactory:
+    def make() -> ImageBuilder:
         from prdeck.services.launch.builder import Builder, docker_client
 
         return Builder(docker_client(), settings.registry_auth)

@@ -7,7 +7,7 @@ Every PyGithub or network exception leaves this module as one of :mod:`services.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,7 +82,7 @@ class GitHubService:
                 _, payload = self._github.requester.graphql_query(query, variables)
             repository = payload["data"]["repository"]
             connection = repository["pullRequests"]
-            yield [_pull_from_node(repository["nameWithOwner"], node) for node in connection["nodes"]]
+            yield [_pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node) for node in connection["nodes"]]
             if not connection["pageInfo"]["hasNextPage"]:
                 return
             cursor = connection["pageInfo"]["endCursor"]
@@ -97,7 +97,7 @@ class GitHubService:
             raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
         owner = node.get("headRepositoryOwner") or {}
         return PullDetail(
-            repo=repo.full_name,
+            repo=repo,
             number=node["number"],
             body=node["bodyText"],
             base_branch=node["baseRefName"],
@@ -125,12 +125,8 @@ class GitHubService:
             pull = self._github.get_repo(repo.full_name).get_pull(number)
             return [item.filename for item in pull.get_files()]
 
-    def open_pulls_of(self, repos: Iterable[RepoRef]) -> list[PullRequest]:
-        """Open pull requests of several repositories, in the order the repositories are given."""
-        return [pull for repo in repos for pull in self.open_pulls(repo)]
 
-
-def _pull_from_node(repo: str, node: dict[str, Any]) -> PullRequest:
+def _pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
     commits = node["commits"]["nodes"]
     rollup = commits[0]["commit"]["statusCheckRollup"] if commits else None
     author = node.get("author") or {}

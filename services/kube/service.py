@@ -26,7 +26,7 @@ from kubernetes.config.config_exception import ConfigException
 
 from prdeck.services.errors import ConfigError, NotFound, PrdeckError, Unavailable
 from prdeck.services.kube.state import preview_state
-from prdeck.services.models import ClusterEvent, PodStatus, Preview
+from prdeck.services.models import ClusterEvent, PodStatus, Preview, RepoRef
 from prdeck.services.naming import (
     ANNOTATION_EXPIRES,
     ANNOTATION_REPO,
@@ -243,9 +243,12 @@ def _preview_of(namespace: str, members: list[Any]) -> Preview | None:
     """The preview a namespace's pods make up (None when they lack prdeck's labels)."""
     first = members[0].metadata
     labels, annotations = first.labels or {}, first.annotations or {}
-    repo = annotations.get(ANNOTATION_REPO)
     number = labels.get(LABEL_PR, "")
-    if not repo or not number.isdigit():
+    try:
+        repo = RepoRef.parse(annotations.get(ANNOTATION_REPO) or "")
+    except ValueError:
+        return None
+    if not number.isdigit():
         return None
     statuses = tuple(sorted((pod_status(pod) for pod in members), key=lambda p: p.name))
     state, reason = preview_state(statuses)

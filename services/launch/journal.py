@@ -22,6 +22,7 @@ from typing import IO, Any
 import platformdirs
 
 from prdeck.services.errors import PrdeckError
+from prdeck.services.models import RepoRef
 
 
 class LaunchBusy(PrdeckError):
@@ -34,6 +35,8 @@ def journal_root() -> Path:
 
 @dataclass(frozen=True)
 class LaunchRecord:
+    """What the journal file holds, as JSON (so ``repo`` is the ``owner/name`` text)."""
+
     repo: str
     number: int
     namespace: str
@@ -60,7 +63,7 @@ class LaunchJournal:
         self.root = root or journal_root()
 
     @contextlib.contextmanager
-    def hold(self, repo: str, number: int, namespace: str, sha: str) -> Iterator[JournalEntry]:
+    def hold(self, repo: RepoRef, number: int, namespace: str, sha: str) -> Iterator[JournalEntry]:
         """Take the PR's launch lock for the duration; raises LaunchBusy when another launch holds it."""
         self.root.mkdir(parents=True, exist_ok=True)
         handle = (self.root / f"{namespace}.lock").open("a+")
@@ -75,7 +78,7 @@ class LaunchJournal:
                 "Wait for it to finish, or watch its progress in the app that started it.",
             ) from None
         entry = JournalEntry(self.root / f"{namespace}.json", handle, LaunchRecord(
-            repo, number, namespace, sha, "fetch", os.getpid(), socket.gethostname(),
+            repo.full_name, number, namespace, sha, "fetch", os.getpid(), socket.gethostname(),
             datetime.now(UTC).isoformat(timespec="seconds"),
         ))
         entry.write()

@@ -16,6 +16,7 @@ from prdeck.services.models import LaunchEvent, Preview, RepoRef
 
 if TYPE_CHECKING:
     from prdeck.services.kube.forward import PortForwardRelay
+    from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.pipeline import Launcher
 
 STEP_STATES = {"fetch": "queued", "build": "building", "push": "pushing", "apply": "deploying",
@@ -24,7 +25,7 @@ STEP_STATES = {"fetch": "queued", "build": "building", "push": "pushing", "apply
 
 @dataclass(frozen=True)
 class Running:
-    repo: str
+    repo: RepoRef
     number: int
     namespace: str
     state: str
@@ -44,7 +45,7 @@ def overlay(previews: Iterable[Preview], running: Mapping[str, Running],
         if record.namespace in active:
             continue
         base = by_namespace.get(record.namespace) or Preview(
-            record.repo, record.number, record.namespace, "interrupted", None, None, None, None)
+            RepoRef.parse(record.repo), record.number, record.namespace, "interrupted", None, None, None, None)
         by_namespace[record.namespace] = replace(
             base, state="interrupted", reason=f"launch stopped during {record.step}; press l to launch again")
     return tuple(by_namespace[name] for name in sorted(by_namespace))
@@ -78,7 +79,7 @@ class Launches:
         state = STEP_STATES.get(event.step, "deploying")
         with self._lock:
             before = self.running.get(key)
-            self.running[key] = Running(repo.full_name, number, namespace, state, event.step)
+            self.running[key] = Running(repo, number, namespace, state, event.step)
         return before is None or before.state != state
 
     def finish(self, repo: RepoRef, number: int) -> None:
@@ -89,6 +90,24 @@ class Launches:
         with self._lock:
             running = dict(self.running)
         return overlay(previews, running, self.journal.interrupted())
+
+    def relay_url(self, cluster: ClusterService, namespace: str) -> str:
+        """A port-forward relay on 127.0.0.1 to the preview's Service, started on first use and kept until close."""
+        from prdeck.services.kube.forward import PortForwardRelay, service_port
+
+        relay = self.relays.get(namespace)
+        if relay is None:
+            port = service_port(cluster, namespace, fallback=80)
+            relay = PortForwardRelay(cluster, namespace, port, preferred_local_port=port).start()
+            self.relays[namespace] = relay
+        return relay.url
+
+    def forget(self, namespace: str) -> None:
+        """A destroyed preview: its journal record goes, its relay stops."""
+        self.journal.clear(namespace)
+        relay = self.relays.pop(namespace, None)
+        if relay is not None:
+            relay.stop()
 
     def close(self) -> None:
         self.stop.set()

@@ -10,112 +10,36 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from prdeck.services import naming
-from prdeck.services.errors import PrdeckError, UsageError
+from prdeck.services.errors import UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
-from prdeck.services.launch.builder import PushProgress, context_tar, image_ref
-from prdeck.services.launch.deploy import Deployer, RolloutStatus, RolloutStopped
+from prdeck.services.launch.builder import context_tar, image_ref
+from prdeck.services.launch.deploy import Deployer, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
 from prdeck.services.launch.render import Placement, render, spec_url
+from prdeck.services.launch.results import (
+    ApprovalNeeded,
+    ImageBuilder,
+    LaunchCancelled,
+    LaunchFailed,
+    LaunchResult,
+    Plan,
+    Rendered,
+    is_build_time_file,
+)
+from prdeck.services.launch.run import LaunchRun
 from prdeck.services.launch.settings import LaunchSettings
-from prdeck.services.launch.spec import BuildSpec, PreviewSpec, load_spec
+from prdeck.services.launch.spec import load_spec
 from prdeck.services.models import LaunchCheck, LaunchEvent, PullDetail, RepoRef
-
-BUILD_TIME_FILES = ("Dockerfile", "dockerfile", ".dockerignore", "compose", "Makefile", "package.json", "setup.py",
-                    "pyproject.toml", "requirements", ".sh", ".github/", ".prdeck/", "scripts/", "build")
-
-
-class LaunchFailed(PrdeckError):
-    """A step failed; ``output`` holds its last lines (build log, events, log tail)."""
-
-    def __init__(self, step: str, cause: PrdeckError, output: tuple[str, ...] = ()) -> None:
-        super().__init__(f"{step} failed: {cause.title}", cause.detail)
-        self.step = step
-        self.cause = cause
-        self.output = output
-
-
-class ApprovalNeeded(PrdeckError):
-    """A fork PR is launched only with an approval naming its current head SHA."""
-
-
-class LaunchCancelled(PrdeckError):
-    """The app quit or the user stopped the launch; the journal keeps it as interrupted."""
-
-
-class ImageBuilder(Protocol):
-    simulated: bool
-
-    def exists(self, ref: str) -> bool: ...
-
-    def build(self, context: Any, build: BuildSpec, ref: str, labels: Mapping[str, str],
-              on_line: Callable[[str], None]) -> str: ...
-
-    def push(self, ref: str, on_progress: Callable[[PushProgress], None], on_line: Callable[[str], None]) -> str: ...
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    name: str
-    state: str
-    seconds: float
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class LaunchResult:
-    repo: str
-    number: int
-    namespace: str
-    sha: str
-    url: str
-    images: tuple[str, ...]
-    steps: tuple[StepRecord, ...]
-    seconds: float
-    built: bool
-    simulated: bool
-    stale: bool = False
-    warnings: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "repo": self.repo, "number": self.number, "namespace": self.namespace, "sha": self.sha, "url": self.url,
-            "images": list(self.images), "built": self.built, "simulated": self.simulated, "stale": self.stale,
-            "seconds": round(self.seconds, 3), "warnings": list(self.warnings),
-            "steps": [{"name": s.name, "state": s.state, "seconds": round(s.seconds, 3), "detail": s.detail}
-                      for s in self.steps],
-        }
-
-
-@dataclass
-class Plan:
-    """Everything known after the fetch step."""
-
-    repo: RepoRef
-    pull: PullDetail
-    mirror: GitMirror
-    spec: PreviewSpec
-    placement: Placement
-    images: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def sha(self) -> str:
-        return self.pull.head_sha
-
-
-def is_build_time_file(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return any(marker in (path if marker.endswith("/") else name) for marker in BUILD_TIME_FILES)
 
 
 class Launcher:
@@ -149,7 +73,7 @@ class Launcher:
         files: tuple[str, ...] = ()
         if pull.fork:
             files = tuple(path for path in self.github.changed_files(repo, number) if is_build_time_file(path))
-        return LaunchCheck(repo.full_name, number, pull.head_sha, pull.fork, pull.head_repo, files)
+        return LaunchCheck(repo, number, pull.head_sha, pull.fork, pull.head_repo, files)
 
     def _approved(self, pull: PullDetail, approved_sha: str | None) -> None:
         if not pull.fork:
@@ -170,7 +94,7 @@ class Launcher:
     # plan ---------------------------------------------------------------------------------------------
     def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
              spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
-             check_approval: bool = True) -> Plan:
+             check_approval: bool = True, spec_path: str | None = None) -> Plan:
         """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec."""
         pull = self.github.pull_detail(repo, number)
         if pull.state != "OPEN":
@@ -193,7 +117,8 @@ class Launcher:
             )
         on_line(f"head {pull.head_sha[:12]}, base {pull.base_branch} at {fetched[base_ref][:12]}")
         tree = spec_tree or GitTree(mirror, fetched[base_ref] if pull.fork else pull.head_sha)
-        spec = load_spec(tree, configured=self.settings.spec_path, variables=self.settings.variables,
+        configured = self.settings.spec_path if spec_path is None else spec_path
+        spec = load_spec(tree, configured=configured, variables=self.settings.variables,
                          environ=self.settings.environ, images=self.settings.images)
         for warning in spec.warnings:
             on_line(f"warning: {warning}")
@@ -207,6 +132,15 @@ class Launcher:
         slug = naming.repo_slug(repo)
         images = {name: image_ref(self.settings.registry, slug, name, number, pull.head_sha) for name, _ in spec.builds}
         return Plan(repo, pull, mirror, spec, placement, images)
+
+    def render(self, repo: RepoRef, number: int, spec_file: Path | None = None) -> Rendered:
+        """The objects a launch would apply, without side effects; ``spec_file`` replaces the repository's spec."""
+        from prdeck.services.launch.git_mirror import LocalTree
+
+        tree = LocalTree(spec_file.parent) if spec_file is not None else None
+        plan = self.plan(repo, number, spec_tree=tree, check_approval=False,
+                         spec_path=spec_file.name if spec_file is not None else None)
+        return Rendered(tuple(self.objects(plan)), tuple(plan.spec.warnings))
 
     def objects(self, plan: Plan) -> list[dict[str, Any]]:
         options = self.settings.cluster_options(fork=plan.pull.fork)
@@ -223,20 +157,25 @@ class Launcher:
         approved_sha: str | None = None,
         stop: threading.Event | None = None,
         wait: bool = True,
+        rollout_timeout: float | None = None,
     ) -> LaunchResult:
-        """Run the pipeline. Without ``wait`` it ends after the apply (rollout and report skipped)."""
+        """Run the pipeline. Without ``wait`` it ends after the apply (rollout and report skipped).
+
+        ``rollout_timeout`` overrides the configured ``preview.rollout_timeout`` for this launch.
+        """
         stop = stop or threading.Event()
-        run = _Run(repo.full_name, number, emit, stop)
+        run = LaunchRun(repo, number, emit, stop)
+        timeout = self.settings.rollout_timeout if rollout_timeout is None else rollout_timeout
         namespace = naming.namespace_for(repo, number, self.cluster.prefix)
-        with self.journal.hold(repo.full_name, number, namespace, expected_sha or "") as entry:
+        with self.journal.hold(repo, number, namespace, expected_sha or "") as entry:
             try:
-                return self._pipeline(run, entry, repo, number, expected_sha, approved_sha, wait)
+                return self._pipeline(run, entry, repo, number, expected_sha, approved_sha, wait, timeout)
             except LaunchCancelled:
                 entry.keep = True
                 raise
 
-    def _pipeline(self, run: _Run, entry: JournalEntry, repo: RepoRef, number: int,
-                  expected_sha: str | None, approved_sha: str | None, wait: bool) -> LaunchResult:
+    def _pipeline(self, run: LaunchRun, entry: JournalEntry, repo: RepoRef, number: int,
+                  expected_sha: str | None, approved_sha: str | None, wait: bool, timeout: float) -> LaunchResult:
         started = time.monotonic()
         with run.step("fetch", entry):
             plan = self.plan(repo, number, expected_sha, approved_sha, on_line=run.line)
@@ -258,7 +197,7 @@ class Launcher:
                     reporter.progress("Deploying")
                     return self._result(run, plan, built, time.monotonic() - started, stale=False)
                 Deployer(self.cluster).wait_rollout(
-                    plan.placement.namespace, plan.placement.launch_id, self.settings.rollout_timeout,
+                    plan.placement.namespace, plan.placement.launch_id, timeout,
                     lambda status: _rollout_line(run, status), stop=run.stop,
                 )
         except LaunchFailed as failure:
@@ -276,16 +215,16 @@ class Launcher:
     def _url(self, plan: Plan) -> str:
         return spec_url(plan.spec, plan.placement, self.settings.cluster_options(plan.pull.fork))
 
-    def _result(self, run: _Run, plan: Plan, built: bool, seconds: float, stale: bool) -> LaunchResult:
+    def _result(self, run: LaunchRun, plan: Plan, built: bool, seconds: float, stale: bool) -> LaunchResult:
         return LaunchResult(
-            repo=plan.repo.full_name, number=plan.placement.number, namespace=plan.placement.namespace,
+            repo=plan.repo, number=plan.placement.number, namespace=plan.placement.namespace,
             sha=plan.sha, url=self._url(plan), images=tuple(plan.images.values()), steps=tuple(run.records),
             seconds=seconds,
             built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
             warnings=tuple(run.warnings),
         )
 
-    def _images(self, run: _Run, entry: JournalEntry, plan: Plan, reporter: GitHubReporter) -> bool:
+    def _images(self, run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter) -> bool:
         """Build and push every image the spec builds; returns whether anything was built."""
         to_push: list[str] = []
         with run.step("build", entry) as step:
@@ -321,67 +260,7 @@ class Launcher:
         return bool(to_push)
 
 
-def _rollout_line(run: _Run, status: RolloutStatus) -> None:
+def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:
     run.line(f"pods: {status.state}{f' ({status.reason})' if status.reason else ''}")
 
 
-class _StepHandle:
-    def __init__(self) -> None:
-        self.skipped: str | None = None
-
-    def skip(self, why: str) -> None:
-        self.skipped = why
-
-
-class _Run:
-    """Emits the events of one launch and keeps the step records."""
-
-    def __init__(self, repo: str, number: int, emit: Callable[[LaunchEvent], None], stop: threading.Event) -> None:
-        self.repo, self.number, self.emit, self.stop = repo, number, emit, stop
-        self.records: list[StepRecord] = []
-        self.warnings: list[str] = []
-        self.current = ""
-
-    def _event(self, kind: str, **fields: Any) -> None:
-        self.emit(LaunchEvent(self.repo, self.number, kind, fields.pop("step", self.current), **fields))
-
-    @contextmanager
-    def step(self, name: str, entry: JournalEntry) -> Iterator[_StepHandle]:
-        if self.stop.is_set():
-            raise LaunchCancelled(f"The launch of #{self.number} was stopped", f"before {name}")
-        self.current = name
-        entry.step(name)
-        handle = _StepHandle()
-        started = time.monotonic()
-        self._event("step", step=name, state="running")
-        try:
-            yield handle
-        except LaunchCancelled:
-            raise
-        except RolloutStopped as exc:
-            raise LaunchCancelled(f"The launch of #{self.number} was stopped", exc.detail) from exc
-        except PrdeckError as exc:
-            self._fail(name, started, exc, tuple(getattr(exc, "output", ())))
-        seconds = time.monotonic() - started
-        state = "skipped" if handle.skipped else "done"
-        self.records.append(StepRecord(name, state, seconds, handle.skipped or ""))
-        self._event("step", step=name, state=state, seconds=seconds, text=handle.skipped or "")
-
-    def _fail(self, name: str, started: float, exc: PrdeckError, output: tuple[str, ...]) -> None:
-        seconds = time.monotonic() - started
-        self.records.append(StepRecord(name, "failed", seconds, exc.title))
-        self._event("step", step=name, state="failed", seconds=seconds, text=f"{exc.title}. {exc.detail}".strip())
-        raise LaunchFailed(name, exc, output) from exc
-
-    def line(self, text: str) -> None:
-        self._event("line", text=text)
-
-    def note(self, text: str) -> None:
-        self._event("note", text=text)
-
-    def warn(self, text: str) -> None:
-        self.warnings.append(text)
-        self._event("warning", text=text)
-
-    def progress(self, step: str, fraction: float) -> None:
-        self._event("progress", step=step, fraction=fraction)

@@ -1,7 +1,7 @@
 """From a preview spec to the Kubernetes objects a launch applies (pure: no cluster, no Docker).
 
 Every object carries prdeck's labels and lands in the preview namespace. The namespace gets a ResourceQuota, a
-LimitRange and a default-deny NetworkPolicy that admits only the ingress controller (DESIGN.md, "Safety").
+LimitRange and a default-deny NetworkPolicy that admits only the ingress controller (README, "Launching").
 """
 
 from __future__ import annotations

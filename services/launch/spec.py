@@ -75,7 +75,6 @@ class PreviewSpec:
     form: str
     """"compose" or "manifests"."""
     containers: tuple[ContainerSpec, ...] = ()
-    ingress_service: str | None = None
     ingress_port: int | None = None
     manifests: tuple[Mapping[str, Any], ...] = ()
     images: tuple[tuple[str, BuildSpec], ...] = ()
@@ -176,7 +175,6 @@ def parse_compose(text: str, path: str, lookup: Callable[[str], str | None]) -> 
         source=path,
         form="compose",
         containers=containers,
-        ingress_service=target.name,
         ingress_port=ingress_port,
         warnings=tuple(warnings),
     )

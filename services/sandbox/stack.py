@@ -71,6 +71,14 @@ class SandboxStack:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
+    def config_values(self) -> dict[str, Any]:
+        """Config keys that point prdeck at this stack (``prdeck demo`` opens its deck with them)."""
+        values: dict[str, Any] = {"github.api_url": self.github.api_url,
+                                  "cluster.kubeconfig": str(self.kube.kubeconfig)}
+        if self.registry_address and self.builds != "off":
+            values["registry.url"] = self.registry_address
+        return values
+
     def info(self) -> dict[str, Any]:
         github, kube = self.github.info(), self.kube.info()
         images: dict[str, str] = {}
@@ -78,14 +86,3 @@ class SandboxStack:
             images = {"PRDECK_REGISTRY": self.registry_address, "PRDECK_SANDBOX_BUILDS": self.builds}
         return {**github, **kube, "registry": self.registry_address, "builds": self.builds,
                 "env": {**github["env"], **kube["env"], **images}}
-
-
-def sandbox_launches(stack: SandboxStack, github: Any, cluster: Any) -> Any:
-    """Launch bookkeeping for ``prdeck demo``: the stack's registry and its builder (real Docker or simulated)."""
-    from prdeck.services.launch.launches import Launches
-    from prdeck.services.launch.pipeline import Launcher
-    from prdeck.services.launch.settings import LaunchSettings
-    from prdeck.services.sandbox.images import sandbox_builder
-
-    settings = LaunchSettings(registry=stack.registry_address or "", launched_by=stack.github.user.login)
-    return Launches(lambda: Launcher(github, cluster, settings, sandbox_builder(stack.builds != "docker")))

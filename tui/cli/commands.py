@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass
 
 from prdeck.services.config import Config
-from prdeck.services.deck.deck import Deck, Row, at_head
-from prdeck.services.errors import KeyringUnavailable, NotFound, PrdeckError, UsageError
-from prdeck.services.github.credentials import api_host, delete_token, read_keyring, resolve_token, store_token
-from prdeck.services.github.service import GitHubService
-from prdeck.services.models import ClusterEvent, Identity, Preview, PullDetail, PullRequest, RepoRef
+from prdeck.services.deck import Deck, Row, sign_in
+from prdeck.services.errors import KeyringUnavailable, PrdeckError, UsageError
+from prdeck.services.github.credentials import api_host, delete_token, read_keyring, resolve_token
+from prdeck.services.models import Identity, PullRequest, RepoRef
 
 
 @dataclass(frozen=True)
@@ -21,16 +20,6 @@ class ListResult:
     """The pulls joined with their previews, then orphan previews (empty when previews were not asked for)."""
     cluster_problem: PrdeckError | None = None
     """Why previews are unknown (no cluster configured, unreachable...)."""
-
-
-@dataclass(frozen=True)
-class StatusResult:
-    repo: RepoRef
-    number: int
-    namespace: str
-    detail: PullDetail | None
-    preview: Preview | None
-    events: tuple[ClusterEvent, ...]
 
 
 @dataclass(frozen=True)
@@ -52,20 +41,11 @@ class ConfigReport:
     keyring_problem: str | None
 
 
-def list_pulls(github: GitHubService, repos: list[RepoRef]) -> ListResult:
-    return ListResult(repos, github.open_pulls_of(repos))
-
-
 def list_with_previews(deck: Deck) -> ListResult:
     """Pull requests and previews: one GraphQL query per 100 PRs, one list call on the cluster."""
-    problem = deck.cluster_problem
-    if deck.cluster is not None:
-        try:
-            deck.list_previews()
-        except PrdeckError as error:
-            problem = error
-    snapshot = deck.snapshot()
-    return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, problem)
+    overview = deck.overview()
+    snapshot = overview.snapshot
+    return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, overview.cluster_problem)
 
 
 _PULL_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")
@@ -91,39 +71,13 @@ def parse_pull_ref(text: str, repos: list[RepoRef]) -> tuple[RepoRef, int]:
     return repos[0], number
 
 
-def status(deck: Deck, repo: RepoRef, number: int) -> StatusResult:
-    """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
-    cluster = deck.require_cluster()
-    namespace = deck.namespace_of(repo.full_name, number)
-    detail = deck.github.pull_detail(repo, number)
-    try:
-        preview = cluster.preview(namespace)
-    except NotFound:
-        return StatusResult(repo, number, namespace, detail, None, ())
-    preview = at_head(preview, detail.head_sha)
-    return StatusResult(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
-
-
-def find_preview(deck: Deck, repo: RepoRef, number: int) -> Preview:
-    cluster = deck.require_cluster()
-    namespace = deck.namespace_of(repo.full_name, number)
-    try:
-        return cluster.preview(namespace)
-    except NotFound as exc:
-        raise NotFound(f"{repo}#{number} has no preview", f"no prdeck pods in namespace {namespace}") from exc
-
-
 def login(config: Config, token: str) -> LoginResult:
     """Check the token against ``/user`` first, then keep it in the keyring; nothing is stored if either fails."""
     token = token.strip()
     if not token:
         raise UsageError("No token given", "paste a GitHub token, or pipe one into `prdeck login --with-token`")
-    with GitHubService(
-        config.api_url, token, timeout=config["github.timeout"], retries=config["github.retries"]
-    ) as github:
-        identity = github.whoami()
-    store_token(config.api_url, token)
-    return LoginResult(api_host(config.api_url), identity)
+    host, identity = sign_in(config, token)
+    return LoginResult(host, identity)
 
 
 def logout(config: Config) -> LogoutResult:

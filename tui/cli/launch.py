@@ -8,13 +8,12 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from prdeck.services.deck.deck import Deck
+from prdeck.services.deck import Deck
 from prdeck.services.errors import UsageError
 from prdeck.services.models import LaunchEvent
 from prdeck.tui.cli import commands
@@ -72,15 +71,12 @@ def _progress_printer(stream: Any) -> Callable[[LaunchEvent], None]:
 
 def run_launch(deck: Deck, args: argparse.Namespace) -> int:
     repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
-    launches = deck.require_launches()
-    if args.timeout is not None:
-        if not 10 <= args.timeout <= 3600:
-            raise UsageError("--timeout must be between 10 and 3600 seconds")
-        launcher = launches.launcher
-        launcher.settings = replace(launcher.settings, rollout_timeout=args.timeout)
+    if args.timeout is not None and not 10 <= args.timeout <= 3600:
+        raise UsageError("--timeout must be between 10 and 3600 seconds")
     progress = _progress_printer(sys.stderr)
     wait = args.wait or sys.stdout.isatty()
-    result = deck.launch(repo.full_name, number, progress, approved_sha=args.approve_sha, wait=wait)
+    result = deck.launch(repo, number, progress, approved_sha=args.approve_sha, wait=wait,
+                         rollout_timeout=args.timeout)
     if args.json:
         print(json.dumps(result.to_json(), indent=2))
     else:
@@ -94,28 +90,22 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
 
 
 def run_render(deck: Deck, args: argparse.Namespace) -> int:
-    from prdeck.services.launch.git_mirror import LocalTree
-
     repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
-    launcher = deck.require_launches().launcher
-    tree = None
+    spec_file = None
     if args.spec:
-        path = Path(args.spec).resolve()
-        if not path.exists():
+        spec_file = Path(args.spec).resolve()
+        if not spec_file.exists():
             raise UsageError(f"No such file: {args.spec}")
-        tree = LocalTree(path.parent)
-        launcher.settings = replace(launcher.settings, spec_path=path.name)
-    plan = launcher.plan(repo, number, spec_tree=tree, on_line=lambda _line: None,
-                         approved_sha=None, expected_sha=None, check_approval=False)
-    for warning in plan.spec.warnings:
+    rendered = deck.render(repo, number, spec_file)
+    for warning in rendered.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    print(yaml.safe_dump_all(launcher.objects(plan), sort_keys=False), end="")
+    print(yaml.safe_dump_all(list(rendered.objects), sort_keys=False), end="")
     return 0
 
 
 def run_open(deck: Deck, args: argparse.Namespace) -> int:
     repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
-    preview = commands.find_preview(deck, repo, number)
+    preview = deck.find_preview(repo, number)
     url = deck.open_url(preview)
     relayed = url.startswith("http://127.0.0.1:")
     if args.print:

@@ -15,143 +15,17 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from prdeck.services import __version__
 from prdeck.services.config import Config, config_path, load_config
-from prdeck.services.deck.deck import Deck
-from prdeck.services.deck.wiring import connect_cluster, connect_github, launches_for
+from prdeck.services.deck import ClusterMode, Deck, open_deck
 from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.repos import resolve_repos
-from prdeck.services.github.service import GitHubService
 from prdeck.services.models import RepoRef
 from prdeck.tui.cli import commands, output
 from prdeck.tui.cli import launch as cli_launch
+from prdeck.tui.cli.parser import build_parser
 from prdeck.tui.view.safe_text import printable
-
-if TYPE_CHECKING:
-    from prdeck.services.kube.service import ClusterService
-    from prdeck.services.launch.launches import Launches
-
-
-def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    default = argparse.SUPPRESS if suppress else None
-    parser.add_argument(
-        "--repo",
-        metavar="OWNER/NAME",
-        default=default,
-        help="repository to work on (default: config `repos`, else the git origin here)",
-    )
-    parser.add_argument(
-        "--github-url",
-        metavar="URL",
-        default=default,
-        help="GitHub API URL, e.g. https://ghe.example.com/api/v3 (default: config)",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        default=default,
-        help="config file (default: $PRDECK_CONFIG, else the platform config dir)",
-    )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="prdeck",
-        description="Pull requests and their preview environments, from the terminal. "
-        "Without a command, opens the TUI (or, when output is not a terminal, lists like `prdeck ls`).",
-    )
-    parser.add_argument("--version", action="version", version=f"prdeck {__version__}")
-    _global_options(parser, suppress=False)
-    common = argparse.ArgumentParser(add_help=False)
-    _global_options(common, suppress=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    ls = sub.add_parser(
-        "ls",
-        parents=[common],
-        help="list open pull requests",
-        description="List the open pull requests of the repository (or repositories).",
-    )
-    ls.add_argument(
-        "--json", action="store_true", help='print JSON: {"pulls": [...], "orphans": [...], "cluster": {...}}'
-    )
-
-    status = sub.add_parser(
-        "status",
-        parents=[common],
-        help="show a pull request's preview: state, URL, pods, events",
-        description="Show the preview environment of one pull request (PR: 101, owner/name#101 or its URL).",
-    )
-    status.add_argument("pull", metavar="PR")
-    status.add_argument("--json", action="store_true", help="print JSON")
-
-    logs = sub.add_parser(
-        "logs",
-        parents=[common],
-        help="print a preview's logs (all containers, interleaved)",
-        description="Print the logs of every container of a pull request's preview, prefixed pod/container.",
-    )
-    logs.add_argument("pull", metavar="PR")
-    logs.add_argument("-f", "--follow", action="store_true", help="keep printing new lines until Ctrl+C")
-    logs.add_argument("--tail", type=int, metavar="N", help="only the last N lines of each container")
-    logs.add_argument("--since", metavar="DURATION", help="only lines newer than this: 30s, 10m, 2h")
-    logs.add_argument("-c", "--container", metavar="NAME", help="only this container")
-    logs.add_argument("--timestamps", action="store_true", help="prefix each line with its time")
-    logs.add_argument("-p", "--previous", action="store_true", help="the previous run of a restarted container")
-
-    destroy = sub.add_parser(
-        "destroy",
-        parents=[common],
-        help="delete a pull request's preview (its namespace)",
-        description="Delete the preview namespace of a pull request and wait until it is gone.",
-    )
-    destroy.add_argument("pull", metavar="PR")
-    destroy.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-
-    login = sub.add_parser(
-        "login",
-        parents=[common],
-        help="store a GitHub token in the system keyring",
-        description="Check a GitHub token against /user and store it in the system keyring.",
-    )
-    login.add_argument("--with-token", action="store_true", help="read the token from standard input")
-    sub.add_parser(
-        "logout",
-        parents=[common],
-        help="remove the stored GitHub token",
-        description="Remove the GitHub token for the API host from the system keyring.",
-    )
-
-    config = sub.add_parser(
-        "config",
-        parents=[common],
-        help="show the configuration",
-        description="Show where the config file is, or the effective settings.",
-    )
-    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    config_sub.add_parser("path", parents=[common], help="print the config file's path")
-    config_sub.add_parser("show", parents=[common], help="print every setting, documented, with its source")
-
-    sandbox = sub.add_parser(
-        "sandbox",
-        parents=[common],
-        help="run the GitHub and Kubernetes emulators on 127.0.0.1",
-        description="Run prdeck's GitHub and Kubernetes API emulators until interrupted (Ctrl+C).",
-    )
-    sandbox.add_argument("--seed", metavar="FILE", help="seed JSON (default: the demo seed)")
-    sandbox.add_argument("--info", metavar="FILE", help="write URLs, token and env variables here as JSON")
-    sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
-
-    cli_launch.add_parsers(sub, common)
-    sub.add_parser(
-        "demo",
-        parents=[common],
-        help="try prdeck against a built-in sandbox, no account needed",
-        description="Start the sandbox with demo data and show its pull requests.",
-    )
-    return parser
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -161,19 +35,9 @@ def _load(args: argparse.Namespace) -> Config:
     return config
 
 
-def _deck(args: argparse.Namespace) -> tuple[Deck, Config]:
+def _deck(args: argparse.Namespace, cluster: ClusterMode = "now") -> Deck:
     config = _load(args)
-    repos = resolve_repos(args.repo, config["repos"])
-    github = connect_github(config)
-    return Deck(github, repos, *_cluster_for(config, github)), config
-
-
-def _cluster_for(
-    config: Config, github: GitHubService
-) -> tuple[ClusterService | None, PrdeckError | None, Launches | None]:
-    """The configured cluster (or why there is none) and the launch bookkeeping that goes with it."""
-    cluster, problem = connect_cluster(config)
-    return cluster, problem, launches_for(config, github, cluster, _sandbox_builder())
+    return open_deck(config, resolve_repos(args.repo, config["repos"]), cluster=cluster, builder=_sandbox_builder())
 
 
 def _sandbox_builder() -> Any:
@@ -185,8 +49,14 @@ def _sandbox_builder() -> Any:
     return sandbox_builder(simulate=True)
 
 
+def _print_list(result: commands.ListResult) -> None:
+    output.pulls_table(result, sys.stdout)
+    if orphans := output.orphans_text(result):
+        print(orphans)
+
+
 def _ls(args: argparse.Namespace) -> int:
-    deck, _ = _deck(args)
+    deck = _deck(args)
     try:
         result = commands.list_with_previews(deck)
     finally:
@@ -194,19 +64,17 @@ def _ls(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         print(output.pulls_json(result))
         return 0
-    output.pulls_table(result, sys.stdout)
-    if orphans := output.orphans_text(result):
-        print(orphans)
+    _print_list(result)
     if note := output.cluster_note(result):
         print(note, file=sys.stderr)
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
-    deck, _ = _deck(args)
+    deck = _deck(args)
     try:
         repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
-        result = commands.status(deck, repo, number)
+        result = deck.status(repo, number)
     finally:
         deck.close()
     print(output.status_json(result) if args.json else output.status_text(result))
@@ -226,11 +94,11 @@ def _duration(text: str | None) -> int | None:
 def _logs(args: argparse.Namespace) -> int:
     from prdeck.services.models import LogRequest
 
-    deck, _ = _deck(args)
+    deck = _deck(args)
     stop = threading.Event()
     try:
         repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
-        preview = commands.find_preview(deck, repo, number)
+        preview = deck.find_preview(repo, number)
         request = LogRequest(args.follow, args.tail, _duration(args.since), args.container, args.previous)
         several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
         for line in deck.logs(preview, request, stop):
@@ -242,10 +110,10 @@ def _logs(args: argparse.Namespace) -> int:
 
 
 def _destroy(args: argparse.Namespace) -> int:
-    deck, _ = _deck(args)
+    deck = _deck(args)
     try:
         repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
-        preview = commands.find_preview(deck, repo, number)
+        preview = deck.find_preview(repo, number)
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UsageError("Refusing to destroy without confirmation", "input is not a terminal; add --yes")
@@ -310,23 +178,21 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """The sandbox with demo data, in the TUI (or printed, when output is not a terminal)."""
-    from prdeck.services.kube.service import ClusterService, load_api_client
+    from prdeck.services.sandbox.images import sandbox_builder
     from prdeck.services.sandbox.seed import default_seed
-    from prdeck.services.sandbox.stack import SandboxStack, sandbox_launches
+    from prdeck.services.sandbox.stack import SandboxStack
 
     with SandboxStack(default_seed(), builds="auto") as sandbox:
+        config = Config.defaults().with_values(sandbox.config_values(), "prdeck demo")
         repos = [RepoRef.parse(name) for name in sandbox.github.repo_names()]
-        github = GitHubService(sandbox.github.api_url, sandbox.github.token)
-        cluster = ClusterService(load_api_client(str(sandbox.kube.kubeconfig), None))
-        deck = Deck(github, repos, cluster, launches=sandbox_launches(sandbox, github, cluster))
+        deck = open_deck(config, repos, token=sandbox.github.token,
+                         builder=sandbox_builder(simulate=sandbox.builds != "docker"))
         if not sys.stdout.isatty():
             try:
                 result = commands.list_with_previews(deck)
             finally:
                 deck.close()
-            output.pulls_table(result, sys.stdout)
-            if orphans := output.orphans_text(result):
-                print(orphans)
+            _print_list(result)
             print("\n(demo data from prdeck's built-in sandboxes; run `prdeck sandbox` to keep them running)")
             return 0
         _run_tui(deck, refresh_seconds=60)
@@ -353,9 +219,7 @@ def _tui(args: argparse.Namespace) -> int:
 
 def tui_deck(config: Config, repo: str | None) -> Deck:
     """The deck `prdeck` opens the TUI on: GitHub now, the cluster (and launching) once the first frame is up."""
-    deck = Deck(connect_github(config), resolve_repos(repo, config["repos"]))
-    deck.connect_cluster_later(lambda: _cluster_for(config, deck.github))
-    return deck
+    return open_deck(config, resolve_repos(repo, config["repos"]), cluster="later", builder=_sandbox_builder())
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -384,7 +248,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "destroy":
         return _destroy(args)
     if command in ("launch", "render", "open"):
-        deck, _ = _deck(args)
+        deck = _deck(args)
         try:
             handler = {"launch": cli_launch.run_launch, "render": cli_launch.run_render, "open": cli_launch.run_open}
             return handler[command](deck, args)

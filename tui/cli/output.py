@@ -11,8 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from prdeck.services.config import KEYS
+from prdeck.services.deck import PreviewStatus
 from prdeck.services.models import LogLine
-from prdeck.tui.cli.commands import ConfigReport, ListResult, LoginResult, LogoutResult, StatusResult
+from prdeck.tui.cli.commands import ConfigReport, ListResult, LoginResult, LogoutResult
 from prdeck.tui.view.formatting import relative_age
 from prdeck.tui.view.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
 from prdeck.tui.view.safe_text import dumps, printable
@@ -29,7 +30,7 @@ def pulls_json(result: ListResult) -> str:
         preview = previews.get(f"{pull.repo}#{pull.number}")
         pulls.append({**pull.to_json(), "preview": preview.to_json() if preview else None})
     orphans = [
-        {"repo": row.pull.repo, "number": row.pull.number, **row.preview.to_json()}
+        {"repo": row.pull.repo.full_name, "number": row.pull.number, **row.preview.to_json()}
         for row in result.rows
         if row.orphan and row.preview is not None
     ]
@@ -72,7 +73,7 @@ def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None)
             Text(relative_age(pull.updated_at, now), style="dim"),
         ]
         if several:
-            cells.insert(0, Text(printable(pull.repo)))
+            cells.insert(0, Text(printable(str(pull.repo))))
         if with_previews:
             preview = previews.get(f"{pull.repo}#{pull.number}")
             style = PREVIEW_STYLES.get(preview.state, "") if preview else "dim"
@@ -146,7 +147,7 @@ def orphans_text(result: ListResult) -> str | None:
     return "\n".join(lines)
 
 
-def status_text(result: StatusResult, now: datetime | None = None) -> str:
+def status_text(result: PreviewStatus, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     lines = [f"{result.repo}#{result.number}"]
     detail = result.detail
@@ -185,7 +186,7 @@ def status_text(result: StatusResult, now: datetime | None = None) -> str:
     return "\n".join(lines)
 
 
-def status_json(result: StatusResult) -> str:
+def status_json(result: PreviewStatus) -> str:
     preview = result.preview
     return dumps(
         {

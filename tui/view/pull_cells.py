@@ -8,8 +8,8 @@ from datetime import datetime
 from rich.cells import cell_len
 from rich.text import Text
 
-from prdeck.services.deck.deck import Row
-from prdeck.services.models import PodStatus, Preview
+from prdeck.services.deck import Row
+from prdeck.services.models import PodStatus, Preview, RepoRef
 from prdeck.tui.view.formatting import compact_age
 from prdeck.tui.view.safe_text import printable
 
@@ -134,9 +134,9 @@ def age_of(row: Row, now: datetime) -> str:
     return "—" if row.orphan else compact_age(row.pull.updated_at, now)
 
 
-def repo_text(repo: str, short_repo: bool) -> str:
+def repo_text(repo: RepoRef, short_repo: bool) -> str:
     """``storefront`` when every row shares one owner, else ``acme/storefront``."""
-    return repo.partition("/")[2] if short_repo else repo
+    return repo.name if short_repo else repo.full_name
 
 
 def column_widths(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from prdeck.services.deck.deck import Row
+from prdeck.services.deck import Row
 
 FAILING = ("FAILURE", "ERROR")
 _CI_ORDER = {"FAILURE": 0, "ERROR": 0, "PENDING": 1, "EXPECTED": 1, "SUCCESS": 2, None: 3}
@@ -38,7 +38,8 @@ def matches(row: Row, words: Sequence[str]) -> bool:
     """
     pull = row.pull
     flags = ("fork" if pull.fork else "", "draft" if pull.draft else "", (pull.ci or "").lower())
-    haystack = "\n".join((pull.title, pull.author, pull.branch, pull.repo, *pull.labels, f"#{pull.number}", *flags))
+    words_of_row = (pull.title, pull.author, pull.branch, pull.repo.full_name, *pull.labels, f"#{pull.number}", *flags)
+    haystack = "\n".join(words_of_row)
     haystack = haystack.casefold()
     return all(word in haystack for word in words)
 

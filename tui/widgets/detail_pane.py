@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from prdeck.services.deck.deck import PreviewDetail, Row
+from prdeck.services.deck import PreviewDetail, Row
 from prdeck.services.models import Preview, PullDetail, PullRequest
 from prdeck.tui.view.formatting import relative_age
 from prdeck.tui.view.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
@@ -21,7 +21,7 @@ def detail_text(pull: PullRequest, detail: PullDetail | None, error: str | None 
     now = datetime.now(UTC)
     text = Text()
     text.append(printable(pull.title), style="bold")
-    text.append(f"  {printable(pull.repo)}#{pull.number}\n", style="dim")
+    text.append(f"  {printable(str(pull.repo))}#{pull.number}\n", style="dim")
     text.append("author ", style="dim")
     text.append(printable(pull.author))
     text.append("   branch ", style="dim")

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from prdeck.services.deck.deck import Row
+from prdeck.services.deck import Row
 from prdeck.tui.view.pull_cells import (
     CELL_PADDING,
     COMPACT_BELOW,
@@ -143,7 +143,7 @@ class PullTable(ScrollView, can_focus=True):
         self._rows = list(rows)
         self._index = {row.key: index for index, row in enumerate(self._rows)}
         self._now = now
-        short_repo = len({row.pull.repo.partition("/")[0] for row in rows}) == 1
+        short_repo = len({row.pull.repo.owner for row in rows}) == 1
         if (with_repo, short_repo) != (self._with_repo, self._short_repo):
             self._with_repo, self._short_repo = with_repo, short_repo
             self._lines.clear()
