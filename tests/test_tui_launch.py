@@ -14,7 +14,8 @@ from prdeck.screens.approve import ApproveScreen
 from prdeck.screens.launch import LaunchScreen
 from prdeck.services.deck.deck import Deck
 from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.kube.client import load_api_client
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.journal import LaunchJournal
 from prdeck.services.launch.launches import Launches
 from prdeck.services.launch.pipeline import Launcher

@@ -9,7 +9,9 @@ from textual.pilot import Pilot
 
 from prdeck.services.deck.deck import Deck
 from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.service import ClusterService, ClusterUnavailable, load_api_client
+from prdeck.services.kube.client import load_api_client
+from prdeck.services.kube.errors import ClusterUnavailable
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.github.sandbox import GitHubSandbox
 from prdeck.services.sandbox.kube.sandbox import KubeSandbox

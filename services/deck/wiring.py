@@ -33,7 +33,8 @@ def connect_github(config: Config) -> GitHubService:
 
 def connect_cluster(config: Config) -> tuple[ClusterService | None, PrdeckError | None]:
     """The configured cluster, or why there is none: previews are optional, the PR list works without them."""
-    from prdeck.services.kube.service import ClusterService, load_api_client  # kubernetes loads only here
+    from prdeck.services.kube.client import load_api_client  # kubernetes loads only here
+    from prdeck.services.kube.service import ClusterService
 
     try:
         api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)

@@ -310,7 +310,8 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     """The sandbox with demo data, in the TUI (or printed, when output is not a terminal)."""
-    from prdeck.services.kube.service import ClusterService, load_api_client
+    from prdeck.services.kube.client import load_api_client
+    from prdeck.services.kube.service import ClusterService
     from prdeck.services.sandbox.seed import default_seed
     from prdeck.services.sandbox.stack import SandboxStack, sandbox_launches
 
