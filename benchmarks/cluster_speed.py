@@ -29,7 +29,8 @@ sys.path.insert(0, str(HERE.parent))
 from benchmarks.tui_speed import RepaintClock, percentile  # noqa: E402
 from prdeck.services.deck import ClusterParts, Deck  # noqa: E402
 from prdeck.services.github.service import GitHubService  # noqa: E402
-from prdeck.services.kube.service import ClusterService, load_api_client  # noqa: E402
+from prdeck.services.kube.client import load_api_client  # noqa: E402
+from prdeck.services.kube.service import ClusterService  # noqa: E402
 from prdeck.services.models import RepoRef  # noqa: E402
 from prdeck.services.sandbox.kube.resources import BY_KIND  # noqa: E402
 from prdeck.services.sandbox.stack import SandboxStack  # noqa: E402

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prdeck.services.deck import ClusterParts, Deck
 from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.kube.client import load_api_client
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.deploy import Deployer
 from prdeck.services.launch.journal import LaunchJournal
 from prdeck.services.launch.launches import Launches

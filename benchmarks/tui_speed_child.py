@@ -39,7 +39,8 @@ def prdeck(info_path: str, with_cluster: bool) -> None:
     if with_cluster:  # as tui.cli does: the screen connects once its first frame is up, and follows previews
 
         def connect():  # type: ignore[no-untyped-def]
-            from prdeck.services.kube.service import ClusterService, load_api_client
+            from prdeck.services.kube.client import load_api_client
+            from prdeck.services.kube.service import ClusterService
 
             return ClusterService(load_api_client(info["kubeconfig"], None)), None, None
 

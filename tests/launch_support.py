@@ -13,7 +13,8 @@ import pytest
 from prdeck.services.config import Config
 from prdeck.services.deck import Deck, open_deck
 from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.kube.client import load_api_client
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.journal import LaunchJournal
 from prdeck.services.launch.pipeline import Launcher
 from prdeck.services.launch.settings import LaunchSettings

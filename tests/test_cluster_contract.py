@@ -18,8 +18,9 @@ import pytest
 from kubernetes import client
 
 from prdeck.services.errors import NotFound
+from prdeck.services.kube.client import load_api_client
 from prdeck.services.kube.logs import preview_logs
-from prdeck.services.kube.service import ClusterService, load_api_client
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.models import LogRequest, Preview, RepoRef
 from prdeck.services.naming import (
     ANNOTATION_REPO,

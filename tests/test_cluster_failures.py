@@ -11,8 +11,10 @@ import pytest
 import yaml
 
 from prdeck.services.errors import ConfigError, Unavailable
+from prdeck.services.kube.client import load_api_client
+from prdeck.services.kube.errors import ClusterUnavailable
 from prdeck.services.kube.logs import preview_logs
-from prdeck.services.kube.service import ClusterService, ClusterUnavailable, load_api_client
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.models import LogRequest
 from tests.kube_support import eventually, kube_admin
 

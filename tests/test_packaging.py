@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -20,7 +21,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str]]
     """A wheel built from the repository, installed (without its dependencies) into a fresh venv; returns its
     site-packages and the top-level names the venv had before."""
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
+    source = work / "source"  # a copy: setuptools writes build/ and *.egg-info next to the sources it builds
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for folder in FOLDERS:
+        shutil.copytree(ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(source)],
                    check=True, capture_output=True)
     (wheel,) = (work / "dist").glob("prdeck-*.whl")
     venv.create(work / "venv", with_pip=True)

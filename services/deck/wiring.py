@@ -85,7 +85,8 @@ def _cluster_parts(
     config: Config, github: GitHubService, builder: BuilderFactory | None, workdir: Path | None
 ) -> ClusterParts:
     """The configured cluster, or why there is none: previews are optional, the PR list works without them."""
-    from prdeck.services.kube.service import ClusterService, load_api_client  # kubernetes loads only here
+    from prdeck.services.kube.client import load_api_client  # kubernetes loads only here
+    from prdeck.services.kube.service import ClusterService
 
     try:
         api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)

@@ -13,12 +13,17 @@ import threading
 from typing import Any
 
 from kubernetes.stream import portforward
+from websocket import WebSocketException
 
-from prdeck.services.errors import NotFound, Unavailable
-from prdeck.services.kube.service import CONNECT_TIMEOUT, READ_TIMEOUT, ClusterService, cluster_errors
+from prdeck.services.errors import NotFound, PrdeckError, Unavailable
+from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
+from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.naming import SELECTOR
 
 CHUNK = 64 * 1024
+RELAY_FAILURES: tuple[type[Exception], ...] = (PrdeckError, WebSocketException, *CLUSTER_FAILURES)
+"""What can go wrong relaying one connection: the browser gets them as a 502; anything else is a bug."""
 
 
 def _listen(preferred: int) -> socket.socket:
@@ -37,12 +42,10 @@ def _listen(preferred: int) -> socket.socket:
 
 def service_port(cluster: ClusterService, namespace: str, fallback: int) -> int:
     """The pod port behind the preview's Service (its first port's targetPort), else ``fallback``."""
-    try:
+    with cluster_errors(f"reading the services of {namespace}"):
         services: list[Any] = cluster.core.list_namespaced_service(
             namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
         ).items
-    except Exception as exc:
-        raise cluster_errors(f"reading the services of {namespace}", exc) from exc
     for service in services:
         for port in service.spec.ports or []:
             target = port.target_port if isinstance(port.target_port, int) else port.port
@@ -72,12 +75,10 @@ class PortForwardRelay:
         return f"http://127.0.0.1:{self.local_port}/"
 
     def pod(self) -> str:
-        try:
+        with cluster_errors(f"finding a pod in {self.namespace}"):
             pods: list[Any] = self.cluster.core.list_namespaced_pod(
                 self.namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             ).items
-        except Exception as exc:
-            raise cluster_errors(f"finding a pod in {self.namespace}", exc) from exc
         running = [p for p in pods if p.status.phase == "Running" and p.metadata.deletion_timestamp is None]
         ready = [p for p in running if any(c.type == "Ready" and c.status == "True" for c in p.status.conditions or [])]
         chosen = (ready or running)[:1]
@@ -120,7 +121,7 @@ class PortForwardRelay:
             error = forward.error(self.port)
             if error:
                 self.errors.append(error)
-        except Exception as exc:
+        except RELAY_FAILURES as exc:
             self.errors.append(str(exc))
             with contextlib.suppress(OSError):
                 body = f"prdeck relay: cannot reach {self.namespace}:{self.port}: {exc}\n".encode()
@@ -129,7 +130,7 @@ class PortForwardRelay:
         finally:
             connection.close()
             if forward is not None:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(OSError):
                     forward.close()
 
 

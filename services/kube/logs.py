@@ -18,15 +18,11 @@ from typing import Any
 import urllib3
 from kubernetes.client.rest import ApiException
 
-from prdeck.services.errors import NotFound, PrdeckError, UsageError
-from prdeck.services.kube.service import (
-    CONNECT_TIMEOUT,
-    ClusterService,
-    StreamGuard,
-    cluster_errors,
-    status_message,
-    stream_line_batches,
-)
+from prdeck.services.errors import NotFound, UsageError
+from prdeck.services.kube.client import CONNECT_TIMEOUT
+from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors, status_message
+from prdeck.services.kube.service import ClusterService
+from prdeck.services.kube.streams import StreamGuard, stream_line_batches
 from prdeck.services.models import LogLine, LogRequest
 
 FOLLOW_READ_TIMEOUT = 300
@@ -65,11 +61,10 @@ class _Reader(threading.Thread):
 
     def run(self) -> None:
         try:
-            self._read()
-        except PrdeckError as error:
-            self.out.put(error)
-        except Exception as exc:  # the one error path: hand it to the consumer
-            self.out.put(cluster_errors(f"reading logs of {self.pod}/{self.container}", exc))
+            with cluster_errors(f"reading logs of {self.pod}/{self.container}"):
+                self._read()
+        except Exception as exc:  # not handled here: handed unchanged to the consumer's thread, which raises it
+            self.out.put(exc)
         finally:
             self.out.put(None)
 
@@ -136,7 +131,7 @@ class _Reader(threading.Thread):
             pod: Any = self.cluster.core.read_namespaced_pod(
                 self.pod, self.namespace, _request_timeout=(CONNECT_TIMEOUT, 10)
             )
-        except Exception:
+        except CLUSTER_FAILURES:
             return False
         if pod.metadata.deletion_timestamp is not None:
             return False
@@ -179,7 +174,7 @@ def preview_log_batches(
             item = out.get()
             if item is None:
                 running -= 1
-            elif isinstance(item, PrdeckError):
+            elif isinstance(item, Exception):  # a reader's PrdeckError, or its bug, unchanged
                 stop.set()
                 raise item
             elif request.follow:

@@ -11,258 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
-import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import urllib3
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
-from kubernetes.config.config_exception import ConfigException
 
-from prdeck.services.errors import ConfigError, NotFound, PrdeckError, Unavailable
-from prdeck.services.kube.state import preview_state
-from prdeck.services.models import ClusterEvent, PodStatus, Preview, RepoRef
-from prdeck.services.naming import (
-    ANNOTATION_EXPIRES,
-    ANNOTATION_REPO,
-    ANNOTATION_SHA,
-    ANNOTATION_URL,
-    LABEL_PR,
-    SELECTOR,
-)
+from prdeck.services.errors import NotFound, PrdeckError, Unavailable
+from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
+from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors
+from prdeck.services.kube.previews import PreviewIndex, previews_from_pods
+from prdeck.services.kube.streams import StreamGuard, stream_lines
+from prdeck.services.models import ClusterEvent, Preview
+from prdeck.services.naming import SELECTOR
 
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 20
 WATCH_SECONDS = 240
 """The server ends each watch after this long; the client re-opens it from the last resourceVersion."""
 RETRY_SECONDS = (1, 2, 5, 10, 20, 30)
-
-
-class ClusterUnavailable(Unavailable):
-    """No cluster configured, or it cannot be reached: previews are unknown, the PR list still works."""
-
-
-def cluster_errors(doing: str, exc: BaseException) -> PrdeckError:
-    """The one translation of client failures into prdeck's errors."""
-    if isinstance(exc, PrdeckError):
-        return exc
-    if isinstance(exc, ApiException):
-        reason = status_message(exc)
-        if exc.status == 401:
-            return ConfigError(
-                f"The cluster refused the credentials while {doing}",
-                f"{reason}; check your kubeconfig user or log in to the cluster again",
-            )
-        if exc.status == 403:
-            return ConfigError(f"Not allowed while {doing}", f"{reason}; ask a cluster admin for these rights")
-        if exc.status == 404:
-            return NotFound(f"Not found while {doing}", reason)
-        return Unavailable(f"The cluster answered {exc.status} while {doing}", reason)
-    if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
-        return ClusterUnavailable(f"Cannot reach the cluster while {doing}", _network_reason(exc))
-    return Unavailable(f"Unexpected error while {doing}", f"{type(exc).__name__}: {exc}")
-
-
-def status_message(exc: ApiException) -> str:
-    """The ``message`` of the Status object the API server sent, or the HTTP reason."""
-    with contextlib.suppress(ValueError, TypeError):
-        body = json.loads(exc.body or "")
-        if isinstance(body, dict) and body.get("message"):
-            return str(body["message"])
-    return str(exc.reason or exc.status)
-
-
-def _network_reason(exc: BaseException) -> str:
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused; is the cluster running?"
-    if "timed out" in text.lower():
-        return "the request timed out"
-    return text.split(":")[-1].strip() or type(exc).__name__
-
-
-def load_api_client(kubeconfig: str | None, context: str | None) -> client.ApiClient:
-    """A client for ``context`` (or the current one) of ``kubeconfig`` (or $KUBECONFIG, ~/.kube/config)."""
-    path = kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0] or str(Path.home() / ".kube/config")
-    if not Path(path).is_file():
-        raise ClusterUnavailable(
-            "No Kubernetes cluster configured",
-            f"no kubeconfig at {path}; set KUBECONFIG or cluster.kubeconfig (the PR list works without one)",
-        )
-    try:
-        contexts, _ = config.list_kube_config_contexts(config_file=path)
-        names = [entry["name"] for entry in contexts]
-        if context is not None and context not in names:
-            raise ConfigError(
-                f"Kubernetes context {context!r} is not in {path}", f"available: {', '.join(names) or 'none'}"
-            )
-        return config.new_client_from_config(config_file=path, context=context)
-    except ConfigException as exc:
-        raise ConfigError(f"Cannot use the kubeconfig {path}", str(exc)) from exc
-
-
-def stream_line_batches(response: Any, chunk_size: int = 65536) -> Iterator[list[str]]:
-    """The complete lines of each chunk of a streaming response, as they arrive (a chatty log sends many)."""
-    pending = b""
-    for chunk in response.stream(chunk_size, decode_content=True):
-        pending += chunk
-        *complete, pending = pending.split(b"\n")
-        if complete:
-            yield [line.decode("utf-8", errors="replace") for line in complete]
-    if pending:
-        yield [pending.decode("utf-8", errors="replace")]
-
-
-def stream_lines(response: Any) -> Iterator[str]:
-    """Lines of a streaming response (watch events, log lines) as they arrive."""
-    for batch in stream_line_batches(response, 4096):
-        yield from batch
-
-
-class StreamGuard:
-    """Shuts down the streaming responses it tracks once ``stop`` is set, so a read blocked on a quiet stream
-    returns at once instead of holding its thread (and the app's exit) until the next byte arrives."""
-
-    def __init__(self, stop: threading.Event) -> None:
-        self._stop = stop
-        self._open: set[Any] = set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    @contextlib.contextmanager
-    def tracking(self, response: Any) -> Iterator[None]:
-        with self._lock:
-            self._open.add(response)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._shut_on_stop, name="prdeck-stream-guard", daemon=True)
-                self._thread.start()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._open.discard(response)
-            with contextlib.suppress(Exception):
-                response.release_conn()
-
-    def _shut_on_stop(self) -> None:
-        self._stop.wait()
-        with self._lock:
-            responses = list(self._open)
-        for response in responses:
-            with contextlib.suppress(Exception):
-                response.shutdown()
-
-
-def pod_status(pod: Any) -> PodStatus:
-    status = pod.status
-    containers = tuple(c.name for c in pod.spec.containers)
-    reason = status.reason
-    restarts = 0
-    ready = False
-    for condition in status.conditions or []:
-        if condition.type == "Ready":
-            ready = condition.status == "True"
-    for container in status.container_statuses or []:
-        restarts += container.restart_count or 0
-        state = container.state
-        if state is not None and state.waiting is not None and reason is None:
-            reason = state.waiting.reason
-        elif state is not None and state.terminated is not None and reason is None and state.terminated.exit_code:
-            reason = state.terminated.reason or "Error"
-    if reason is None and not status.container_statuses and status.phase == "Pending":
-        reason = "Pending"
-    return PodStatus(
-        name=pod.metadata.name,
-        phase=status.phase or "Unknown",
-        ready=ready,
-        reason=reason,
-        restarts=restarts,
-        containers=containers,
-        deleting=pod.metadata.deletion_timestamp is not None,
-        started_at=status.start_time,
-    )
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    with contextlib.suppress(ValueError):
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
-
-
-def previews_from_pods(pods: list[Any]) -> list[Preview]:
-    """Group prdeck's pods by namespace into previews."""
-    grouped: dict[str, list[Any]] = {}
-    for pod in pods:
-        grouped.setdefault(pod.metadata.namespace, []).append(pod)
-    previews = [_preview_of(namespace, members) for namespace, members in sorted(grouped.items())]
-    return [preview for preview in previews if preview is not None]
-
-
-class PreviewIndex:
-    """Pods by namespace and the preview of each, updated one namespace per watch event."""
-
-    def __init__(self, pods: list[Any]) -> None:
-        self._pods: dict[str, dict[str, Any]] = {}
-        self._previews: dict[str, Preview] = {}
-        for pod in pods:
-            self._pods.setdefault(pod.metadata.namespace, {})[pod.metadata.uid] = pod
-        for namespace in self._pods:
-            self._refresh(namespace)
-
-    def apply(self, kind: str, pod: Any) -> None:
-        namespace = pod.metadata.namespace
-        members = self._pods.setdefault(namespace, {})
-        if kind == "DELETED":
-            members.pop(pod.metadata.uid, None)
-        else:
-            members[pod.metadata.uid] = pod
-        self._refresh(namespace)
-
-    def _refresh(self, namespace: str) -> None:
-        members = list(self._pods.get(namespace, {}).values())
-        preview = _preview_of(namespace, members) if members else None
-        if preview is None:
-            self._previews.pop(namespace, None)
-            self._pods.pop(namespace, None)
-        else:
-            self._previews[namespace] = preview
-
-    def previews(self) -> list[Preview]:
-        return [self._previews[namespace] for namespace in sorted(self._previews)]
-
-
-def _preview_of(namespace: str, members: list[Any]) -> Preview | None:
-    """The preview a namespace's pods make up (None when they lack prdeck's labels)."""
-    first = members[0].metadata
-    labels, annotations = first.labels or {}, first.annotations or {}
-    number = labels.get(LABEL_PR, "")
-    try:
-        repo = RepoRef.parse(annotations.get(ANNOTATION_REPO) or "")
-    except ValueError:
-        return None
-    if not number.isdigit():
-        return None
-    statuses = tuple(sorted((pod_status(pod) for pod in members), key=lambda p: p.name))
-    state, reason = preview_state(statuses)
-    return Preview(
-        repo=repo,
-        number=int(number),
-        namespace=namespace,
-        state=state,
-        reason=reason,
-        url=annotations.get(ANNOTATION_URL),
-        deployed_sha=annotations.get(ANNOTATION_SHA),
-        expires_at=_parse_time(annotations.get(ANNOTATION_EXPIRES)),
-        pods=statuses,
-    )
 
 
 class ClusterService:
@@ -271,7 +38,6 @@ class ClusterService:
     def __init__(self, api_client: client.ApiClient, prefix: str = "prdeck") -> None:
         self.api_client = api_client
         self.prefix = prefix
-        self.server = api_client.configuration.host
 
     @functools.cached_property
     def core(self) -> client.CoreV1Api:
@@ -300,12 +66,10 @@ class ClusterService:
     # previews -----------------------------------------------------------------------------------------
     def list_pods(self) -> tuple[list[Any], str]:
         """Every prdeck pod in the cluster (ONE request) and the list's resourceVersion."""
-        try:
+        with cluster_errors("listing previews"):
             listing = self.core.list_pod_for_all_namespaces(
                 label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             )
-        except Exception as exc:
-            raise cluster_errors("listing previews", exc) from exc
         meta: Any = listing.metadata
         return list(listing.items), str(meta.resource_version)
 
@@ -342,7 +106,7 @@ class ClusterService:
         decoder = watch.Watch()
         guard = StreamGuard(stop)
         while not stop.is_set():
-            try:
+            with cluster_errors("watching previews"):
                 response = self.core.list_pod_for_all_namespaces(
                     label_selector=SELECTOR,
                     watch=True,
@@ -352,9 +116,7 @@ class ClusterService:
                     _preload_content=False,
                     _request_timeout=(CONNECT_TIMEOUT, WATCH_SECONDS + READ_TIMEOUT),
                 )
-            except Exception as exc:
-                raise cluster_errors("watching previews", exc) from exc
-            with guard.tracking(response):
+            with guard.tracking(response), cluster_errors("watching previews"):
                 try:
                     for line in stream_lines(response):
                         event = decoder.unmarshal_event(line, "V1Pod")
@@ -374,21 +136,17 @@ class ClusterService:
                             continue
                         index.apply(event["type"], event["object"])
                         on_change(index.previews())
-                except PrdeckError:
-                    raise
-                except Exception as exc:
+                except CLUSTER_FAILURES:
                     if stop.is_set():
-                        return
-                    raise cluster_errors("watching previews", exc) from exc
+                        return  # the guard shut the stream down
+                    raise
 
     # one preview --------------------------------------------------------------------------------------
     def preview(self, namespace: str) -> Preview:
-        try:
+        with cluster_errors(f"reading {namespace}"):
             pods = self.core.list_namespaced_pod(
                 namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             ).items
-        except Exception as exc:
-            raise cluster_errors(f"reading {namespace}", exc) from exc
         found = previews_from_pods(list(pods))
         if not found:
             raise NotFound(f"No preview in namespace {namespace}", "launch one first")
@@ -396,10 +154,8 @@ class ClusterService:
 
     def events(self, namespace: str, limit: int = 12) -> list[ClusterEvent]:
         """The newest events of a preview's namespace, oldest first."""
-        try:
+        with cluster_errors(f"reading events of {namespace}"):
             items = self.core.list_namespaced_event(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)).items
-        except Exception as exc:
-            raise cluster_errors(f"reading events of {namespace}", exc) from exc
         events = [
             ClusterEvent(
                 time=item.last_timestamp or item.event_time or item.metadata.creation_timestamp,
@@ -418,27 +174,21 @@ class ClusterService:
 
         Raises Unavailable when it is still Terminating after ``timeout`` seconds, naming the finalizers.
         """
-        try:
-            self.core.delete_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        except ApiException as exc:
-            if exc.status == 404:
-                raise NotFound(f"Namespace {namespace} does not exist", "the preview is already gone") from exc
-            raise cluster_errors(f"deleting {namespace}", exc) from exc
-        except Exception as exc:
-            raise cluster_errors(f"deleting {namespace}", exc) from exc
+        with cluster_errors(f"deleting {namespace}"):
+            try:
+                self.core.delete_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            except ApiException as exc:
+                if exc.status == 404:
+                    raise NotFound(f"Namespace {namespace} does not exist", "the preview is already gone") from exc
+                raise
         yield f"deleting namespace {namespace}"
         deadline = datetime.now(UTC).timestamp() + timeout
         last = None
         while True:
-            try:
-                ns: Any = self.core.read_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-            except ApiException as exc:
-                if exc.status == 404:
-                    yield f"namespace {namespace} is gone"
-                    return
-                raise cluster_errors(f"following {namespace}", exc) from exc
-            except Exception as exc:
-                raise cluster_errors(f"following {namespace}", exc) from exc
+            ns: Any = self._read_namespace(namespace)
+            if ns is None:
+                yield f"namespace {namespace} is gone"
+                return
             pods = self._count_pods(namespace)
             line = f"{namespace}: {ns.status.phase}, {pods} pod{'s' if pods != 1 else ''} left"
             if line != last:
@@ -453,7 +203,17 @@ class ClusterService:
                 )
             threading.Event().wait(poll)
 
+    def _read_namespace(self, namespace: str) -> Any:
+        """The namespace, or None once it is gone."""
+        with cluster_errors(f"following {namespace}"):
+            try:
+                return self.core.read_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            except ApiException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+
     def _count_pods(self, namespace: str) -> int:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*CLUSTER_FAILURES):
             return len(self.core.list_namespaced_pod(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)).items)
         return 0

@@ -17,14 +17,10 @@ from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from prdeck.services.errors import PrdeckError
-from prdeck.services.kube.service import (
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
-    ClusterService,
-    cluster_errors,
-    pod_status,
-    status_message,
-)
+from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
+from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors, status_message
+from prdeck.services.kube.previews import pod_status
+from prdeck.services.kube.service import ClusterService
 from prdeck.services.kube.state import preview_state
 from prdeck.services.naming import ANNOTATION_EXPIRES, ANNOTATION_LAUNCH, ANNOTATION_SHA, SELECTOR
 
@@ -92,23 +88,23 @@ class Deployer:
         for obj in objects:
             path = object_path(obj)
             label = f"{str(obj['kind']).lower()}/{obj['metadata']['name']}"
-            try:
-                method, url, headers, body, _ = self.api_client.param_serialize(
-                    "PATCH", path,
-                    query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
-                    header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
-                    body=json.loads(json.dumps(obj)),
-                    auth_settings=["BearerToken"],
-                )
-                response = self.api_client.call_api(
-                    method, url, header_params=headers, body=body, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-                )
-                response.read()
-                self.api_client.response_deserialize(response, {"2XX": "object"})
-            except ApiException as exc:
-                raise DeployError(f"The cluster refused {label}", status_message(exc)) from exc
-            except Exception as exc:
-                raise cluster_errors(f"applying {label}", exc) from exc
+            with cluster_errors(f"applying {label}"):
+                try:
+                    method, url, headers, body, _ = self.api_client.param_serialize(
+                        "PATCH", path,
+                        query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+                        header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
+                        body=json.loads(json.dumps(obj)),
+                        auth_settings=["BearerToken"],
+                    )
+                    response = self.api_client.call_api(
+                        method, url, header_params=headers, body=body,
+                        _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                    )
+                    response.read()
+                    self.api_client.response_deserialize(response, {"2XX": "object"})
+                except ApiException as exc:
+                    raise DeployError(f"The cluster refused {label}", status_message(exc)) from exc
             on_line(f"{label} applied")
 
     def deployed_expiry(self, namespace: str, head_sha: str) -> tuple[str, str] | None:
@@ -117,7 +113,7 @@ class Deployer:
         try:
             deployment: Any = self.cluster.apps.read_namespaced_deployment(
                 WORKLOAD, namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        except Exception:
+        except CLUSTER_FAILURES:
             return None
         annotations = deployment.spec.template.metadata.annotations or {}
         healthy = (deployment.status.ready_replicas or 0) >= (deployment.spec.replicas or 1)
@@ -145,43 +141,39 @@ class Deployer:
                 raise RolloutStopped("The rollout wait was stopped", "the preview keeps deploying on the cluster")
             if remaining <= 0:
                 raise self._failure(namespace, f"Rollout timed out after {timeout:.0f} s", last)
-            try:
-                if not resource_version:
-                    listing = self.cluster.core.list_namespaced_pod(
-                        namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-                    )
-                    pods = {str(pod.metadata.uid): pod for pod in listing.items}  # type: ignore[union-attr]
-                    resource_version = str(listing.metadata.resource_version)  # type: ignore[union-attr]
-                    last = self._check(namespace, launch_id, pods, last, on_status)
-                    if last is not None and last.state == "ready":
-                        return
-                stream = watch.Watch().stream(  # short rounds so a stop is noticed within 2 s
+            with cluster_errors(f"following the rollout in {namespace}"):
+                try:
+                    if not resource_version:
+                        listing = self.cluster.core.list_namespaced_pod(
+                            namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+                        )
+                        pods = {str(pod.metadata.uid): pod for pod in listing.items}  # type: ignore[union-attr]
+                        resource_version = str(listing.metadata.resource_version)  # type: ignore[union-attr]
+                        last = self._check(namespace, launch_id, pods, last, on_status)
+                        if last is not None and last.state == "ready":
+                            return
+                    stream = watch.Watch().stream(  # short rounds so a stop is noticed within 2 s
 
-                    self.cluster.core.list_namespaced_pod, namespace, label_selector=SELECTOR,
-                    resource_version=resource_version, timeout_seconds=max(1, min(int(remaining) + 1, 2)),
-                    _request_timeout=(CONNECT_TIMEOUT, 2 + READ_TIMEOUT),
-                )
-                for event in stream:
-                    pod = event["object"]
-                    resource_version = pod.metadata.resource_version
-                    if event["type"] == "DELETED":
-                        pods.pop(pod.metadata.uid, None)
-                    else:
-                        pods[pod.metadata.uid] = pod
-                    last = self._check(namespace, launch_id, pods, last, on_status)
-                    if last is not None and last.state == "ready":
-                        return
-                    if time.monotonic() > deadline or (stop is not None and stop.is_set()):
-                        break
-            except ApiException as exc:
-                if exc.status == 410:
-                    resource_version = ""
-                    continue
-                raise cluster_errors(f"following the rollout in {namespace}", exc) from exc
-            except DeployError:
-                raise
-            except Exception as exc:
-                raise cluster_errors(f"following the rollout in {namespace}", exc) from exc
+                        self.cluster.core.list_namespaced_pod, namespace, label_selector=SELECTOR,
+                        resource_version=resource_version, timeout_seconds=max(1, min(int(remaining) + 1, 2)),
+                        _request_timeout=(CONNECT_TIMEOUT, 2 + READ_TIMEOUT),
+                    )
+                    for event in stream:
+                        pod = event["object"]
+                        resource_version = pod.metadata.resource_version
+                        if event["type"] == "DELETED":
+                            pods.pop(pod.metadata.uid, None)
+                        else:
+                            pods[pod.metadata.uid] = pod
+                        last = self._check(namespace, launch_id, pods, last, on_status)
+                        if last is not None and last.state == "ready":
+                            return
+                        if time.monotonic() > deadline or (stop is not None and stop.is_set()):
+                            break
+                except ApiException as exc:
+                    if exc.status != 410:
+                        raise
+                    resource_version = ""  # too old: list again
 
     def _check(
         self,
@@ -239,6 +231,6 @@ class Deployer:
                             tail.append(f"--- log of {label}")
                             tail.extend(text.splitlines()[-lines:])
                             break
-        except Exception as exc:
+        except CLUSTER_FAILURES as exc:
             tail.append(f"(logs unavailable: {exc})")
         return tail
