@@ -8,7 +8,7 @@ collaborators are private; :func:`prdeck.services.deck.wiring.open_deck` is the 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,7 +193,8 @@ class Deck:
         cluster = self._require_cluster()
         return PreviewDetail(cluster.preview(preview.namespace), tuple(cluster.events(preview.namespace)))
 
-    def logs(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Iterator[LogLine]:
+    def logs(self, preview: Preview, request: LogRequest, stop: threading.Event) -> Generator[LogLine, None, None]:
+        """The preview's log lines (all containers, interleaved); close the generator to end the read."""
         from prdeck.services.kube.logs import preview_logs
 
         return preview_logs(self._require_cluster(), preview.namespace, request, stop)

@@ -8,10 +8,12 @@ were already shown are dropped).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +29,8 @@ from prdeck.services.models import LogLine, LogRequest
 
 FOLLOW_READ_TIMEOUT = 300
 MAX_RESUMES = 20
+READERS_EXIT_SECONDS = 3.0
+"""How long the end of a log read waits for its reader threads (the stream guard cuts their reads at once)."""
 
 
 def stamp_key(stamp: str) -> tuple[str, str]:
@@ -141,17 +145,27 @@ class _Reader(threading.Thread):
         return False
 
 
+def _join(readers: list[_Reader], seconds: float) -> None:
+    """Wait (bounded) for the readers to end: a process must not exit while they are inside a socket read, or
+    interpreter shutdown can abort it (seen as SIGABRT after Ctrl+C on `prdeck logs -f`)."""
+    deadline = time.monotonic() + seconds
+    for reader in readers:
+        if reader.is_alive():
+            reader.join(max(0.0, deadline - time.monotonic()))
+
+
 def preview_logs(
     cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
-) -> Iterator[LogLine]:
+) -> Generator[LogLine, None, None]:
     """Lines of every container of every pod in ``namespace`` (or only ``request.container``), as they come."""
-    for batch in preview_log_batches(cluster, namespace, request, stop):
-        yield from batch
+    with contextlib.closing(preview_log_batches(cluster, namespace, request, stop)) as batches:
+        for batch in batches:
+            yield from batch
 
 
 def preview_log_batches(
     cluster: ClusterService, namespace: str, request: LogRequest, stop: threading.Event | None = None
-) -> Iterator[list[LogLine]]:
+) -> Generator[list[LogLine], None, None]:
     """:func:`preview_logs` a network chunk at a time: a burst of thousands of lines costs one hand-over.
 
     Without ``follow``, everything is read first and comes back in one batch, ordered by time.
@@ -183,5 +197,6 @@ def preview_log_batches(
                 collected.extend(item)
     finally:
         stop.set()
+        _join(readers, READERS_EXIT_SECONDS)
     if collected:
         yield sorted(collected, key=lambda line: stamp_key(line.timestamp))

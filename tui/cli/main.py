@@ -7,6 +7,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -101,8 +102,9 @@ def _logs(args: argparse.Namespace) -> int:
         preview = deck.find_preview(repo, number)
         request = LogRequest(args.follow, args.tail, _duration(args.since), args.container, args.previous)
         several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
-        for line in deck.logs(preview, request, stop):
-            print(output.log_line(line, prefix=several, timestamps=args.timestamps), flush=args.follow)
+        with contextlib.closing(deck.logs(preview, request, stop)) as lines:  # closing joins the readers
+            for line in lines:
+                print(output.log_line(line, prefix=several, timestamps=args.timestamps), flush=args.follow)
     finally:
         stop.set()
         deck.close()
