@@ -96,7 +96,7 @@ async def run(stack: SandboxStack) -> None:
         def preview(number: int) -> str:
             return table().get_cell(f"bench/big#{number}", "preview").plain
 
-        while not (app.screen.snapshot and app.screen.snapshot.complete and preview(1).startswith("●")):
+        while not (app.screen.model.snapshot and app.screen.model.snapshot.complete and preview(1).startswith("●")):
             await pilot.pause(0.02)
         requests = kube_admin(stack.kube, "stats", method="GET")
         shown_ready = None
@@ -130,7 +130,7 @@ async def run_logs(info: dict) -> None:
         def table() -> PullTable:
             return app.screen.query_one(PullTable)
 
-        while not (app.screen.snapshot and app.screen.snapshot.complete
+        while not (app.screen.model.snapshot and app.screen.model.snapshot.complete
                    and table().get_cell(f"bench/big#{WATCHED}", "preview").plain.startswith("● ready")):
             await pilot.pause(0.05)
         table().move_cursor(row=table().get_row_index(f"bench/big#{WATCHED}"))

@@ -90,6 +90,8 @@ class LogsScreen(Screen[None]):
         )
         for batch in self.deck.log_batches(self.preview, request, stop):
             with self._lock:
+                if stop is not self._stop:  # a newer stream took over (start_stream): not into its view
+                    return
                 self._pending.extend(batch)
         if not stop.is_set():
             self._ended = True

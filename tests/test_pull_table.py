@@ -101,7 +101,7 @@ async def test_a_click_moves_the_cursor_and_a_second_click_opens_the_detail(sand
         await pilot.click(offset=(10, row_y))
         assert grid.cursor_row == 3 and not pane.display
         await pilot.click(offset=(10, row_y))
-        assert pane.display and pilot.app.screen.detail_key == grid.keys[3]  # type: ignore[attr-defined]
+        assert pane.display and pilot.app.screen.model.detail_key == grid.keys[3]  # type: ignore[attr-defined]
 
 
 async def test_a_retitled_row_is_redrawn_where_it_now_stands(make_sandbox):

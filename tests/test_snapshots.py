@@ -47,11 +47,22 @@ def _with_previews(sandbox, make_kube):
     return app_for(sandbox, kube=make_kube(SNAPSHOT_PREVIEWS))
 
 
+def _preview_state(pilot, key: str) -> tuple[str, str | None] | None:
+    model = pilot.app.screen.model
+    row = model.row(key)
+    return (row.preview.state, row.preview.reason) if row is not None and row.preview is not None else None
+
+
 async def _previews_settled(pilot) -> None:
+    """Wait for the state the picture shows, not for time: the whole list joined with the watch's previews, #102's
+    pod running but not ready (it stays so: ready_after is an hour) and #101 deployed at an older SHA (stale),
+    then the cells painted from it and the table laid out."""
     await loaded(pilot)
+    await wait_for(pilot, lambda: _preview_state(pilot, "acme/storefront#102") == ("deploying", "not ready")
+                   and (_preview_state(pilot, "acme/storefront#101") or ("",))[0] == "stale", timeout=30)
     grid = pilot.app.screen.query_one("#pulls")
     await wait_for(pilot, lambda: grid.get_cell("acme/storefront#102", "preview").plain.startswith("◐ deploying not")
-                   and grid.get_cell("acme/storefront#101", "preview").plain.startswith("● stale"), timeout=30)
+                   and grid.get_cell("acme/storefront#101", "preview").plain.startswith("● stale"))
     await laid_out(pilot)
 
 

@@ -79,7 +79,7 @@ async def test_a_fork_asks_for_approval_naming_the_fork_and_the_sha(stack, tmp_p
         assert "aylin/storefront" in text and head in text
         await pilot.press("n")
         assert not isinstance(pilot.app.screen, (ApproveScreen, LaunchScreen))
-        assert "acme/storefront#103" not in pilot.app.screen.launches
+        assert "acme/storefront#103" not in pilot.app.screen.actions.launches
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ApproveScreen))
         await pilot.press("y")
@@ -102,7 +102,27 @@ async def test_a_failed_launch_shows_the_failing_step(stack, tmp_path) -> None:
         assert steps["fetch"] == "failed" and steps["build"] == "pending"
         assert "Invalid preview spec .prdeck/compose.yml" in pilot.app.screen.progress.summary
         await pilot.press("escape")
-        assert "acme/storefront#109" in pilot.app.screen.launches, "the app keeps running after a failure"
+        assert "acme/storefront#109" in pilot.app.screen.actions.launches, "the app keeps running after a failure"
+
+
+async def test_a_launch_that_raises_anything_ends_failed_and_l_launches_again(stack, tmp_path) -> None:
+    """Not only a PrdeckError: here git's mirror cache is a file, so the fetch step raises NotADirectoryError."""
+    (tmp_path / "mirrors").write_text("not a directory\n")
+    app = launch_app(stack, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        select(pilot, "acme/storefront#104")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        first = pilot.app.screen.progress
+        await wait_for(pilot, lambda: first.outcome is not None, timeout=15)
+        assert first.outcome == "failed" and "NotADirectoryError" in first.summary, first.summary
+        assert not any(step.state == "running" for step in first.steps()), "the step it failed in is not running"
+        assert any("NotADirectoryError" in str(n.message) for n in pilot.app._notifications), "the error is shown"
+        await pilot.press("escape")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        assert pilot.app.screen.progress is not first, "l launches again instead of showing the failed launch"
 
 
 async def test_o_opens_the_preview_through_a_relay(stack, tmp_path, monkeypatch) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 import pytest
 
 from prdeck.screens.confirm import ConfirmScreen
 from prdeck.screens.logs import LogsScreen
+from prdeck.services.deck import join
 from prdeck.services.sandbox.github.state import GitHubState
 from prdeck.tui.widgets.log_view import LogView
 from tests.kube_support import kube_admin
@@ -66,6 +70,30 @@ async def test_the_column_follows_the_watch_without_refreshing(stack):
         await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102").startswith("● ready"), timeout=10)
     counts = kube_admin(kube, "stats", method="GET")
     assert counts == {"list pods": 1, "watch pods": 1}, "one list, one watch; no polling"
+
+
+async def test_a_list_fetched_before_the_cluster_answered_still_shows_the_previews(sandbox, make_kube):
+    """The list is joined with the previews known when its fetch ends; the watch may answer just after and then
+    say nothing for hours (these pods never change). The screen joins the newest previews into a late list."""
+    still = make_kube({"previews": [{"repo": "acme/storefront", "number": 101, "state": "ready", "sha": "1" * 40}],
+                       "kube": {"timing": {"log_every": 3600}}})
+    app = app_for(sandbox, kube=still)
+    fetch = app.deck.snapshots
+
+    def fetched_before_the_watch_answered():
+        for snapshot in fetch():
+            if snapshot.complete:  # joined with no previews, handed over once the screen has the watch's
+                snapshot = replace(snapshot, rows=join(snapshot.pulls, (), snapshot.repos))
+                deadline = time.monotonic() + 10
+                while getattr(app.screen, "model", None) is None or app.screen.model.previews is None:
+                    assert time.monotonic() < deadline, "the watch never answered"
+                    time.sleep(0.01)
+            yield snapshot
+
+    app.deck.snapshots = fetched_before_the_watch_answered
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#101").startswith("● stale"))
 
 
 async def test_detail_pane_lists_pods_and_events(stack):

@@ -55,7 +55,7 @@ async def loaded(pilot: Pilot) -> PullTable:
     """Wait until the whole list arrived (the first load shows pages as they come)."""
 
     def complete() -> bool:
-        snapshot = getattr(pilot.app.screen, "snapshot", None)
+        snapshot = getattr(getattr(pilot.app.screen, "model", None), "snapshot", None)
         return snapshot is not None and snapshot.complete and table(pilot).row_count > 0
 
     await wait_for(pilot, complete)
@@ -71,7 +71,7 @@ def status(pilot: Pilot) -> str:
 
 def titles(pilot: Pilot) -> list[str]:
     """The full titles of the rows the screen holds (cells may be truncated to fit the terminal)."""
-    snapshot = pilot.app.screen.snapshot  # type: ignore[attr-defined]
+    snapshot = pilot.app.screen.model.snapshot  # type: ignore[attr-defined]
     return [row.pull.title for row in snapshot.rows] if snapshot else []
 
 

@@ -13,6 +13,7 @@ from prdeck.screens.help import HelpScreen
 from prdeck.screens.pull_list import PullListScreen
 from prdeck.services.deck import Deck
 from prdeck.tui.browser import choose_browser, open_with
+from prdeck.tui.messages import OpenUrl
 
 
 class PrdeckApp(App[None]):
@@ -61,6 +62,9 @@ class PrdeckApp(App[None]):
                 "Destroy preview", "Delete the selected PR's preview namespace (d)", screen.action_destroy
             )
             yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
+
+    def on_open_url(self, message: OpenUrl) -> None:
+        self.open_in_browser(message.url)
 
     def open_in_browser(self, url: str) -> None:
         """Open ``url``; a text browser gets the terminal, no browser means the URL is shown and copied."""

@@ -56,9 +56,16 @@ class LaunchProgress:
                 self.notes.append(f"{event.kind}: {event.text}")
 
     def finish(self, outcome: str, summary: str, output: tuple[str, ...] = ()) -> None:
+        """End the launch; a failure also ends the step that was running when it struck (if it said nothing)."""
+        now = time.monotonic()
         with self._lock:
             self.version += 1
             self.outcome, self.summary = outcome, summary
+            if outcome == "failed":
+                for name, step in self._steps.items():
+                    if step.state == "running":
+                        seconds = now - self._started[name] if name in self._started else None
+                        self._steps[name] = StepView(name, "failed", seconds, step.detail)
             self._output.extend(output)
             self._lines_total += len(output)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from rich.text import Text
 from textual.widgets import Static
 
+from prdeck.tui.view.cluster_link import ClusterLink, ClusterState
 from prdeck.tui.view.connection import Connection
 from prdeck.tui.view.pull_query import Counts
 from prdeck.tui.view.safe_text import printable
@@ -18,7 +21,7 @@ def status_text(
     query: str,
     connection: Connection,
     retry_in: float | None,
-    cluster: tuple[str, str | None] = ("none", None),
+    cluster: ClusterLink,
 ) -> Text:
     text = Text.assemble(("prdeck ", "bold"), (printable(", ".join(repos)), "magenta"))
     if counts is not None:
@@ -31,19 +34,23 @@ def status_text(
     text.append("   ")
     text.append_text(connection_text(connection, retry_in))
     text.append("   ")
-    text.append_text(cluster_text(*cluster))
+    text.append_text(cluster_text(cluster))
     return text
 
 
-def cluster_text(state: str, problem: str | None) -> Text:
+def cluster_text(link: ClusterLink) -> Text:
     """The cluster's part of the header: live, connecting, failing (it retries), or none and why."""
-    if state == "live":
-        return Text("⎈ live", style="green")
-    if state == "connecting":
-        return Text("⎈ connecting…", style="yellow")
-    if state == "failing":
-        return Text(f"⎈ ✖ {printable(problem or 'cluster failing')} — retrying", style="bold red")
-    return Text(f"⎈ no previews: {printable(problem or 'no cluster')}", style="dim")
+    match link.state:
+        case ClusterState.LIVE:
+            return Text("⎈ live", style="green")
+        case ClusterState.CONNECTING:
+            return Text("⎈ connecting…", style="yellow")
+        case ClusterState.FAILING:
+            return Text(f"⎈ ✖ {printable(link.why('cluster failing'))} — retrying", style="bold red")
+        case ClusterState.NONE:
+            return Text(f"⎈ no previews: {printable(link.why('no cluster'))}", style="dim")
+        case unknown:
+            assert_never(unknown)
 
 
 def connection_text(connection: Connection, retry_in: float | None) -> Text:
