@@ -19,7 +19,7 @@ REPO = RepoRef("octo", "app")
 
 
 def pull(number: int, **extra) -> PullRequest:
-    values = {"repo": REPO.full_name, "number": number, "title": f"Change {number}", "author": "alice",
+    values = {"repo": REPO, "number": number, "title": f"Change {number}", "author": "alice",
               "branch": f"feature/{number}", "head_sha": f"{number:040d}", "fork": False, "draft": False,
               "labels": (), "ci": "SUCCESS", "review": None, "updated_at": NOW - timedelta(minutes=number),
               "url": f"https://github.test/octo/app/pull/{number}"}
@@ -27,7 +27,7 @@ def pull(number: int, **extra) -> PullRequest:
 
 
 def preview(number: int, state: str = "ready", sha: str | None = None) -> Preview:
-    return Preview(REPO.full_name, number, f"prdeck-octo-app-pr-{number}", state, None, None,
+    return Preview(REPO, number, f"prdeck-octo-app-pr-{number}", state, None, None,
                    sha or f"{number:040d}", None)
 
 
@@ -181,7 +181,7 @@ def test_any_error_becomes_a_failure_with_a_title():
 
 def test_a_failed_launch_ends_the_step_it_was_in():
     progress = LaunchProgress("octo/app#1", "a" * 40)
-    progress.apply(LaunchEvent("octo/app", 1, "step", "fetch", state="running"))
+    progress.apply(LaunchEvent(REPO, 1, "step", "fetch", state="running"))
     progress.finish("failed", "Unexpected error. NotADirectoryError")
     assert not progress.running
     assert {step.name: step.state for step in progress.steps()}["fetch"] == "failed"
