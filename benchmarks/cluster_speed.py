@@ -27,10 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.tui_speed import RepaintClock, percentile  # noqa: E402
-from prdeck.services.deck import ClusterParts, Deck  # noqa: E402
-from prdeck.services.github.service import GitHubService  # noqa: E402
-from prdeck.services.kube.client import load_api_client  # noqa: E402
-from prdeck.services.kube.service import ClusterService  # noqa: E402
+from prdeck.services.config import Config  # noqa: E402
+from prdeck.services.deck import Deck, open_deck  # noqa: E402
 from prdeck.services.models import RepoRef  # noqa: E402
 from prdeck.services.sandbox.kube.resources import BY_KIND  # noqa: E402
 from prdeck.services.sandbox.stack import SandboxStack  # noqa: E402
@@ -79,13 +77,17 @@ def ready_moment(stack: SandboxStack, namespace: str) -> list[float]:
     return moments
 
 
+def bench_deck(api_url: str, token: str, kubeconfig: str) -> Deck:
+    """The deck `prdeck` would open on the benchmark's stack (the one wiring point, open_deck)."""
+    config = Config.defaults().with_values({"github.api_url": api_url, "cluster.kubeconfig": kubeconfig}, "benchmark")
+    return open_deck(config, [RepoRef.parse("bench/big")], token=token)
+
+
 async def run(stack: SandboxStack) -> None:
     from prdeck.tui.app import build_app
     from prdeck.tui.widgets.pull_table import PullTable
 
-    github = GitHubService(stack.github.api_url, stack.github.token)
-    cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
-    deck = Deck(github, [RepoRef.parse("bench/big")], ClusterParts(cluster))
+    deck = bench_deck(stack.github.api_url, stack.github.token, str(stack.kube.kubeconfig))
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
     became_ready = ready_moment(stack, f"prdeck-bench-big-pr-{WATCHED}")
     kube_admin(stack.kube, "reset-stats")
@@ -120,9 +122,7 @@ async def run_logs(info: dict) -> None:
     from prdeck.tui.widgets.log_view import LogView
     from prdeck.tui.widgets.pull_table import PullTable
 
-    github = GitHubService(info["github_url"], info["token"])
-    cluster = ClusterService(load_api_client(info["kubeconfig"], None))
-    deck = Deck(github, [RepoRef.parse("bench/big")], ClusterParts(cluster))
+    deck = bench_deck(info["github_url"], info["token"], info["kubeconfig"])
     app = build_app(deck, 600, on_exit=deck.close, log_lines=10_000)
     clock = RepaintClock(app)
     namespace = f"prdeck-bench-big-pr-{WATCHED}"

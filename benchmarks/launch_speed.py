@@ -112,7 +112,7 @@ def ready_delay(stack: SandboxStack, launcher: Launcher, journal: LaunchJournal,
     follower = threading.Thread(target=deck.follow_previews, args=(changed, lambda _e: None, stop), daemon=True)
     follower.start()
     time.sleep(0.5)
-    deck.launch(REPO.full_name, number, emit)
+    deck.launch(REPO, number, emit)
     deadline = time.monotonic() + 10
     while "ready" not in seen and time.monotonic() < deadline:
         time.sleep(0.005)

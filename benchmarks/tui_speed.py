@@ -102,13 +102,14 @@ async def baseline_latency() -> list[float]:
 
 
 async def key_latency(info: dict) -> list[float]:
-    from prdeck.services.deck import Deck
-    from prdeck.services.github.service import GitHubService
+    from prdeck.services.config import Config
+    from prdeck.services.deck import open_deck
     from prdeck.services.models import RepoRef
     from prdeck.tui.app import build_app
     from prdeck.tui.widgets.pull_table import PullTable
 
-    deck = Deck(GitHubService(info["github_url"], info["token"]), [RepoRef.parse(info["repos"][0])])
+    config = Config.defaults().with_values({"github.api_url": info["github_url"]}, "benchmark")
+    deck = open_deck(config, [RepoRef.parse(info["repos"][0])], token=info["token"], cluster="off")
     app = build_app(deck, 600)
 
     def ready(app) -> bool:  # type: ignore[no-untyped-def]

@@ -29,22 +29,18 @@ def baseline() -> None:
 
 
 def prdeck(info_path: str, with_cluster: bool) -> None:
-    from prdeck.services.deck import Deck
-    from prdeck.services.github.service import GitHubService
+    from prdeck.services.config import Config
+    from prdeck.services.deck import open_deck
     from prdeck.services.models import RepoRef
 
     info = json.loads(Path(info_path).read_text())
-    deck = Deck(GitHubService(info["github_url"], info["token"]), [RepoRef.parse(info["repos"][0])])
-    deck.prefetch()  # as tui.cli does before it loads Textual
-    if with_cluster:  # as tui.cli does: the screen connects once its first frame is up, and follows previews
-
-        def connect():  # type: ignore[no-untyped-def]
-            from prdeck.services.kube.client import load_api_client
-            from prdeck.services.kube.service import ClusterService
-
-            return ClusterService(load_api_client(info["kubeconfig"], None)), None, None
-
-        deck.connect_cluster_later(connect)
+    values = {"github.api_url": info["github_url"]}
+    if with_cluster:
+        values["cluster.kubeconfig"] = info["kubeconfig"]
+    # as `prdeck` does: the screen connects the cluster once its first frame is up, and follows previews
+    deck = open_deck(Config.defaults().with_values(values, "benchmark"), [RepoRef.parse(info["repos"][0])],
+                     token=info["token"], cluster="later" if with_cluster else "off")
+    deck.prefetch()  # as the CLI does before it loads Textual
     from prdeck.tui.app import build_app
 
     app = build_app(deck, 600)
