@@ -1,1 +1,1 @@
-"""One module per Textual Screen; screens talk to ``services.previews`` only."""
+"""One module per Textual Screen; screens talk to the facade (``prdeck.services.deck``) only."""

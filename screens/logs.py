@@ -35,7 +35,7 @@ class LogsScreen(Screen[None]):
         Binding("f", "toggle_follow", "Follow"),
         Binding("w", "toggle_wrap", "Wrap"),
         Binding("T", "toggle_timestamps", "Timestamps"),
-        Binding("slash", "search", "Search", priority=True),  # see tui.field_focus
+        Binding("slash", "search", "Search", priority=True),  # see prdeck.tui.widgets.field_focus
         Binding("n", "next_match", "Next", show=False),
         Binding("N", "previous_match", "Previous", show=False),
         Binding("c", "cycle_container", "Container"),

@@ -45,7 +45,7 @@ FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter k
 class PullListScreen(Screen[None]):
     AUTO_FOCUS = "#pulls"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", priority=True),  # see tui.field_focus
+        Binding("slash", "filter", "Filter", priority=True),  # see prdeck.tui.widgets.field_focus
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
         Binding("O", "open_pull", "Open on GitHub"),
@@ -103,7 +103,12 @@ class PullListScreen(Screen[None]):
                 self.query_one(DetailPane).failed("pull", failure.title)
             case Work.PREVIEW_DETAIL:
                 self.query_one(DetailPane).failed("preview", failure.title)
-            case Work.CLUSTER | Work.DESTROY | Work.LAUNCH_CHECK | Work.LAUNCH | Work.OPEN_PREVIEW:
+            case Work.CLUSTER:  # the watch retries cluster failures itself: this one stopped it for good
+                self.model.no_cluster(failure)
+                self._paint_status()
+                self.notify(printable(failure.detail), title=printable(failure.title), severity="error",
+                            timeout=10, markup=False)
+            case Work.DESTROY | Work.LAUNCH_CHECK | Work.LAUNCH | Work.OPEN_PREVIEW:
                 self.notify(printable(failure.detail), title=printable(failure.title), severity="error",
                             timeout=10, markup=False)
             case unknown:

@@ -1,4 +1,4 @@
-"""Contract of services/cluster.py: the same tests run against the sandbox and, when PRDECK_TEST_KUBECONFIG is
+"""Contract of prdeck.services.kube: the same tests run against the sandbox and, when PRDECK_TEST_KUBECONFIG is
 set, against a real cluster (kind, k3d...). They only use what a real API server offers: no sandbox admin.
 
 On a real cluster the previews run PRDECK_TEST_IMAGE (default ``busybox:1.36``) printing a line a second.

@@ -1,4 +1,4 @@
-"""services/cluster.py when things go wrong: no kubeconfig, unknown context, 403, 410, unreachable, cut logs,
+"""prdeck.services.kube when things go wrong: no kubeconfig, unknown context, 403, 410, unreachable, cut logs,
 stuck namespaces and pods that never become ready (sandbox faults; a real cluster cannot be made to fail)."""
 
 from __future__ import annotations

@@ -74,6 +74,6 @@ async def test_only_neighbours_coalesce_so_nothing_is_lost_or_reordered():
 def test_results_that_each_matter_never_replace_each_other():
     from prdeck.services.models import PullDetail
 
-    detail = PullDetail(RepoRef("octo", "app").full_name, 1, "", "main", "a" * 40, None, False, NOW)
+    detail = PullDetail(RepoRef("octo", "app"), 1, "", "main", "a" * 40, None, False, NOW)
     assert not DetailLoaded("octo/app#1", detail).can_replace(DetailLoaded("octo/app#2", detail))
     assert not SnapshotLoaded(Snapshot((), (), NOW)).can_replace(PreviewsChanged(()))

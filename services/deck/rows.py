@@ -116,5 +116,6 @@ def join(
         preview = by_key.pop((pull.repo, pull.number), None)
         rows.append(Row(pull, at_head(preview, pull.head_sha) if preview is not None else None))
     if orphans:
-        rows.extend(Row(orphan_pull(p), p, orphan=True) for _, p in sorted(by_key.items()))
+        ordered = sorted(by_key.values(), key=lambda p: (p.repo.full_name, p.number))
+        rows.extend(Row(orphan_pull(p), p, orphan=True) for p in ordered)
     return tuple(rows)

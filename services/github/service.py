@@ -1,6 +1,6 @@
 """GitHub through PyGithub: GraphQL for the pull request list, REST for identity (and, later, writes).
 
-Every PyGithub or network exception leaves this module as one of :mod:`services.errors`, through
+Every PyGithub or network exception leaves this module as one of :mod:`prdeck.services.errors`, through
 :func:`github_errors`, so callers handle a single hierarchy.
 """
 
@@ -111,7 +111,7 @@ class GitHubService:
 
     @property
     def client(self) -> Github:
-        """The PyGithub client, for the REST writes in :mod:`services.github_report`."""
+        """The PyGithub client, for the REST writes in :mod:`prdeck.services.github.report`."""
         return self._github
 
     def clone_url(self, repo: RepoRef) -> str:

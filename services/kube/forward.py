@@ -130,7 +130,7 @@ class PortForwardRelay:
         finally:
             connection.close()
             if forward is not None:
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, WebSocketException):
                     forward.close()
 
 

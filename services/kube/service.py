@@ -1,6 +1,6 @@
 """The Kubernetes side: find previews by label, keep them current with a watch, read logs, destroy.
 
-Everything prdeck creates carries ``app.kubernetes.io/managed-by=prdeck`` (see :mod:`services.naming`), so
+Everything prdeck creates carries ``app.kubernetes.io/managed-by=prdeck`` (see :mod:`prdeck.services.naming`), so
 all previews of all repositories come from ONE list of pods by that label, and stay current through ONE watch
 from the list's resourceVersion. A watch that times out or loses its connection resumes from the last
 resourceVersion it saw; one told ``410 Gone`` lists again. Every request has a timeout, so a dead connection

@@ -1,6 +1,6 @@
 """Small value translations from Compose to Kubernetes: variables, ports, sizes, CPUs, durations, health checks.
 
-Pure functions; each raises :class:`ValueError` with a short reason that :mod:`services.spec` prefixes with the
+Pure functions; each raises :class:`ValueError` with a short reason that :mod:`prdeck.services.launch.spec` prefixes with the
 file and the key.
 """
 

@@ -94,7 +94,9 @@ class LaunchJournal:
         path = self.root / f"{namespace}.json"
         try:
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return LaunchRecord(**raw)
+            record = LaunchRecord(**raw)
+            RepoRef.parse(record.repo)  # a record that names no repository is no record
+            return record
         except (OSError, ValueError, TypeError):
             return None
 

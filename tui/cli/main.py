@@ -1,4 +1,4 @@
-"""The ``prdeck`` command line: parse, run a command from :mod:`tui.commands`, print its result.
+"""The ``prdeck`` command line: parse, run a command from :mod:`prdeck.tui.cli.commands`, print its result.
 
 Errors from the services become one line on stderr and exit status 1 (2 for usage errors), never a
 traceback.
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from prdeck.services.config import Config, config_path, load_config
-from prdeck.services.deck import ClusterMode, Deck, open_deck
+from prdeck.services.deck import Deck, open_deck
 from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.repos import resolve_repos
 from prdeck.services.models import RepoRef
@@ -36,9 +36,9 @@ def _load(args: argparse.Namespace) -> Config:
     return config
 
 
-def _deck(args: argparse.Namespace, cluster: ClusterMode = "now") -> Deck:
+def _deck(args: argparse.Namespace) -> Deck:
     config = _load(args)
-    return open_deck(config, resolve_repos(args.repo, config["repos"]), cluster=cluster, builder=_sandbox_builder())
+    return open_deck(config, resolve_repos(args.repo, config["repos"]), builder=_sandbox_builder())
 
 
 def _sandbox_builder() -> Any:
@@ -276,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug in prdeck: one line, the traceback only on request
+        if os.environ.get("PRDECK_DEBUG"):
+            raise
+        print(f"prdeck: internal error ({type(exc).__name__}: {printable(str(exc))}); this is a bug in prdeck. "
+              "Run again with PRDECK_DEBUG=1 to see the traceback.", file=sys.stderr)
+        return 1
 
 
 def run() -> Any:

@@ -21,7 +21,7 @@ class SortOrder:
 
 SORT_ORDERS: tuple[SortOrder, ...] = (
     SortOrder("updated", lambda row: row.pull.updated_at, True),
-    SortOrder("number", lambda row: (row.pull.repo, row.pull.number), True),
+    SortOrder("number", lambda row: (row.pull.repo.full_name, row.pull.number), True),
     SortOrder("author", lambda row: (row.pull.author.casefold(), -row.pull.number), False),
     SortOrder("CI", lambda row: (_CI_ORDER.get(row.pull.ci, 3), -row.pull.updated_at.timestamp()), False),
 )
