@@ -1,7 +1,7 @@
 """Small value translations from Compose to Kubernetes: variables, ports, sizes, CPUs, durations, health checks.
 
-Pure functions; each raises :class:`ValueError` with a short reason that :mod:`prdeck.services.launch.spec` prefixes with the
-file and the key.
+Pure functions; each raises :class:`ValueError` with a short reason that :mod:`prdeck.services.launch.spec`
+prefixes with the file and the key.
 """
 
 from __future__ import annotations
