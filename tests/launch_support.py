@@ -11,13 +11,10 @@ from typing import Any
 import pytest
 
 from prdeck.services.config import Config
-from prdeck.services.deck import Deck, open_deck
+from prdeck.services.deck import Deck, open_deck, open_launcher
 from prdeck.services.github.service import GitHubService
-from prdeck.services.kube.client import load_api_client
 from prdeck.services.kube.service import ClusterService
-from prdeck.services.launch.journal import LaunchJournal
 from prdeck.services.launch.pipeline import Launcher
-from prdeck.services.launch.settings import LaunchSettings
 from prdeck.services.models import LaunchEvent, RepoRef
 from prdeck.services.sandbox.stack import SandboxStack
 from tests.kube_support import FAST
@@ -77,14 +74,11 @@ class Rig:
         return self.launcher.launch(RepoRef("octo", "app"), number, self.events.append, **options)
 
 
-def make_rig(stack: SandboxStack, tmp: Path, builder: Any, retries: int = 3, **settings: Any) -> Rig:
-    github = GitHubService(stack.github.api_url, stack.github.token, retries=retries)
-    cluster = ClusterService(load_api_client(str(stack.kube.kubeconfig), None))
-    options = {"registry": stack.registry_address or "", "launched_by": "maintainer", "rollout_timeout": 30, **settings}
-    # The pipeline tests drive the launch layer itself (settings, builder); decks come from stack_deck.
-    launcher = Launcher(github, cluster, LaunchSettings(**options), builder, LaunchJournal(tmp / "journal"),
-                        tmp / "mirrors")
-    return Rig(stack, github, cluster, launcher)
+def make_rig(stack: SandboxStack, tmp: Path, builder: Any, retries: int = 3, **values: Any) -> Rig:
+    """The launch pipeline on the stack, wired by :func:`open_launcher` like every deck; ``values``: config keys."""
+    config = stack_config(stack, **{"github.retries": retries, "preview.rollout_timeout": 30, **values})
+    launcher = open_launcher(config, token=stack.github.token, builder=builder, workdir=tmp)
+    return Rig(stack, launcher.github, launcher.cluster, launcher)
 
 
 def stack_config(stack: SandboxStack, **values: Any) -> Config:

@@ -218,7 +218,7 @@ def test_a_registry_refusing_the_credentials_says_how_to_log_in(docker_rig: Rig,
 
 def test_a_sticky_comment_is_edited_in_place_and_destroy_marks_deployments_inactive(tmp_path: Path) -> None:
     with SandboxStack(app_seed(free_port()), builds="simulate") as stack:
-        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0), sticky_comment=True)
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0), **{"preview.sticky_comment": True})
         first = rig.launch(1)
         admin(stack.github, "pulls", {"action": "push", "repo": "octo/app", "number": 1,
                                       "files": {"site/index.html": "<h1>second</h1>\n"}})

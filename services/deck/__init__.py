@@ -3,7 +3,7 @@ the one place that builds a deck from the config."""
 
 from prdeck.services.deck.deck import ClusterParts, Deck
 from prdeck.services.deck.rows import Overview, PreviewDetail, PreviewStatus, Row, Snapshot, at_head, join
-from prdeck.services.deck.wiring import ClusterMode, open_deck, sign_in, token_for
+from prdeck.services.deck.wiring import ClusterMode, open_deck, open_launcher, sign_in, token_for
 
 __all__ = [
     "ClusterMode",
@@ -17,6 +17,7 @@ __all__ = [
     "at_head",
     "join",
     "open_deck",
+    "open_launcher",
     "sign_in",
     "token_for",
 ]

@@ -19,7 +19,9 @@ from prdeck.services.models import Identity, RepoRef
 
 if TYPE_CHECKING:
     from prdeck.services.kube.service import ClusterService
+    from prdeck.services.launch.journal import LaunchJournal
     from prdeck.services.launch.launches import Launches
+    from prdeck.services.launch.pipeline import Launcher
     from prdeck.services.launch.results import ImageBuilder
     from prdeck.services.launch.settings import LaunchSettings
 
@@ -96,25 +98,48 @@ def _cluster_parts(
     return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir))
 
 
+def open_launcher(
+    config: Config, *, token: str | None = None, builder: BuilderFactory | None = None, workdir: Path | None = None
+) -> Launcher:
+    """The launch pipeline alone, wired as :func:`open_deck` wires it (for its own tests and benchmarks)."""
+    from prdeck.services.kube.client import load_api_client
+    from prdeck.services.kube.service import ClusterService
+
+    github = GitHubService(config.api_url, token_for(config) if token is None else token,
+                           timeout=config["github.timeout"], retries=config["github.retries"])
+    api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
+    cluster = ClusterService(api_client, config["cluster.namespace_prefix"])
+    return _launcher(config, github, cluster, builder, workdir, _journal(workdir))
+
+
 def _launches(
     config: Config, github: GitHubService, cluster: ClusterService, builder: BuilderFactory | None,
     workdir: Path | None,
 ) -> Launches:
     """Launch bookkeeping. The Docker client and the token's login load on the first launch, not at start-up."""
-    from prdeck.services.launch.journal import LaunchJournal
     from prdeck.services.launch.launches import Launches
+
+    journal = _journal(workdir)
+    return Launches(lambda: _launcher(config, github, cluster, builder, workdir, journal), journal)
+
+
+def _journal(workdir: Path | None) -> LaunchJournal:
+    from prdeck.services.launch.journal import LaunchJournal
+
+    return LaunchJournal(workdir / "journal" if workdir is not None else None)
+
+
+def _launcher(
+    config: Config, github: GitHubService, cluster: ClusterService, builder: BuilderFactory | None,
+    workdir: Path | None, journal: LaunchJournal,
+) -> Launcher:
     from prdeck.services.launch.pipeline import Launcher
     from prdeck.services.launch.settings import LaunchSettings
 
-    journal = LaunchJournal(workdir / "journal" if workdir is not None else None)
-
-    def launcher() -> Launcher:
-        settings = LaunchSettings.from_config(config, launched_by=github.whoami().login)
-        settings.require_registry()
-        make_builder = builder or _docker_builder(settings)
-        return Launcher(github, cluster, settings, make_builder, journal, workdir / "mirrors" if workdir else None)
-
-    return Launches(launcher, journal)
+    settings = LaunchSettings.from_config(config, launched_by=github.whoami().login)
+    settings.require_registry()
+    return Launcher(github, cluster, settings, builder or _docker_builder(settings), journal,
+                    workdir / "mirrors" if workdir is not None else None)
 
 
 def _docker_builder(settings: LaunchSettings) -> BuilderFactory:
