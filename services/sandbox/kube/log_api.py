@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from prdeck.services.sandbox.kube.errors import KubeError
+from prdeck.services.sandbox.kube.faults import Faults
+from prdeck.services.sandbox.kube.logs import LogBook
 from prdeck.services.sandbox.kube.resources import BY_KIND
-
-if TYPE_CHECKING:
-    from prdeck.services.sandbox.kube.api import KubeApi
+from prdeck.services.sandbox.kube.store import KubeStore
 
 
 def _bad(message: str) -> KubeError:
@@ -61,10 +61,12 @@ def _since(request: web.Request) -> str | None:
     return None
 
 
-async def serve_log(api: KubeApi, request: web.Request, namespace: str, name: str) -> web.StreamResponse:
-    pod = api.store.get(BY_KIND["Pod"], namespace, name)
+async def serve_log(
+    store: KubeStore, book: LogBook, faults: Faults, request: web.Request, namespace: str, name: str
+) -> web.StreamResponse:
+    pod = store.get(BY_KIND["Pod"], namespace, name)
     container = _container(pod, request.query.get("container"))
-    logs = api.logs.pod(namespace, name)
+    logs = book.pod(namespace, name)
     log = logs.container(container)
     previous = _flag(request, "previous")
     if previous:
@@ -92,9 +94,9 @@ async def serve_log(api: KubeApi, request: web.Request, namespace: str, name: st
     response = web.StreamResponse(headers={"Content-Type": "text/plain"})
     await response.prepare(request)
     sent = 0
-    cut = api.faults.cut_logs_after if api.faults.cut_logs_times > 0 else None
+    cut = faults.cut_logs_after if faults.cut_logs_times > 0 else None
     if cut is not None:
-        api.faults.cut_logs_times -= 1
+        faults.cut_logs_times -= 1
 
     async def send(entries: list[tuple[str, str]]) -> bool:
         """Write lines in one chunk; False once the ``cut_logs_after`` fault says the stream breaks."""

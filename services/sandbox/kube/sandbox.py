@@ -1,7 +1,7 @@
 """The Kubernetes sandbox: an API server emulator on 127.0.0.1 that the real ``kubernetes`` client and kubectl use.
 
 It serves discovery, the core/apps/networking resources prdeck uses, list/watch/patch/apply and pod logs, and
-runs controllers that move Deployments, ReplicaSets and Pods through their lives (see ``kube_world``). Admin
+runs controllers that move Deployments, ReplicaSets and Pods through their lives (see ``world``). Admin
 endpoints under ``/_sandbox``:
 
 - ``GET /_sandbox/stats``: request counts by verb and resource (``{"list pods": 1, "watch pods": 1}``);
@@ -32,10 +32,11 @@ import yaml
 from aiohttp import web
 
 from prdeck.services.sandbox.kube.api import Account, KubeApi
+from prdeck.services.sandbox.kube.behaviour import Behaviours, ImageBehaviour, Timing
 from prdeck.services.sandbox.kube.logs import LogBook
 from prdeck.services.sandbox.kube.seed import HeadLookup, seed_previews
 from prdeck.services.sandbox.kube.store import KubeStore
-from prdeck.services.sandbox.kube.world import Behaviours, ImageBehaviour, KubeWorld, Timing
+from prdeck.services.sandbox.kube.world import KubeWorld
 from prdeck.services.sandbox.server import LoopbackServer
 
 CONTEXT = "prdeck-sandbox"
@@ -67,7 +68,7 @@ class KubeSandbox:
             self.behaviours.images[image] = ImageBehaviour(**behaviour)
         self.world = KubeWorld(self.store, self.logs, self.timing, self.behaviours)
         self.account = Account(USER)
-        self.api = KubeApi(self.store, self.world, self.logs, {self.token: self.account})
+        self.api = KubeApi(self.store, self.logs, {self.token: self.account})
         seed_previews(self.store, self.behaviours, seed.get("previews") or [], head_of or (lambda repo, n: None))
         self._server = LoopbackServer(self._make_app, port=port)
         self.url = self._server.url
@@ -128,7 +129,7 @@ class KubeSandbox:
             return web.json_response([])
 
         async def end_watches(request: web.Request) -> web.Response:
-            self.api.watch_epoch += 1
+            self.api.watches.end_all()
             return web.json_response({})
 
         async def burst(request: web.Request) -> web.Response:
@@ -150,7 +151,7 @@ class KubeSandbox:
         async def compact(request: web.Request) -> web.Response:
             self.store.compact()
             if (await body(request)).get("end_watches"):
-                self.api.watch_epoch += 1
+                self.api.watches.end_all()
             return web.json_response({"resourceVersion": str(self.store.revision)})
 
         async def images(request: web.Request) -> web.Response:

@@ -24,10 +24,10 @@ from prdeck.services.naming import (
     namespace_for,
     preview_labels,
 )
+from prdeck.services.sandbox.kube.behaviour import Behaviours, ImageBehaviour
 from prdeck.services.sandbox.kube.resources import BY_KIND
 from prdeck.services.sandbox.kube.store import KubeStore, now_iso
 from prdeck.services.sandbox.kube.validate import apply_defaults, validate
-from prdeck.services.sandbox.kube.world import Behaviours, ImageBehaviour
 
 STATES = ("ready", "deploying", "failed", "crashing", "unready", "terminating")
 SEED_IMAGE_HOST = "seed.sandbox.localhost"

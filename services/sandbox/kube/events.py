@@ -1,0 +1,47 @@
+"""Events: every step the controllers and the kubelet take is recorded, as ``kubectl describe`` shows them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prdeck.services.sandbox.kube.pods import NODE
+from prdeck.services.sandbox.kube.resources import BY_KIND
+from prdeck.services.sandbox.kube.store import KubeStore, now_iso
+
+
+def record_event(
+    store: KubeStore, obj: dict[str, Any], reason: str, message: str, kind: str = "Normal", source: str = ""
+) -> None:
+    """Record an Event about ``obj``; ``source`` is a controller's name, or empty for the kubelet on the node.
+
+    Nothing is recorded in a namespace that is gone or terminating: its events would keep it from ending.
+    """
+    meta = obj["metadata"]
+    namespace = meta.get("namespace") or "default"
+    ns = store.find(BY_KIND["Namespace"], "", namespace)
+    if ns is None or ns["metadata"].get("deletionTimestamp"):
+        return
+    moment = now_iso()
+    store.create(
+        BY_KIND["Event"],
+        {
+            "metadata": {"name": f"{meta['name']}.{time.time_ns():x}", "namespace": namespace},
+            "involvedObject": {
+                "kind": obj["kind"],
+                "name": meta["name"],
+                "namespace": namespace,
+                "uid": meta.get("uid"),
+                "apiVersion": obj["apiVersion"],
+            },
+            "reason": reason,
+            "message": message,
+            "type": kind,
+            "count": 1,
+            "firstTimestamp": moment,
+            "lastTimestamp": moment,
+            "source": {"component": source or "kubelet", **({"host": NODE} if not source else {})},
+            "reportingComponent": source or "kubelet",
+            "reportingInstance": NODE if not source else "",
+        },
+    )
