@@ -1,8 +1,8 @@
 """The Kubernetes sandbox: an API server emulator on 127.0.0.1 that the real ``kubernetes`` client and kubectl use.
 
 It serves discovery, the core/apps/networking resources prdeck uses, list/watch/patch/apply and pod logs, and
-runs controllers that move Deployments, ReplicaSets and Pods through their lives (see ``world``). Admin
-endpoints under ``/_sandbox``:
+runs controllers that move Deployments, ReplicaSets and Pods through their lives (``world.py`` runs
+``controllers.py`` and ``kubelet.py``). Admin endpoints under ``/_sandbox``:
 
 - ``GET /_sandbox/stats``: request counts by verb and resource (``{"list pods": 1, "watch pods": 1}``);
   ``POST /_sandbox/reset-stats``;
