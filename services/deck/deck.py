@@ -93,6 +93,11 @@ class Deck:
                 yield Snapshot(self.repos, rows, datetime.now(UTC), complete=False)
         yield Snapshot(self.repos, join(pulls, self.previews, self.repos), datetime.now(UTC))
 
+    @property
+    def api_url(self) -> str:
+        """The GitHub API this deck talks to (a PR URL of another host is not one of its pull requests)."""
+        return self._github.api_url
+
     def overview(self) -> Overview:
         """Pull requests and previews at once: one GraphQL query per 100 PRs, one list call on the cluster."""
         problem = self._problem

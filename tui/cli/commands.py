@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from prdeck.services.config import Config
 from prdeck.services.deck import Deck, Row, sign_in
 from prdeck.services.errors import KeyringUnavailable, PrdeckError, UsageError
 from prdeck.services.github.credentials import api_host, delete_token, read_keyring, resolve_token
 from prdeck.services.models import Identity, PullRequest, RepoRef
+from prdeck.tui.view.safe_text import printable
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,19 @@ def list_with_previews(deck: Deck) -> ListResult:
     return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, overview.cluster_problem)
 
 
-_PULL_URL = re.compile(r"^https?://[^/]+/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")
+_PULL_URL = re.compile(r"^https?://(?P<host>[^/]+)/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")
 _PULL_REF = re.compile(r"^(?:(?P<repo>[^/#\s]+/[^/#\s]+))?#?(?P<number>\d+)$")
 
 
-def parse_pull_ref(text: str, repos: list[RepoRef]) -> tuple[RepoRef, int]:
-    """``101``, ``#101``, ``owner/name#101`` or a PR URL; a bare number needs exactly one configured repo."""
-    match = _PULL_URL.match(text.strip()) or _PULL_REF.match(text.strip())
+def parse_pull_ref(text: str, repos: list[RepoRef], api_url: str) -> tuple[RepoRef, int]:
+    """``101``, ``#101``, ``owner/name#101`` or a PR URL; a bare number needs exactly one configured repo.
+
+    A URL must be of the GitHub that ``api_url`` names: another host's ``o/r/pull/1`` is not this GitHub's o/r#1.
+    """
+    url = _PULL_URL.match(text.strip())
+    if url is not None:
+        _require_host(url.group("host"), api_url, text)
+    match = url or _PULL_REF.match(text.strip())
     if match is None:
         raise UsageError(f"Not a pull request: {text!r}", "use 101, owner/name#101 or the PR's URL")
     number = int(match.group("number"))
@@ -69,6 +77,17 @@ def parse_pull_ref(text: str, repos: list[RepoRef]) -> tuple[RepoRef, int]:
             f"Which repository has #{number}?", f"several are configured ({names}); use owner/name#{number}"
         )
     return repos[0], number
+
+
+def _require_host(host: str, api_url: str, text: str) -> None:
+    """The web host of ``api_url``'s GitHub: the API's own (GitHub Enterprise, the sandbox) or without ``api.``."""
+    api_host = (urlparse(api_url).netloc or "").lower()
+    if host.lower() in (api_host, api_host.removeprefix("api.")):
+        return
+    raise UsageError(
+        f"{printable(text)} is a pull request on {printable(host)}, not on the configured GitHub",
+        f"prdeck talks to {api_url} (github.api_url or --github-url); use owner/name#number or a URL of that host",
+    )
 
 
 def login(config: Config, token: str) -> LoginResult:

@@ -38,6 +38,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     render_parser.add_argument("pull", metavar="PR")
     render_parser.add_argument("--spec", metavar="FILE", help="a local compose file or manifests folder instead")
+    render_parser.add_argument("--show-secrets", action="store_true",
+                               help="print the values of Secrets (preview.secrets) instead of <hidden>")
     open_parser = sub.add_parser(
         "open", parents=[common], help="open a pull request's preview in the browser",
         description="Open the preview URL: its Ingress, or a port-forward relay on 127.0.0.1.",
@@ -70,7 +72,7 @@ def _progress_printer(stream: Any) -> Callable[[LaunchEvent], None]:
 
 
 def run_launch(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
     if args.timeout is not None and not 10 <= args.timeout <= 3600:
         raise UsageError("--timeout must be between 10 and 3600 seconds")
     progress = _progress_printer(sys.stderr)
@@ -90,7 +92,7 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
 
 
 def run_render(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
     spec_file = None
     if args.spec:
         spec_file = Path(args.spec).resolve()
@@ -99,12 +101,28 @@ def run_render(deck: Deck, args: argparse.Namespace) -> int:
     rendered = deck.render(repo, number, spec_file)
     for warning in rendered.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
-    print(yaml.safe_dump_all(list(rendered.objects), sort_keys=False), end="")
+    objects = list(rendered.objects) if args.show_secrets else [hide_secret_values(o) for o in rendered.objects]
+    print(yaml.safe_dump_all(objects, sort_keys=False), end="")
     return 0
 
 
+HIDDEN = "<hidden>"
+
+
+def hide_secret_values(obj: dict[str, Any]) -> dict[str, Any]:
+    """A Secret with every value replaced by ``<hidden>`` (the keys stay, to show what the preview gets);
+    any other object unchanged. `prdeck render` output lands in terminals, logs and bug reports."""
+    if obj.get("kind") != "Secret":
+        return obj
+    hidden = {**obj}
+    for field in ("data", "stringData"):
+        if isinstance(obj.get(field), dict):
+            hidden[field] = dict.fromkeys(obj[field], HIDDEN)
+    return hidden
+
+
 def run_open(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos))
+    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
     preview = deck.find_preview(repo, number)
     url = deck.open_url(preview)
     relayed = url.startswith("http://127.0.0.1:")
