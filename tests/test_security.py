@@ -5,11 +5,18 @@ Each test is a finding of the audit: it failed on the code before the fix.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
+from prdeck.services.errors import ConfigError
+from prdeck.services.github.service import GitHubService
+from prdeck.services.launch.git_mirror import GitError, GitMirror
+from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import free_port
 from prdeck.services.sandbox.stack import SandboxStack
 from prdeck.tui.cli.launch import HIDDEN
@@ -58,3 +65,66 @@ def test_a_pull_request_url_of_the_configured_github_still_works(stack: SandboxS
     done = run_prdeck("render", f"http://{host}/octo/app/pull/1", env=env_for(stack, tmp_path), timeout=120)
     assert done.returncode == 0, done.stderr
     assert "kind: Deployment" in done.stdout
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Asks for credentials (so git retries with whatever it would send) and keeps every request's headers."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append({name.lower(): value for name, value in self.headers.items()})
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", 'Basic realm="elsewhere"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _serve(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_the_git_token_never_follows_a_redirect_to_another_host(tmp_path: Path) -> None:
+    """Finding 3: the token was an unscoped http.extraHeader; a redirect to another host received it."""
+    _Recorder.seen = []
+    elsewhere = _serve(_Recorder)
+
+    class Redirector(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{elsewhere.server_port}{self.path}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    github = _serve(Redirector)
+    try:
+        mirror = GitMirror(RepoRef("octo", "app"), f"http://127.0.0.1:{github.server_port}/octo/app.git",
+                           "token-of-the-maintainer", tmp_path)
+        with pytest.raises(GitError):
+            mirror.fetch({"refs/heads/main": "refs/prdeck/base/main"})
+        assert not any("authorization" in headers for headers in _Recorder.seen), _Recorder.seen
+    finally:
+        github.shutdown()
+        elsewhere.shutdown()
+
+
+@pytest.mark.parametrize("api_url", ["http://192.0.2.10/api/v3", "http://github.example/api/v3", "ftp://127.0.0.1/"])
+def test_the_github_token_goes_over_https_only_or_to_this_machine(api_url: str) -> None:
+    """Finding 4: GH_TOKEN was sent to whatever --github-url named, over plain http too. (Refused before any
+    request: no traffic leaves the machine in this test.)"""
+    with pytest.raises(ConfigError, match="Refusing to send the GitHub token"):
+        GitHubService(api_url, "token-of-the-maintainer")
+
+
+@pytest.mark.parametrize("api_url", ["https://api.github.com", "https://ghe.example/api/v3", "http://127.0.0.1:9/",
+                                     "http://localhost:9/api/v3", "http://[::1]:9/"])
+def test_https_and_loopback_api_urls_are_accepted(api_url: str) -> None:
+    GitHubService(api_url, "token").close()

@@ -7,9 +7,11 @@ Every PyGithub or network exception leaves this module as one of :mod:`prdeck.se
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -21,7 +23,15 @@ from github.GithubException import (
 )
 
 from prdeck.services import __version__
-from prdeck.services.errors import AuthError, NotFound, PrdeckError, RateLimited, RemoteError, Unavailable
+from prdeck.services.errors import (
+    AuthError,
+    ConfigError,
+    NotFound,
+    PrdeckError,
+    RateLimited,
+    RemoteError,
+    Unavailable,
+)
 from prdeck.services.github.graphql import load_query
 from prdeck.services.models import Identity, PullDetail, PullRequest, RepoRef
 
@@ -32,6 +42,7 @@ class GitHubService:
     """A signed-in connection to one GitHub (or GitHub Enterprise) API."""
 
     def __init__(self, api_url: str, token: str, *, timeout: int = 10, retries: int = 3) -> None:
+        require_private_channel(api_url)
         self.api_url = api_url.rstrip("/")
         self.token = token
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
@@ -124,6 +135,29 @@ class GitHubService:
         with github_errors(self.api_url, f"listing the files of {repo}#{number}"):
             pull = self._github.get_repo(repo.full_name).get_pull(number)
             return [item.filename for item in pull.get_files()]
+
+
+def require_private_channel(api_url: str) -> None:
+    """The token goes over https only; plain http only to this machine (the sandbox, a tunnel on 127.0.0.1)."""
+    url = urlsplit(api_url)
+    if url.scheme == "https" and url.hostname:
+        return
+    if url.scheme == "http" and _is_loopback(url.hostname or ""):
+        return
+    raise ConfigError(
+        f"Refusing to send the GitHub token to {api_url}",
+        "the token travels over https only (plain http only to 127.0.0.1, ::1 or localhost); "
+        "fix github.api_url, PRDECK_GITHUB_URL or --github-url",
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:

@@ -1,7 +1,8 @@
 """A bare mirror per repository in the user cache dir: fetch a PR head, read its files, export its tree.
 
-The token travels to git in ``GIT_CONFIG_*`` environment variables (an ``http.extraHeader``), never on a command
-line where ``ps`` would show it, and never in the mirror's config.
+The token travels to git in ``GIT_CONFIG_*`` environment variables, never on a command line where ``ps`` would
+show it, and never in the mirror's config: an ``http.<origin>.extraHeader`` scoped to the clone URL's scheme, host
+and port, with redirects refused (``http.followRedirects=false``), so no other host ever receives it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -28,13 +30,15 @@ def mirror_root() -> Path:
     return Path(platformdirs.user_cache_dir("prdeck")) / "mirrors"
 
 
-def _auth_environment(token: str | None) -> dict[str, str]:
-    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+def _auth_environment(token: str | None, clone_url: str) -> dict[str, str]:
+    env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C",
+           "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.followRedirects", "GIT_CONFIG_VALUE_0": "false"}
     if token:
+        url = urlsplit(clone_url)
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         env.update(
-            {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-             "GIT_CONFIG_VALUE_0": f"Authorization: Basic {basic}"}
+            {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_1": f"http.{url.scheme}://{url.netloc}/.extraHeader",
+             "GIT_CONFIG_VALUE_1": f"Authorization: Basic {basic}"}
         )
     return env
 
@@ -46,7 +50,7 @@ class GitMirror:
         self.repo = repo
         self.clone_url = clone_url
         self.path = (root or mirror_root()) / repo.owner / f"{repo.name}.git"
-        self._env = {**os.environ, **_auth_environment(token)}
+        self._env = {**os.environ, **_auth_environment(token, clone_url)}
 
     def git(self, *args: str, input_bytes: bytes | None = None, doing: str = "run git") -> bytes:
         try:
