@@ -43,6 +43,15 @@ def is_dns_label(name: str) -> bool:
     return len(name) <= DNS_LABEL_MAX and bool(_DNS_LABEL.match(name))
 
 
+DNS_SUBDOMAIN_MAX = 253
+
+
+def is_dns_subdomain(name: str) -> bool:
+    """A valid object name for most kinds (RFC 1123 subdomain): nothing that could change an API URL's path."""
+    return (isinstance(name, str) and len(name) <= DNS_SUBDOMAIN_MAX
+            and all(is_dns_label(part) for part in name.split(".")))
+
+
 def repo_slug(repo: RepoRef) -> str:
     """``Acme/Store.Front`` -> ``acme-store-front``: lower case, every other character a dash."""
     slug = re.sub(r"[^a-z0-9]+", "-", repo.full_name.lower()).strip("-")

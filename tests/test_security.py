@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+import yaml
 
 from prdeck.services.errors import ConfigError
 from prdeck.services.github.service import GitHubService
-from prdeck.services.launch.git_mirror import GitError, GitMirror
+from prdeck.services.launch.git_mirror import GitError, GitMirror, LocalTree
+from prdeck.services.launch.spec import SpecError, load_spec
 from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import free_port
 from prdeck.services.sandbox.stack import SandboxStack
@@ -128,3 +130,17 @@ def test_the_github_token_goes_over_https_only_or_to_this_machine(api_url: str) 
                                      "http://localhost:9/api/v3", "http://[::1]:9/"])
 def test_https_and_loopback_api_urls_are_accepted(api_url: str) -> None:
     GitHubService(api_url, "token").close()
+
+
+@pytest.mark.parametrize("name", ["../../../kube-system/configmaps/x", "x?dryRun=All", "x#frag", "Upper", "a" * 254])
+def test_object_names_that_could_change_an_api_url_are_refused_before_anything_runs(
+    tmp_path: Path, name: str
+) -> None:
+    """Finding 7: object names went into API URLs unvalidated."""
+    folder = tmp_path / ".prdeck" / "manifests"
+    folder.mkdir(parents=True)
+    document = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {}}
+    (folder / "map.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    with pytest.raises(SpecError, match=r"metadata\.name must be lower-case") as refused:
+        load_spec(LocalTree(tmp_path))
+    assert ".prdeck/manifests/map.yaml" in refused.value.title

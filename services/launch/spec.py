@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import yaml
 
+from prdeck.services import naming
 from prdeck.services.errors import PrdeckError
 from prdeck.services.launch import compose_values as values
 
@@ -255,8 +256,12 @@ def _manifests(tree: TreeReader, folder: str, images: Mapping[str, Mapping[str, 
         for index, document in enumerate(_yaml_documents(tree.read(path) or "", path)):
             if not isinstance(document, dict) or not document.get("kind") or not document.get("apiVersion"):
                 raise _problem(path, f"document {index + 1}", "a Kubernetes object needs apiVersion and kind")
-            if not (document.get("metadata") or {}).get("name"):
+            name = (document.get("metadata") or {}).get("name")
+            if not name:
                 raise _problem(path, f"document {index + 1}", "metadata.name is missing")
+            if not naming.is_dns_subdomain(name):
+                raise _problem(path, f"{document['kind']} {str(name)[:80]!r}", "metadata.name must be lower-case "
+                               "letters, digits, '-' and '.' (an RFC 1123 name, at most 253 characters)")
             objects.append(document)
     if not objects:
         raise _problem(folder, "", "no Kubernetes objects found")
