@@ -144,3 +144,46 @@ def test_object_names_that_could_change_an_api_url_are_refused_before_anything_r
     with pytest.raises(SpecError, match=r"metadata\.name must be lower-case") as refused:
         load_spec(LocalTree(tmp_path))
     assert ".prdeck/manifests/map.yaml" in refused.value.title
+
+
+BOMB = "a: &a ['x','x','x','x','x','x','x','x','x']\n" + "".join(
+    f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("where", ["compose", "manifests"])
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path: Path, where: str) -> None:
+    """Finding 8: a ~500-byte alias bomb hung render/launch (compose) or took 1.8 GB (manifests)."""
+    if where == "compose":
+        text = BOMB + "services:\n  web: {image: busybox, command: *i}\nx-prdeck: {ingress: {service: web, port: 80}}\n"
+        target = tmp_path / ".prdeck" / "compose.yml"
+    else:
+        text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n  " + BOMB.replace("\n", "\n  ")
+        target = tmp_path / ".prdeck" / "manifests" / "bomb.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text(text, encoding="utf-8")
+    assert len(text) < 1000
+    with pytest.raises(SpecError, match="aliases expanded"):
+        load_spec(LocalTree(tmp_path))
+
+
+def test_a_compose_file_of_20000_services_is_refused(tmp_path: Path) -> None:
+    """Finding 8: 20,000 services were accepted (one pod of 20,000 containers)."""
+    services = "".join(f"  s{n}: {{image: busybox}}\n" for n in range(20_000))
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(f"services:\n{services}x-prdeck: {{ingress: {{service: s0, port: 80}}}}\n", encoding="utf-8")
+    with pytest.raises(SpecError, match="at most 100"):
+        load_spec(LocalTree(tmp_path))
+
+
+def test_real_anchors_and_merge_keys_still_work(tmp_path: Path) -> None:
+    text = ("x-common: &common {image: busybox, environment: {A: '1'}}\nservices:\n  web: {<<: *common, ports: [80]}\n"
+            "  worker: *common\nx-prdeck: {ingress: {service: web, port: 80}}\n")
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(text, encoding="utf-8")
+    spec = load_spec(LocalTree(tmp_path))
+    assert [container.name for container in spec.containers] == ["web", "worker"]

@@ -19,11 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import yaml
-
 from prdeck.services import naming
 from prdeck.services.errors import PrdeckError
 from prdeck.services.launch import compose_values as values
+from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
 
 COMPOSE_PATH = ".prdeck/compose.yml"
 MANIFESTS_DIR = ".prdeck/manifests"
@@ -137,9 +136,9 @@ def _problem(path: str, key: str, reason: str) -> SpecError:
 
 def _yaml_documents(text: str, path: str) -> list[Any]:
     try:
-        return [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as exc:
-        raise _problem(path, "", f"not valid YAML: {exc}") from exc
+        return bounded_documents(text)
+    except ValueError as exc:
+        raise _problem(path, "", str(exc)) from exc
 
 
 def parse_compose(text: str, path: str, lookup: Callable[[str], str | None]) -> PreviewSpec:
@@ -155,6 +154,9 @@ def parse_compose(text: str, path: str, lookup: Callable[[str], str | None]) -> 
     services = raw.get("services")
     if not isinstance(services, dict) or not services:
         raise _problem(path, "services", "at least one service is needed")
+    if len(services) > MAX_SERVICES:
+        raise _problem(path, "services", f"{len(services):,} services; a preview (one pod) may have at most "
+                                         f"{MAX_SERVICES}")
     extension = raw.get("x-prdeck", raw.get("x-uffizzi"))
     block = "x-prdeck" if "x-prdeck" in raw else "x-uffizzi"
     ingress = extension.get("ingress") if isinstance(extension, dict) else None
