@@ -47,8 +47,7 @@ def open_deck(
     ``token`` defaults to the credential chain (keyring, GH_TOKEN/GITHUB_TOKEN, ``gh auth token``). ``workdir``
     holds the launch journal and the git mirrors (default: the platform's state and cache dirs).
     """
-    github = GitHubService(config.api_url, token_for(config) if token is None else token,
-                           timeout=config["github.timeout"], retries=config["github.retries"])
+    github = _github(config, token)
 
     def connect() -> ClusterParts:
         return _cluster_parts(config, github, builder, workdir)
@@ -59,6 +58,11 @@ def open_deck(
         return Deck(github, repos, connect_later=connect)
     return Deck(github, repos, ClusterParts(problem=Unavailable("No Kubernetes cluster configured",
                                                                 "this deck was opened without a cluster")))
+
+
+def _github(config: Config, token: str | None) -> GitHubService:
+    return GitHubService(config.api_url, token_for(config) if token is None else token,
+                         timeout=config["github.timeout"], retries=config["github.retries"])
 
 
 def token_for(config: Config) -> str:
@@ -76,8 +80,7 @@ def token_for(config: Config) -> str:
 def sign_in(config: Config, token: str) -> tuple[str, Identity]:
     """Check ``token`` against ``/user`` first, then keep it in the keyring; nothing is stored if either fails.
     Returns the API host and who the token belongs to."""
-    with GitHubService(config.api_url, token, timeout=config["github.timeout"],
-                       retries=config["github.retries"]) as github:
+    with _github(config, token) as github:
         identity = github.whoami()
     store_token(config.api_url, token)
     return api_host(config.api_url), identity
@@ -105,8 +108,7 @@ def open_launcher(
     from prdeck.services.kube.client import load_api_client
     from prdeck.services.kube.service import ClusterService
 
-    github = GitHubService(config.api_url, token_for(config) if token is None else token,
-                           timeout=config["github.timeout"], retries=config["github.retries"])
+    github = _github(config, token)
     api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
     cluster = ClusterService(api_client, config["cluster.namespace_prefix"])
     return _launcher(config, github, cluster, builder, workdir, _journal(workdir))

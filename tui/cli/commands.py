@@ -79,6 +79,11 @@ def parse_pull_ref(text: str, repos: list[RepoRef], api_url: str) -> tuple[RepoR
     return repos[0], number
 
 
+def pull_of(deck: Deck, text: str) -> tuple[RepoRef, int]:
+    """The pull request ``text`` names, among the deck's repositories and of its GitHub."""
+    return parse_pull_ref(text, list(deck.repos), deck.api_url)
+
+
 def _require_host(host: str, api_url: str, text: str) -> None:
     """The web host of ``api_url``'s GitHub: the API's own (GitHub Enterprise, the sandbox) or without ``api.``."""
     api_host = (urlparse(api_url).netloc or "").lower()

@@ -72,7 +72,7 @@ def _progress_printer(stream: Any) -> Callable[[LaunchEvent], None]:
 
 
 def run_launch(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
+    repo, number = commands.pull_of(deck, args.pull)
     if args.timeout is not None and not 10 <= args.timeout <= 3600:
         raise UsageError("--timeout must be between 10 and 3600 seconds")
     progress = _progress_printer(sys.stderr)
@@ -92,7 +92,7 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
 
 
 def run_render(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
+    repo, number = commands.pull_of(deck, args.pull)
     spec_file = None
     if args.spec:
         spec_file = Path(args.spec).resolve()
@@ -122,7 +122,7 @@ def hide_secret_values(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_open(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
+    repo, number = commands.pull_of(deck, args.pull)
     preview = deck.find_preview(repo, number)
     url = deck.open_url(preview)
     relayed = url.startswith("http://127.0.0.1:")

@@ -74,7 +74,7 @@ def _ls(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     deck = _deck(args)
     try:
-        repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
+        repo, number = commands.pull_of(deck, args.pull)
         result = deck.status(repo, number)
     finally:
         deck.close()
@@ -98,7 +98,7 @@ def _logs(args: argparse.Namespace) -> int:
     deck = _deck(args)
     stop = threading.Event()
     try:
-        repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
+        repo, number = commands.pull_of(deck, args.pull)
         preview = deck.find_preview(repo, number)
         request = LogRequest(args.follow, args.tail, _duration(args.since), args.container, args.previous)
         several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
@@ -114,7 +114,7 @@ def _logs(args: argparse.Namespace) -> int:
 def _destroy(args: argparse.Namespace) -> int:
     deck = _deck(args)
     try:
-        repo, number = commands.parse_pull_ref(args.pull, list(deck.repos), deck.api_url)
+        repo, number = commands.pull_of(deck, args.pull)
         preview = deck.find_preview(repo, number)
         if not args.yes:
             if not sys.stdin.isatty():
