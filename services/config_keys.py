@@ -205,7 +205,8 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("preview.secrets", {}, "Secret values for previews: {NAME = \"ENV_VAR\"} puts $ENV_VAR into the preview's "
         "secret as NAME. Never given to fork PRs unless preview.fork_secrets is true.",
-        "a table of environment variable names", _is_string_table),
+        "a table of environment variable names, none of them prdeck's credentials (GH_TOKEN, GITHUB_TOKEN, PRDECK_*)",
+        lambda value: _is_string_table(value) and not any(map(is_credential_variable, value.values()))),
     Key("preview.fork_secrets", False, "Give preview.secrets and preview.pass_env to fork PRs too (they run "
         "untrusted code).", "true or false", lambda value: isinstance(value, bool)),
     Key("preview.pass_env", [], "Environment variables of prdeck's own environment that ${VAR} and bare "

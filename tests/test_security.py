@@ -38,12 +38,12 @@ def env_for(stack: SandboxStack, tmp: Path, config: str = "") -> dict[str, str]:
     (tmp / "config.toml").write_text(config, encoding="utf-8")
     return {**{k: str(v) for k, v in stack.info()["env"].items()}, "PRDECK_REPOS": "octo/app",
             "PRDECK_CONFIG": str(tmp / "config.toml"), "XDG_STATE_HOME": str(tmp / "state"),
-            "XDG_CACHE_HOME": str(tmp / "cache"), "PRDECK_TEST_SECRET": SECRET}
+            "XDG_CACHE_HOME": str(tmp / "cache"), "PREVIEW_TEST_SECRET": SECRET}
 
 
 def test_render_shows_secret_values_only_when_asked(stack: SandboxStack, tmp_path: Path) -> None:
     """Finding 9: `prdeck render` printed preview.secrets values in plain text."""
-    env = env_for(stack, tmp_path, '[preview]\nsecrets = { API_KEY = "PRDECK_TEST_SECRET" }\n')
+    env = env_for(stack, tmp_path, '[preview]\nsecrets = { API_KEY = "PREVIEW_TEST_SECRET" }\n')
     shown = run_prdeck("render", "1", env=env, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert "kind: Secret" in shown.stdout and "API_KEY: <hidden>" in shown.stdout, shown.stdout

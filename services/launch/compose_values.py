@@ -64,11 +64,12 @@ def command_list(value: Any) -> list[str]:
 
 
 def environment_map(value: Any, lookup: Callable[[str], str | None]) -> dict[str, str]:
-    """``environment`` as a map or as ``["KEY=value", "KEY"]`` (a bare key takes its value from the variables)."""
+    """``environment`` as a map or as ``["KEY=value", "KEY"]``; a bare or empty key takes its value from the
+    variables (as Compose takes it from the shell), which hold only what the maintainer allowed."""
     if value is None:
         return {}
     if isinstance(value, dict):
-        return {str(key): "" if item is None else _scalar(item) for key, item in value.items()}
+        return {str(key): (lookup(str(key)) or "") if item is None else _scalar(item) for key, item in value.items()}
     if isinstance(value, list):
         result: dict[str, str] = {}
         for item in value:

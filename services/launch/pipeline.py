@@ -118,8 +118,9 @@ class Launcher:
         on_line(f"head {pull.head_sha[:12]}, base {pull.base_branch} at {fetched[base_ref][:12]}")
         tree = spec_tree or GitTree(mirror, fetched[base_ref] if pull.fork else pull.head_sha)
         configured = self.settings.spec_path if spec_path is None else spec_path
-        spec = load_spec(tree, configured=configured, variables=self.settings.variables,
-                         environ=self.settings.environ, images=self.settings.images)
+        variables = self.settings.spec_variables(pull.fork, credentials=(self.github.token,))
+        spec = load_spec(tree, configured=configured, variables=variables, images=self.settings.images,
+                         policy=self.settings.policy)
         for warning in spec.warnings:
             on_line(f"warning: {warning}")
         namespace = naming.namespace_for(repo, number, self.cluster.prefix)

@@ -1,143 +1,31 @@
 """From a preview spec to the Kubernetes objects a launch applies (pure: no cluster, no Docker).
 
-Every object carries prdeck's labels and lands in the preview namespace. The namespace gets a ResourceQuota, a
-LimitRange and a default-deny NetworkPolicy that admits only the ingress controller (README, "Launching").
+Every object carries prdeck's labels and lands in the preview namespace, behind the guards of
+:mod:`prdeck.services.launch.guards`; every pod gets the settings of :mod:`prdeck.services.launch.pod_policy`.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from prdeck.services import naming
+from prdeck.services.launch.guards import SECRET_NAME, guard_objects
+from prdeck.services.launch.placement import (
+    ClusterOptions,
+    Placement,
+    metadata,
+    pod_annotations,
+    preview_annotations,
+    preview_host,
+    preview_url,
+)
+from prdeck.services.launch.pod_policy import container_security, harden_pod, pod_specs, pod_templates
 from prdeck.services.launch.spec import ContainerSpec, PreviewSpec, SpecError
-from prdeck.services.models import RepoRef
 
 WORKLOAD_NAME = "preview"
-SECRET_NAME = "prdeck-secrets"
-POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
-CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PersistentVolume",
-                  "StorageClass", "PriorityClass", "IngressClass", "MutatingWebhookConfiguration",
-                  "ValidatingWebhookConfiguration"}
-
-
-@dataclass(frozen=True)
-class Placement:
-    """Where and for what one preview runs."""
-
-    repo: RepoRef
-    number: int
-    namespace: str
-    head_sha: str
-    branch: str
-    expires_at: datetime
-    launched_by: str
-    approved_sha: str | None = None
-    launch_id: str = ""
-
-
-@dataclass(frozen=True)
-class ClusterOptions:
-    """Config ``cluster.*`` and ``preview.*`` keys that shape the objects."""
-
-    domain: str = ""
-    ingress_class: str = ""
-    tls_secret: str = ""
-    ingress_namespace: str = "ingress-nginx"
-    secrets: Mapping[str, str] = field(default_factory=dict)
-    """Secret values by name (already read from the environment); empty for forks unless allowed."""
-
-
-def preview_host(placement: Placement, options: ClusterOptions) -> str | None:
-    if not options.domain:
-        return None
-    return f"pr-{placement.number}-{naming.repo_slug(placement.repo)}.{options.domain}"[:253]
-
-
-def preview_url(placement: Placement, options: ClusterOptions, port: int | None) -> str:
-    """The Ingress URL with a domain; else the address the port-forward relay prefers on this machine."""
-    host = preview_host(placement, options)
-    if host:
-        return f"{'https' if options.tls_secret else 'http'}://{host}/"
-    return f"http://localhost:{port or 80}/"
-
-
-def _metadata(name: str, placement: Placement, extra_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
-    labels = {**(extra_labels or {}), **naming.preview_labels(placement.repo, placement.number)}
-    return {"name": name, "namespace": placement.namespace, "labels": labels}
-
-
-def _annotations(placement: Placement, url: str) -> dict[str, str]:
-    annotations = {
-        naming.ANNOTATION_REPO: placement.repo.full_name,
-        naming.ANNOTATION_SHA: placement.head_sha,
-        naming.ANNOTATION_BRANCH: placement.branch,
-        naming.ANNOTATION_EXPIRES: placement.expires_at.isoformat().replace("+00:00", "Z"),
-        naming.ANNOTATION_URL: url,
-        naming.ANNOTATION_LAUNCHED_BY: placement.launched_by,
-    }
-    if placement.approved_sha:
-        annotations[naming.ANNOTATION_APPROVED_SHA] = placement.approved_sha
-    return annotations
-
-
-def _pod_annotations(placement: Placement, url: str) -> dict[str, str]:
-    launch = {naming.ANNOTATION_LAUNCH: placement.launch_id} if placement.launch_id else {}
-    return {**_annotations(placement, url), **launch}
-
-
-def guard_objects(placement: Placement, options: ClusterOptions, url: str) -> list[dict[str, Any]]:
-    """Namespace, quota, limits, network policy and (when configured) the secret: the same for both spec forms."""
-    labels = naming.preview_labels(placement.repo, placement.number)
-    namespace = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": placement.namespace,
-            "labels": {
-                **labels,
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-            "annotations": _annotations(placement, url),
-        },
-    }
-    quota = {
-        "apiVersion": "v1",
-        "kind": "ResourceQuota",
-        "metadata": _metadata("prdeck-quota", placement),
-        "spec": {"hard": {"pods": "20", "requests.cpu": "4", "requests.memory": "8Gi",
-                          "limits.cpu": "8", "limits.memory": "16Gi"}},
-    }
-    limits = {
-        "apiVersion": "v1",
-        "kind": "LimitRange",
-        "metadata": _metadata("prdeck-limits", placement),
-        "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
-                             "defaultRequest": {"cpu": "50m", "memory": "64Mi"}}]},
-    }
-    policy = {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": _metadata("prdeck-default-deny", placement),
-        "spec": {
-            "podSelector": {},
-            "policyTypes": ["Ingress"],
-            "ingress": [
-                {"from": [{"namespaceSelector": {"matchLabels": {
-                    "kubernetes.io/metadata.name": options.ingress_namespace}}}]},
-                {"from": [{"podSelector": {}}]},
-            ],
-        },
-    }
-    objects = [namespace, quota, limits, policy]
-    if options.secrets:
-        objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                        "metadata": _metadata(SECRET_NAME, placement), "stringData": dict(options.secrets)})
-    return objects
+__all__ = ["ClusterOptions", "Placement", "render", "spec_url"]
 
 
 def render(
@@ -163,7 +51,10 @@ def _env(container: ContainerSpec, url: str) -> list[dict[str, str]]:
     return [{"name": name, "value": value} for name, value in values.items()]
 
 
-def _container(container: ContainerSpec, images: Mapping[str, str], url: str, secrets: bool) -> dict[str, Any]:
+def _container(
+    container: ContainerSpec, images: Mapping[str, str], url: str, options: ClusterOptions
+) -> dict[str, Any]:
+    secrets = bool(options.secrets)
     image = images.get(container.name) if container.build is not None else container.image
     if not image:
         raise SpecError(f"No image for service {container.name}", "Its build did not produce an image.")
@@ -181,6 +72,7 @@ def _container(container: ContainerSpec, images: Mapping[str, str], url: str, se
         result["readinessProbe"] = copy.deepcopy(dict(container.readiness))
     if secrets:
         result["envFrom"] = [{"secretRef": {"name": SECRET_NAME}}]
+    result["securityContext"] = container_security(container.capabilities, options.policy)
     return result
 
 
@@ -189,25 +81,25 @@ def _compose_workload(
 ) -> list[dict[str, Any]]:
     labels = naming.preview_labels(placement.repo, placement.number)
     selector = {**labels, "app.kubernetes.io/name": WORKLOAD_NAME}
-    containers = [_container(c, images, url, bool(options.secrets)) for c in spec.containers]
+    containers = [_container(c, images, url, options) for c in spec.containers]
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {**_metadata(WORKLOAD_NAME, placement, selector), "annotations": _annotations(placement, url)},
+        "metadata": {**metadata(WORKLOAD_NAME, placement, selector),
+                     "annotations": preview_annotations(placement, url)},
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": selector},
             "template": {
-                "metadata": {"labels": selector, "annotations": _pod_annotations(placement, url)},
-                "spec": {"containers": containers, "enableServiceLinks": False,
-                         "automountServiceAccountToken": False},
+                "metadata": {"labels": selector, "annotations": pod_annotations(placement, url)},
+                "spec": _pod_spec({"containers": containers, "enableServiceLinks": False}, options),
             },
         },
     }
     service = {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": _metadata(WORKLOAD_NAME, placement),
+        "metadata": metadata(WORKLOAD_NAME, placement),
         "spec": {"selector": selector,
                  "ports": [{"name": "http", "port": spec.ingress_port, "targetPort": spec.ingress_port}]},
     }
@@ -229,7 +121,7 @@ def _ingress(placement: Placement, options: ClusterOptions, service: str, port: 
     if options.tls_secret:
         spec["tls"] = [{"hosts": [host], "secretName": options.tls_secret}]
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-            "metadata": _metadata(WORKLOAD_NAME, placement), "spec": spec}
+            "metadata": metadata(WORKLOAD_NAME, placement), "spec": spec}
 
 
 def _first_service(spec: PreviewSpec) -> Mapping[str, Any] | None:
@@ -245,35 +137,39 @@ def _first_service_port(spec: PreviewSpec) -> int | None:
 def _manifest_workload(
     spec: PreviewSpec, placement: Placement, options: ClusterOptions, images: Mapping[str, str], url: str
 ) -> list[dict[str, Any]]:
+    """The spec's objects (already checked by pod_policy when read), in the namespace, with prdeck's labels,
+    pod settings and images; then prdeck's Ingress in front of the first Service."""
     objects = []
     labels = naming.preview_labels(placement.repo, placement.number)
     for original in spec.manifests:
         obj = copy.deepcopy(dict(original))
-        kind = obj["kind"]
-        if kind in CLUSTER_SCOPED:
-            raise SpecError(f"Invalid preview spec {spec.source}",
-                            f"{kind} {obj['metadata']['name']}: cluster-scoped objects are not allowed in a preview")
-        metadata = obj.setdefault("metadata", {})
-        metadata["namespace"] = placement.namespace
-        metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
-        template = obj if kind == "Pod" else (obj.get("spec") or {}).get("template")
-        if kind != "Pod" and kind not in POD_TEMPLATE_KINDS:
-            template = None
-        if isinstance(template, dict):
+        meta = obj.setdefault("metadata", {})
+        meta["namespace"] = placement.namespace
+        meta["labels"] = {**(meta.get("labels") or {}), **labels}
+        for template in pod_templates(obj):
             _stamp_pod(template, placement, images, url)
+        for pod in pod_specs(obj):
+            harden_pod(pod, options.policy)
+        if obj["kind"] == "ServiceAccount" and not options.policy.service_account_token:
+            obj["automountServiceAccountToken"] = False
         objects.append(obj)
     service, port = _first_service(spec), _first_service_port(spec)
     if service is not None and port is not None:
         ingress = _ingress(placement, options, str(service["metadata"]["name"]), port)
-        if ingress is not None and not any(obj["kind"] == "Ingress" for obj in objects):
+        if ingress is not None:
             objects.append(ingress)
     return objects
 
 
+def _pod_spec(pod: dict[str, Any], options: ClusterOptions) -> dict[str, Any]:
+    harden_pod(pod, options.policy)
+    return pod
+
+
 def _stamp_pod(template: dict[str, Any], placement: Placement, images: Mapping[str, str], url: str) -> None:
-    metadata = template.setdefault("metadata", {})
-    metadata["labels"] = {**(metadata.get("labels") or {}), **naming.preview_labels(placement.repo, placement.number)}
-    metadata["annotations"] = {**(metadata.get("annotations") or {}), **_pod_annotations(placement, url)}
+    meta = template.setdefault("metadata", {})
+    meta["labels"] = {**(meta.get("labels") or {}), **naming.preview_labels(placement.repo, placement.number)}
+    meta["annotations"] = {**(meta.get("annotations") or {}), **pod_annotations(placement, url)}
     for container in (template.get("spec") or {}).get("containers") or []:
         name = str(container.get("image", "")).rsplit("@", 1)[0]
         base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from prdeck.services.config import Config
 from prdeck.services.errors import ConfigError
-from prdeck.services.launch.render import ClusterOptions
+from prdeck.services.launch.placement import ClusterOptions
+from prdeck.services.launch.pod_policy import PodPolicy
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class LaunchSettings:
     sticky_comment: bool = False
     launched_by: str = ""
     environ: Mapping[str, str] = field(default_factory=dict)
+    pass_env: tuple[str, ...] = ()
+    egress: str | tuple[str, ...] = "dns"
+    fork_egress: str | tuple[str, ...] = "dns"
+    policy: PodPolicy = field(default_factory=PodPolicy)
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -49,6 +54,9 @@ class LaunchSettings:
             secret_sources=config["preview.secrets"], fork_secrets=config["preview.fork_secrets"],
             ttl=timedelta(hours=config["preview.ttl_hours"]), rollout_timeout=config["preview.rollout_timeout"],
             sticky_comment=config["preview.sticky_comment"], launched_by=launched_by, environ=environ,
+            pass_env=tuple(config["preview.pass_env"]), egress=_egress(config["preview.egress"]),
+            fork_egress=_egress(config["preview.fork_egress"]),
+            policy=PodPolicy(config["preview.container_security"], config["preview.service_account_token"]),
         )
 
     def require_registry(self) -> str:
@@ -65,4 +73,24 @@ class LaunchSettings:
                 if variable not in self.environ:
                     raise ConfigError(f"Secret {name} has no value", f"preview.secrets reads ${variable}: not set.")
                 secrets[name] = self.environ[variable]
-        return ClusterOptions(self.domain, self.ingress_class, self.tls_secret, self.ingress_namespace, secrets)
+        return ClusterOptions(self.domain, self.ingress_class, self.tls_secret, self.ingress_namespace, secrets,
+                              self.fork_egress if fork else self.egress, self.policy)
+
+    def spec_variables(self, fork: bool, credentials: tuple[str | None, ...] = ()) -> dict[str, str]:
+        """Everything a compose spec's ``${VAR}`` may read: ``preview.variables``, then the ``preview.pass_env``
+        names (for a fork only with ``preview.fork_secrets``). A passed variable that holds one of prdeck's
+        ``credentials`` (the GitHub token, the registry password) is refused, whatever its name."""
+        passed: dict[str, str] = {}
+        if not fork or self.fork_secrets:
+            passed = {name: self.environ[name] for name in self.pass_env if name in self.environ}
+        held = {value for value in (*credentials, (self.registry_auth or {}).get("password")) if value}
+        for name, value in passed.items():
+            if value in held:
+                raise ConfigError(f"preview.pass_env names {name}, which holds one of prdeck's credentials",
+                                  f"Remove {name} from preview.pass_env: a preview's spec must never see the "
+                                  "GitHub token or the registry password.")
+        return {**passed, **self.variables}
+
+
+def _egress(value: str | list[str]) -> str | tuple[str, ...]:
+    return value if isinstance(value, str) else tuple(value)

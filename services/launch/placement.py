@@ -1,0 +1,82 @@
+"""Where one preview runs and how the cluster options shape it: names, URL, prdeck's labels and annotations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from prdeck.services import naming
+from prdeck.services.launch.pod_policy import PodPolicy
+from prdeck.services.models import RepoRef
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where and for what one preview runs."""
+
+    repo: RepoRef
+    number: int
+    namespace: str
+    head_sha: str
+    branch: str
+    expires_at: datetime
+    launched_by: str
+    approved_sha: str | None = None
+    launch_id: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    """Config ``cluster.*`` and ``preview.*`` keys that shape the objects."""
+
+    domain: str = ""
+    ingress_class: str = ""
+    tls_secret: str = ""
+    ingress_namespace: str = "ingress-nginx"
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret values by name (already read from the environment); empty for forks unless allowed."""
+    egress: str | tuple[str, ...] = "dns"
+    """``preview.egress`` (or ``preview.fork_egress`` for a fork): "dns", "open" or CIDR[:port] rules."""
+    policy: PodPolicy = field(default_factory=PodPolicy)
+
+
+def preview_host(placement: Placement, options: ClusterOptions) -> str | None:
+    if not options.domain:
+        return None
+    return f"pr-{placement.number}-{naming.repo_slug(placement.repo)}.{options.domain}"[:253]
+
+
+def preview_url(placement: Placement, options: ClusterOptions, port: int | None) -> str:
+    """The Ingress URL with a domain; else the address the port-forward relay prefers on this machine."""
+    host = preview_host(placement, options)
+    if host:
+        return f"{'https' if options.tls_secret else 'http'}://{host}/"
+    return f"http://localhost:{port or 80}/"
+
+
+def metadata(name: str, placement: Placement, extra_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+    labels = {**(extra_labels or {}), **naming.preview_labels(placement.repo, placement.number)}
+    return {"name": name, "namespace": placement.namespace, "labels": labels}
+
+
+def preview_annotations(placement: Placement, url: str) -> dict[str, str]:
+    values = {
+        naming.ANNOTATION_REPO: placement.repo.full_name,
+        naming.ANNOTATION_SHA: placement.head_sha,
+        naming.ANNOTATION_BRANCH: placement.branch,
+        naming.ANNOTATION_EXPIRES: placement.expires_at.isoformat().replace("+00:00", "Z"),
+        naming.ANNOTATION_URL: url,
+        naming.ANNOTATION_LAUNCHED_BY: placement.launched_by,
+    }
+    if placement.approved_sha:
+        values[naming.ANNOTATION_APPROVED_SHA] = placement.approved_sha
+    return values
+
+
+def pod_annotations(placement: Placement, url: str) -> dict[str, str]:
+    launch = {naming.ANNOTATION_LAUNCH: placement.launch_id} if placement.launch_id else {}
+    return {**preview_annotations(placement, url), **launch}
+
+

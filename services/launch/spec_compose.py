@@ -1,0 +1,179 @@
+"""The compose form of a preview spec: every service becomes one container of the preview's one pod.
+
+``${VAR}`` is filled only from the values the caller passes (``preview.variables``, the variables named in
+``preview.pass_env``): a spec in a pull request can never read prdeck's environment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from prdeck.services.launch import compose_values as values
+from prdeck.services.launch.pod_policy import BASELINE_CAPABILITIES
+from prdeck.services.launch.spec_types import BuildSpec, ContainerSpec, PreviewSpec, SpecError, problem
+from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
+
+SUPPORTED_SERVICE_KEYS = frozenset(
+    {"build", "image", "environment", "command", "entrypoint", "ports", "deploy", "healthcheck", "expose", "cap_add"}
+)
+IGNORED_TOP_KEYS = frozenset({"version", "name", "services", "x-prdeck", "x-uffizzi"})
+Lookup = Callable[[str], str | None]
+
+
+def yaml_documents(text: str, path: str) -> list[Any]:
+    try:
+        return bounded_documents(text)
+    except ValueError as exc:
+        raise problem(path, "", str(exc)) from exc
+
+
+def container_name(service: str) -> str:
+    """A compose service name as a container name (a DNS label): ``Web_App`` -> ``web-app``.
+
+    Compose allows ``_``, ``.``, upper case and long names; Kubernetes does not. A name that had to be cut
+    gets a hash of the original, so two long names stay apart.
+    """
+    name = re.sub(r"[^a-z0-9-]+", "-", service.lower()).strip("-") or "service"
+    if len(name) > 63:
+        name = f"{name[:56].rstrip('-')}-{hashlib.sha256(service.encode()).hexdigest()[:6]}"
+    return name
+
+
+def parse_compose(text: str, path: str, lookup: Lookup) -> PreviewSpec:
+    documents = yaml_documents(text, path)
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise problem(path, "", "a compose file is one YAML mapping")
+    missing: list[str] = []
+    try:
+        raw = values.substitute_tree(documents[0], lookup, missing)
+    except ValueError as exc:
+        raise problem(path, "", str(exc)) from exc
+    warnings = [f"{path}: variable {name} is not set; using an empty string" for name in dict.fromkeys(missing)]
+    services = raw.get("services")
+    if not isinstance(services, dict) or not services:
+        raise problem(path, "services", "at least one service is needed")
+    if len(services) > MAX_SERVICES:
+        raise problem(path, "services", f"{len(services):,} services; a preview (one pod) may have at most "
+                                        f"{MAX_SERVICES}")
+    extension = raw.get("x-prdeck", raw.get("x-uffizzi"))
+    block = "x-prdeck" if "x-prdeck" in raw else "x-uffizzi"
+    ingress = extension.get("ingress") if isinstance(extension, dict) else None
+    if not isinstance(ingress, dict):
+        raise problem(path, f"{block}.ingress", "needs {service: NAME, port: PORT} naming what gets the URL")
+    for key in sorted(set(raw) - IGNORED_TOP_KEYS):
+        if not key.startswith("x-"):
+            warnings.append(f"{path}: {key} is not supported (ignored)")
+    containers = tuple(_container(path, str(name), service, lookup, warnings) for name, service in services.items())
+    _distinct_names(path, containers)
+    service_name, port = ingress.get("service"), ingress.get("port")
+    target = next((c for c in containers if (c.service or c.name) == service_name), None)
+    if target is None:
+        raise problem(path, f"{block}.ingress.service", f"no service named {service_name!r}")
+    try:
+        ingress_port = values.container_port(port)
+    except ValueError as exc:
+        raise problem(path, f"{block}.ingress.port", str(exc)) from exc
+    return PreviewSpec(source=path, form="compose", containers=containers, ingress_port=ingress_port,
+                       warnings=tuple(warnings))
+
+
+def _distinct_names(path: str, containers: tuple[ContainerSpec, ...]) -> None:
+    seen: dict[str, str] = {}
+    for container in containers:
+        original = container.service or container.name
+        if container.name in seen:
+            raise problem(path, f"services.{original}", f"services {seen[container.name]!r} and {original!r} both "
+                          f"become the container name {container.name!r}; rename one")
+        seen[container.name] = original
+
+
+def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: list[str]) -> ContainerSpec:
+    where = f"services.{name}"
+    if not isinstance(service, dict):
+        raise problem(path, where, "a service is a mapping")
+    unsupported = sorted(set(service) - SUPPORTED_SERVICE_KEYS)
+    if unsupported:
+        warnings.append(f"{path}: {where}: {', '.join(unsupported)} not supported (ignored)")
+    key = where
+    try:
+        key = f"{where}.build"
+        build = _build(service.get("build"), lookup)
+        key = f"{where}.image"
+        image = service.get("image")
+        if image is not None and not isinstance(image, str):
+            raise ValueError("must be a string")
+        if build is None and not image:
+            raise ValueError("a service needs an image or a build")
+        key = f"{where}.environment"
+        environment = values.environment_map(service.get("environment"), lookup)
+        key = f"{where}.command"
+        command = values.command_list(service["command"]) if "command" in service else None
+        key = f"{where}.entrypoint"
+        entrypoint = values.command_list(service["entrypoint"]) if "entrypoint" in service else None
+        key = f"{where}.ports"
+        listed = [*service.get("ports", []), *service.get("expose", [])]
+        ports = tuple(dict.fromkeys(values.container_port(port) for port in listed))
+        key = f"{where}.deploy.resources.limits"
+        limits = ((service.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        memory = values.memory_quantity(limits["memory"]) if "memory" in limits else None
+        cpus = values.cpu_quantity(limits["cpus"]) if "cpus" in limits else None
+        key = f"{where}.healthcheck"
+        readiness = values.readiness_probe(service["healthcheck"]) if "healthcheck" in service else None
+        key = f"{where}.cap_add"
+        capabilities = _capabilities(service.get("cap_add"))
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise problem(path, key, str(exc)) from exc
+    container = container_name(name)
+    return ContainerSpec(
+        name=container,
+        image=image if build is None else None,
+        build=build,
+        environment=tuple(environment.items()),
+        command=tuple(command) if command is not None else None,
+        entrypoint=tuple(entrypoint) if entrypoint is not None else None,
+        ports=ports,
+        memory=memory,
+        cpus=cpus,
+        readiness=readiness,
+        capabilities=capabilities,
+        service=name if container != name else "",
+    )
+
+
+def _capabilities(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError("must be a list of capability names")
+    names = tuple(dict.fromkeys(item.upper().removeprefix("CAP_") for item in value))
+    refused = [name for name in names if name not in BASELINE_CAPABILITIES]
+    if refused:
+        raise ValueError(f"{', '.join(refused)} cannot be added to a preview container (Pod Security baseline "
+                         f"allows only {', '.join(sorted(BASELINE_CAPABILITIES))})")
+    return names
+
+
+def _build(value: Any, lookup: Lookup) -> BuildSpec | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return BuildSpec(context=value)
+    if not isinstance(value, dict):
+        raise ValueError("must be a path or a mapping with context, dockerfile, args")
+    args = value.get("args") or {}
+    if isinstance(args, list):
+        # Compose: a bare ``NAME`` takes its value from the variables, like a bare environment entry.
+        args = values.environment_map(args, lookup)
+    if not isinstance(args, dict):
+        raise ValueError("args must be a map or a list of KEY=value")
+    return BuildSpec(
+        context=str(value.get("context", ".")),
+        dockerfile=str(value.get("dockerfile", "Dockerfile")),
+        args=tuple((str(k), "" if v is None else str(v)) for k, v in args.items()),
+    )
+
+
+__all__ = ["SpecError", "container_name", "parse_compose", "yaml_documents"]

@@ -1,0 +1,75 @@
+"""What a preview spec holds once read: the data both spec forms produce, and the one error they raise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from prdeck.services.errors import PrdeckError
+
+
+class SpecError(PrdeckError):
+    """The preview spec is missing or invalid."""
+
+
+def problem(path: str, key: str, reason: str) -> SpecError:
+    """An invalid spec: the file, then the key or object, then the reason."""
+    return SpecError(f"Invalid preview spec {path}", f"{key}: {reason}" if key else reason)
+
+
+class TreeReader(Protocol):
+    """Files of one commit (or a local folder): the spec is read through this, never from a fork's tree."""
+
+    def read(self, path: str) -> str | None: ...
+
+    def list(self, folder: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    context: str = "."
+    dockerfile: str = "Dockerfile"
+    args: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One Compose service, as one container of the preview pod."""
+
+    name: str
+    """The container's name: the service's name made a DNS label (``web_app`` -> ``web-app``)."""
+    image: str | None
+    build: BuildSpec | None
+    environment: tuple[tuple[str, str], ...] = ()
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    ports: tuple[int, ...] = ()
+    memory: str | None = None
+    cpus: str | None = None
+    readiness: Mapping[str, Any] | None = None
+    capabilities: tuple[str, ...] = ()
+    """``cap_add``: only capabilities Pod Security ``baseline`` allows."""
+    service: str = ""
+    """The name in the compose file, when it differs from ``name``."""
+
+
+@dataclass(frozen=True)
+class PreviewSpec:
+    source: str
+    """The file or folder it was read from, relative to the repository root."""
+    form: str
+    """"compose" or "manifests"."""
+    containers: tuple[ContainerSpec, ...] = ()
+    ingress_port: int | None = None
+    manifests: tuple[Mapping[str, Any], ...] = ()
+    images: tuple[tuple[str, BuildSpec], ...] = ()
+    """Manifests form: image names built from the PR (config ``images``)."""
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def builds(self) -> list[tuple[str, BuildSpec]]:
+        """``(name, build)`` for every image this spec builds from the PR head."""
+        if self.form == "compose":
+            return [(c.name, c.build) for c in self.containers if c.build is not None]
+        return list(self.images)
