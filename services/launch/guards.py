@@ -34,7 +34,8 @@ def guard_objects(placement: Placement, options: ClusterOptions, url: str) -> li
         "kind": "ResourceQuota",
         "metadata": metadata("prdeck-quota", placement),
         "spec": {"hard": {"pods": "20", "requests.cpu": "4", "requests.memory": "8Gi",
-                          "limits.cpu": "8", "limits.memory": "16Gi"}},
+                          "limits.cpu": "8", "limits.memory": "16Gi", "persistentvolumeclaims": "5",
+                          "requests.storage": "20Gi", "services.loadbalancers": "0", "services.nodeports": "0"}},
     }
     limits = {
         "apiVersion": "v1",
