@@ -307,3 +307,17 @@ def test_a_refused_manifest_builds_and_applies_nothing(stack: SandboxStack, tmp_
     with api(stack.kube) as api_client:
         names = [ns.metadata.name for ns in client.CoreV1Api(api_client).list_namespace().items]
     assert "prdeck-octo-app-pr-3" not in names
+
+
+def test_prdecks_own_variables_are_the_ones_a_spec_sees_besides_the_allowed(tmp_path: Path) -> None:
+    """${UFFIZZI_URL} becomes Kubernetes' $(UFFIZZI_URL), listed first so the container's environment expands it."""
+    compose = tmp_path / ".prdeck" / "compose.yml"
+    compose.parent.mkdir(parents=True)
+    compose.write_text("services:\n  web:\n    image: x\n    environment: {BASE: '${UFFIZZI_URL}api', PRDECK_URL: 'no'}\n"
+                       "    command: ['--url', '${PRDECK_URL}']\nx-prdeck: {ingress: {service: web, port: 80}}\n",
+                       encoding="utf-8")
+    deployment = render(load_spec(LocalTree(tmp_path)), PLACEMENT, ClusterOptions(), {})[4]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert [item["name"] for item in container["env"]] == ["PRDECK_URL", "UFFIZZI_URL", "BASE"]
+    assert container["env"][0]["value"].startswith("http") and container["env"][2]["value"] == "$(UFFIZZI_URL)api"
+    assert container["args"] == ["--url", "$(PRDECK_URL)"]

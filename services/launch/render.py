@@ -22,7 +22,7 @@ from prdeck.services.launch.placement import (
     preview_url,
 )
 from prdeck.services.launch.pod_policy import container_security, harden_pod, pod_specs, pod_templates
-from prdeck.services.launch.spec import ContainerSpec, PreviewSpec, SpecError
+from prdeck.services.launch.spec import URL_VARIABLES, ContainerSpec, PreviewSpec, SpecError
 
 WORKLOAD_NAME = "preview"
 __all__ = ["ClusterOptions", "Placement", "render", "spec_url"]
@@ -47,7 +47,9 @@ def spec_url(spec: PreviewSpec, placement: Placement, options: ClusterOptions) -
 
 
 def _env(container: ContainerSpec, url: str) -> list[dict[str, str]]:
-    values = {**dict(container.environment), "PRDECK_URL": url, "UFFIZZI_URL": url}
+    """prdeck's variables first, so the ``$(PRDECK_URL)`` that ``${PRDECK_URL}`` became in the spec expands."""
+    ours = dict.fromkeys(URL_VARIABLES, url)
+    values = {**ours, **{name: value for name, value in container.environment if name not in ours}}
     return [{"name": name, "value": value} for name, value in values.items()]
 
 

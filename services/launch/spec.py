@@ -24,6 +24,9 @@ from prdeck.services.launch.spec_types import BuildSpec, ContainerSpec, PreviewS
 COMPOSE_PATH = ".prdeck/compose.yml"
 MANIFESTS_DIR = ".prdeck/manifests"
 UFFIZZI_DIR = ".github/uffizzi"
+URL_VARIABLES = ("PRDECK_URL", "UFFIZZI_URL")
+"""prdeck's own variables: ``${PRDECK_URL}`` in a compose spec becomes Kubernetes' ``$(PRDECK_URL)``, which the
+container's environment (and command) expand to the preview's URL."""
 
 
 def find_spec(tree: TreeReader, configured: str = "") -> str:
@@ -54,14 +57,15 @@ def load_spec(
     images: Mapping[str, Mapping[str, str]] | None = None,
     policy: PodPolicy | None = None,
 ) -> PreviewSpec:
-    """Find and parse the spec. ``variables`` are ALL a compose spec's ``${VAR}`` can see: the caller decides
-    (config ``preview.variables`` and ``preview.pass_env``), never prdeck's whole environment."""
+    """Find and parse the spec. ``variables`` and :data:`URL_VARIABLES` are ALL a compose spec's ``${VAR}`` can
+    see: the caller decides (config ``preview.variables`` and ``preview.pass_env``), never prdeck's environment."""
     path = find_spec(tree, configured)
     text = tree.read(path)
     if text is None:
         return load_manifests(tree, path, images or {}, policy or PodPolicy())
-    known = dict(variables or {})
+    known = {**{name: f"$({name})" for name in URL_VARIABLES}, **(variables or {})}
     return parse_compose(text, path, known.get)
 
 
-__all__ = ["BuildSpec", "ContainerSpec", "PreviewSpec", "SpecError", "TreeReader", "find_spec", "load_spec"]
+__all__ = ["URL_VARIABLES", "BuildSpec", "ContainerSpec", "PreviewSpec", "SpecError", "TreeReader", "find_spec",
+           "load_spec"]
