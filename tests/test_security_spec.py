@@ -313,7 +313,8 @@ def test_prdecks_own_variables_are_the_ones_a_spec_sees_besides_the_allowed(tmp_
     """${UFFIZZI_URL} becomes Kubernetes' $(UFFIZZI_URL), listed first so the container's environment expands it."""
     compose = tmp_path / ".prdeck" / "compose.yml"
     compose.parent.mkdir(parents=True)
-    compose.write_text("services:\n  web:\n    image: x\n    environment: {BASE: '${UFFIZZI_URL}api', PRDECK_URL: 'no'}\n"
+    compose.write_text("services:\n  web:\n    image: x\n"
+                       "    environment: {BASE: '${UFFIZZI_URL}api', PRDECK_URL: 'no'}\n"
                        "    command: ['--url', '${PRDECK_URL}']\nx-prdeck: {ingress: {service: web, port: 80}}\n",
                        encoding="utf-8")
     deployment = render(load_spec(LocalTree(tmp_path)), PLACEMENT, ClusterOptions(), {})[4]
