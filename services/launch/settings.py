@@ -30,6 +30,8 @@ class LaunchSettings:
     sticky_comment: bool = False
     launched_by: str = ""
     environ: Mapping[str, str] = field(default_factory=dict)
+    fork_build_network: bool = False
+    max_context_bytes: int = 1024 * 1024 * 1024
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -49,6 +51,8 @@ class LaunchSettings:
             secret_sources=config["preview.secrets"], fork_secrets=config["preview.fork_secrets"],
             ttl=timedelta(hours=config["preview.ttl_hours"]), rollout_timeout=config["preview.rollout_timeout"],
             sticky_comment=config["preview.sticky_comment"], launched_by=launched_by, environ=environ,
+            fork_build_network=config["preview.fork_build_network"],
+            max_context_bytes=config["build.max_context_mb"] * 1024 * 1024,
         )
 
     def require_registry(self) -> str:
