@@ -1,15 +1,14 @@
-"""Images from a PR head: the commit's tree (``git archive``, .dockerignore honoured) -> Docker engine -> registry.
+"""Images from a PR head: the build context (:mod:`.context`) -> Docker engine -> registry.
 
 The Docker engine reports build and push failures as items inside its streams, not as exceptions; every item is
-checked. An image whose tag is already in the registry is not built again (relaunching a commit is instant).
+checked. An image whose tag is already in the registry is not built again (relaunching a commit is instant). A RUN
+step's output is untrusted and unbounded, so what reaches ``on_line`` is bounded (lines cut, a line budget).
 """
 
 from __future__ import annotations
 
-import io
-import tarfile
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
@@ -18,6 +17,15 @@ from prdeck.services.launch.spec import BuildSpec
 
 if TYPE_CHECKING:
     import docker
+
+MAX_LINE_CHARS = 2_000
+"""A build output line longer than this is cut (and marked): a RUN step can print one endless line."""
+
+MAX_FORWARDED_LINES = 5_000
+"""Lines passed to ``on_line`` per build; after that one "truncated" line, while the build goes on to its end."""
+
+TAIL_LINES = 40
+"""The last lines of a build, kept whatever was forwarded, for the error a failed build shows."""
 
 
 class BuildError(PrdeckError):
@@ -62,37 +70,6 @@ def docker_client() -> docker.DockerClient:
     return client
 
 
-def context_tar(archive: bytes, build: BuildSpec) -> IO[bytes]:
-    """The build context as a tar: the commit's tree minus what .dockerignore excludes (Dockerfile always kept)."""
-    from docker.utils.build import PatternMatcher
-
-    source = tarfile.open(fileobj=io.BytesIO(archive), mode="r:")  # noqa: SIM115 (read while the copy is written)
-    members = {member.name.removeprefix("./"): member for member in source.getmembers()}
-    dockerfile = build.dockerfile.removeprefix("./")
-    if dockerfile not in members or not members[dockerfile].isfile():
-        raise BuildError(
-            f"No {build.dockerfile} in the build context",
-            f"The spec builds from {build.context!r} with dockerfile {build.dockerfile!r}, which this commit lacks.",
-        )
-    ignore = source.extractfile(members[".dockerignore"]) if ".dockerignore" in members else None
-    patterns = _ignore_patterns(ignore.read().decode(errors="replace")) if ignore else []
-    matcher = PatternMatcher(patterns)
-    spooled = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)  # noqa: SIM115 (returned to the caller)
-    with tarfile.open(fileobj=spooled, mode="w:") as target:
-        for name, member in members.items():
-            if not name or name in (dockerfile, ".dockerignore") or not matcher.matches(name):
-                member.name = name or "."
-                target.addfile(member, source.extractfile(member) if member.isfile() else None)
-    spooled.seek(0)
-    return spooled
-
-
-def _ignore_patterns(text: str) -> list[str]:
-    lines = (line.strip() for line in text.splitlines())
-    return [line.lstrip("/") if not line.startswith("!") else "!" + line[1:].lstrip("/") for line in lines
-            if line and not line.startswith("#")]
-
-
 class Builder:
     """Build and push through one Docker engine (blocking; run in a worker thread)."""
 
@@ -123,30 +100,38 @@ class Builder:
         ref: str,
         labels: Mapping[str, str],
         on_line: Callable[[str], None],
+        *,
+        network: bool,
     ) -> str:
-        """Build ``ref``; every output line goes to ``on_line``; returns the image ID."""
+        """Build ``ref``; output lines go to ``on_line`` within bounds; returns the image ID.
+
+        Without ``network`` the RUN steps get no network at all (``network_mode="none"``); with it, the engine's
+        default build network.
+        """
         import docker
 
-        tail: list[str] = []
+        output = BoundedOutput(on_line)
         image_id = ""
+        options: dict[str, Any] = {} if network else {"network_mode": "none"}
         try:
             stream = self.client.api.build(
                 fileobj=context, custom_context=True, tag=ref, dockerfile=build.dockerfile,
                 buildargs=dict(build.args), labels=dict(labels), rm=True, forcerm=True, decode=True, pull=False,
+                **options,
             )
             for item in stream:
-                for line in _build_lines(item):
-                    tail = [*tail[-39:], line]
-                    on_line(line)
+                output.feed(item)
                 if "aux" in item and isinstance(item["aux"], dict):
                     image_id = item["aux"].get("ID", image_id)
                 if "error" in item or "errorDetail" in item:
-                    message = item.get("error") or item["errorDetail"].get("message", "")
-                    raise BuildError(f"The build of {ref} failed", message.strip(), tuple(tail))
+                    message = str(item.get("error") or (item.get("errorDetail") or {}).get("message", ""))
+                    output.flush()
+                    raise BuildError(f"The build of {ref} failed", _shortened(message.strip()), output.tail())
+            output.flush()
         except docker.errors.APIError as exc:
-            raise BuildError(f"The build of {ref} failed", exc.explanation or str(exc), tuple(tail)) from exc
+            raise BuildError(f"The build of {ref} failed", exc.explanation or str(exc), output.tail()) from exc
         except docker.errors.DockerException as exc:
-            raise BuildError("The Docker engine stopped answering", str(exc), tuple(tail)) from exc
+            raise BuildError("The Docker engine stopped answering", str(exc), output.tail()) from exc
         return image_id
 
     def push(self, ref: str, on_progress: Callable[[PushProgress], None], on_line: Callable[[str], None]) -> str:
@@ -179,13 +164,78 @@ class Builder:
         return digest
 
 
-def _build_lines(item: Mapping[str, Any]) -> Iterator[str]:
-    text = item.get("stream")
-    if isinstance(text, str):
-        yield from (line for line in text.splitlines() if line.strip())
-    status = item.get("status")
-    if isinstance(status, str):
-        yield status
+class BoundedOutput:
+    """The engine's build stream as lines for ``on_line``, within MAX_LINE_CHARS and MAX_FORWARDED_LINES.
+
+    The engine sends a RUN step's output in chunks that need not end at a line break, so lines are put together
+    here; a line's first MAX_LINE_CHARS are kept and the rest dropped as it arrives, so memory stays bounded.
+    """
+
+    def __init__(self, on_line: Callable[[str], None]) -> None:
+        self.on_line = on_line
+        self.lines = 0
+        self.cut_lines = 0
+        self._partial: list[str] = []
+        self._partial_chars = 0
+        self._cut = False
+        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+
+    def feed(self, item: Mapping[str, Any]) -> None:
+        text = item.get("stream")
+        if isinstance(text, str):
+            self._text(text)
+        status = item.get("status")
+        if isinstance(status, str):
+            self.flush()
+            self._text(status)
+            self.flush()
+
+    def flush(self) -> None:
+        """End the line in progress (at the end of the stream, or before an error)."""
+        if self._partial or self._cut:
+            self._line("".join(self._partial))
+
+    def tail(self) -> tuple[str, ...]:
+        return tuple(self._tail)
+
+    def _text(self, text: str) -> None:
+        pieces = text.replace("\r", "\n").split("\n")
+        for piece in pieces[:-1]:
+            self._append(piece)
+            self._line("".join(self._partial))
+        self._append(pieces[-1])
+
+    def _append(self, piece: str) -> None:
+        if self._cut or not piece:
+            return
+        room = MAX_LINE_CHARS - self._partial_chars
+        self._partial.append(piece[:room])
+        self._partial_chars += min(len(piece), room)
+        if len(piece) > room:
+            self._cut = True
+            self.cut_lines += 1
+            self._emit("".join(self._partial) + f" [line cut at {MAX_LINE_CHARS:,} characters]")
+            self._partial, self._partial_chars = [], 0
+
+    def _line(self, line: str) -> None:
+        if not self._cut:
+            self._emit(line)
+        self._partial, self._partial_chars, self._cut = [], 0, False
+
+    def _emit(self, line: str) -> None:
+        if not line.strip():
+            return
+        self._tail.append(line)
+        self.lines += 1
+        if self.lines <= MAX_FORWARDED_LINES:
+            self.on_line(line)
+        elif self.lines == MAX_FORWARDED_LINES + 1:
+            self.on_line(f"build output truncated after {MAX_FORWARDED_LINES:,} lines; the build goes on, and its "
+                         f"last {TAIL_LINES} lines are kept for errors")
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS] + f" [cut at {MAX_LINE_CHARS:,} characters]"
 
 
 def _registry_error(ref: str, message: str) -> RegistryError:

@@ -10,8 +10,13 @@ from __future__ import annotations
 import base64
 import os
 import subprocess
-from collections.abc import Mapping
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -24,6 +29,19 @@ GIT_TIMEOUT = 300
 
 class GitError(PrdeckError):
     """A git command failed."""
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a commit's tree, as ``git ls-tree -l`` lists it (mode 120000 is a symlink)."""
+
+    mode: str
+    kind: str
+    size: int
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == "blob" and self.mode in ("100644", "100755")
 
 
 def mirror_root() -> Path:
@@ -85,10 +103,77 @@ class GitMirror:
     def rev_parse(self, ref: str) -> str:
         return self.git("rev-parse", "--verify", f"{ref}^{{commit}}", doing=f"resolve {ref}").decode().strip()
 
-    def archive(self, sha: str, folder: str = ".") -> bytes:
-        """The tar of ``folder`` at commit ``sha``, paths relative to that folder."""
-        treeish = sha if folder in ("", ".") else f"{sha}:{folder.strip('/')}"
-        return self.git("archive", "--format=tar", treeish, doing=f"export {folder} at {sha[:12]}")
+    @contextmanager
+    def archive(self, sha: str, folder: str = ".") -> Iterator[IO[bytes]]:
+        """``git archive`` of ``folder`` at ``sha`` as a stream, paths relative to that folder.
+
+        Nothing is buffered: the reader takes the tar as git writes it. When the reader stops early (an exception
+        inside the ``with``), git is killed rather than left blocked on a full pipe; after GIT_TIMEOUT seconds it
+        is killed too. A git failure is raised as :class:`GitError` with git's own message.
+        """
+        doing = f"export {folder} at {sha[:12]}"
+        command = ["git", "--git-dir", str(self.path), "archive", "--format=tar", self._treeish(sha, folder)]
+        with tempfile.TemporaryFile() as errors:
+            try:
+                process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors,
+                                           env=self._env)
+            except FileNotFoundError as exc:
+                raise GitError("git is not installed", "Install git (Debian: apt-get install git).") from exc
+            timed_out = threading.Event()
+
+            def expire() -> None:
+                timed_out.set()
+                process.kill()
+
+            watchdog = threading.Timer(GIT_TIMEOUT, expire)
+            watchdog.daemon = True
+            watchdog.start()
+            assert process.stdout is not None
+            try:
+                yield process.stdout
+                while process.stdout.read(1 << 16):  # the end-of-archive padding the tar reader leaves
+                    pass
+                process.wait()
+            except BaseException as exc:
+                process.kill()
+                process.wait()
+                if timed_out.is_set() or process.returncode > 0:
+                    raise self._archive_error(doing, errors, process.returncode, timed_out.is_set()) from exc
+                raise
+            finally:
+                watchdog.cancel()
+                process.stdout.close()
+            if process.returncode != 0:
+                raise self._archive_error(doing, errors, process.returncode, timed_out.is_set())
+
+    def _archive_error(self, doing: str, errors: IO[bytes], status: int, timed_out: bool) -> GitError:
+        if timed_out:
+            return GitError(f"git timed out trying to {doing}", f"git archive ran over {GIT_TIMEOUT} s.")
+        errors.seek(0)
+        detail = errors.read(64 * 1024).decode(errors="replace").strip().splitlines()
+        return GitError(f"git could not {doing}", "\n".join(detail[-5:]) or f"exit status {status}")
+
+    def entry(self, sha: str, folder: str, name: str) -> TreeEntry | None:
+        """The tree entry ``name`` in ``folder`` at ``sha`` (mode, type, size), or None when there is none."""
+        listing = self.git("ls-tree", "-l", "-z", self._treeish(sha, folder), "--", name,
+                           doing=f"list {name} in {folder} at {sha[:12]}")
+        for record in listing.split(b"\0"):
+            fields, _, path = record.decode(errors="replace").partition("\t")
+            parts = fields.split()
+            if path == name and len(parts) == 4:
+                return TreeEntry(parts[0], parts[1], int(parts[3]) if parts[3].isdigit() else 0)
+        return None
+
+    def blob(self, sha: str, folder: str, name: str) -> bytes:
+        """The content of the file ``name`` in ``folder`` at ``sha`` (check its size with :meth:`entry` first)."""
+        folder = folder.strip("/")
+        path = name if folder in ("", ".") else f"{folder}/{name}"
+        return self.git("cat-file", "blob", f"{sha}:{path}", doing=f"read {path}")
+
+    @staticmethod
+    def _treeish(sha: str, folder: str) -> str:
+        folder = folder.strip("/")
+        return sha if folder in ("", ".") else f"{sha}:{folder}"
 
     def tree(self, sha: str) -> GitTree:
         return GitTree(self, sha)

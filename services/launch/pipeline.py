@@ -21,7 +21,8 @@ from prdeck.services.errors import UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
-from prdeck.services.launch.builder import context_tar, image_ref
+from prdeck.services.launch.builder import image_ref
+from prdeck.services.launch.context import build_context
 from prdeck.services.launch.deploy import Deployer, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
@@ -243,10 +244,13 @@ class Launcher:
                         continue
                     run.line(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
                     self.cluster.warm_up()  # the apply step's kubernetes client loads while Docker builds
-                    context = context_tar(plan.mirror.archive(plan.sha, build.context), build)
                     labels = {**naming.preview_labels(plan.repo, plan.placement.number),
                               naming.ANNOTATION_SHA: plan.sha}
-                    builder.build(context, build, ref, labels, run.line)
+                    network = not plan.pull.fork or self.settings.fork_build_network
+                    if not network:
+                        run.line("a fork's build: RUN steps get no network (preview.fork_build_network)")
+                    with build_context(plan.mirror, plan.sha, build, name, self.settings.max_context_bytes) as context:
+                        builder.build(context, build, ref, labels, run.line, network=network)
                     to_push.append(ref)
                 if not to_push:
                     step.skip("every image is already in the registry")

@@ -35,6 +35,8 @@ class LaunchSettings:
     egress: str | tuple[str, ...] = "dns"
     fork_egress: str | tuple[str, ...] = "dns"
     policy: PodPolicy = field(default_factory=PodPolicy)
+    fork_build_network: bool = False
+    max_context_bytes: int = 1024 * 1024 * 1024
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -57,6 +59,8 @@ class LaunchSettings:
             pass_env=tuple(config["preview.pass_env"]), egress=_egress(config["preview.egress"]),
             fork_egress=_egress(config["preview.fork_egress"]),
             policy=PodPolicy(config["preview.container_security"], config["preview.service_account_token"]),
+            fork_build_network=config["preview.fork_build_network"],
+            max_context_bytes=config["build.max_context_mb"] * 1024 * 1024,
         )
 
     def require_registry(self) -> str:

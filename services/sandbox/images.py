@@ -126,12 +126,13 @@ class SimulatedBuilder:
         return ref in self._pushed
 
     def build(self, context: IO[bytes], build: BuildSpec, ref: str, labels: Mapping[str, str],
-              on_line: Callable[[str], None]) -> str:
+              on_line: Callable[[str], None], *, network: bool) -> str:
         with tarfile.open(fileobj=context, mode="r:") as archive:
             names = archive.getnames()
             dockerfile = archive.extractfile(build.dockerfile)
             steps = (dockerfile.read().decode(errors="replace") if dockerfile else "").splitlines()
-        on_line(f"(simulated) sending build context: {len(names)} files")
+        on_line(f"(simulated) sending build context: {len(names)} files"
+                f"{'' if network else '; RUN steps without network'}")
         instructions = [line for line in steps if line.strip() and not line.lstrip().startswith("#")]
         for number, line in enumerate(instructions, 1):
             time.sleep(self.pace)
