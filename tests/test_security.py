@@ -187,3 +187,15 @@ def test_real_anchors_and_merge_keys_still_work(tmp_path: Path) -> None:
     target.write_text(text, encoding="utf-8")
     spec = load_spec(LocalTree(tmp_path))
     assert [container.name for container in spec.containers] == ["web", "worker"]
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("text", ["a: " + "[" * 10_000 + "]" * 10_000,
+                                  "".join("  " * n + f"k{n}:\n" for n in range(400))])
+def test_a_deeply_nested_spec_is_refused_not_a_traceback(tmp_path: Path, text: str) -> None:
+    """Finding 8 (and issue 13): 10,000 nesting levels ended in a RecursionError traceback."""
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match="nest at most 100"):
+        load_spec(LocalTree(tmp_path))

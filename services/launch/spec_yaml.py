@@ -11,6 +11,10 @@ MAX_SPEC_CHARACTERS = 1_048_576
 MAX_SPEC_NODES = 100_000
 """Values a spec file may hold once its aliases are expanded: a few hundred bytes of nested ``*alias`` lists
 (a "billion laughs") would otherwise expand to gigabytes in substitution, rendering or the API request."""
+MAX_SPEC_DEPTH = 100
+"""Nesting a spec file may have: PyYAML (and every recursive walk of the document) recurses once a level, so 500
+nested ``[`` would end in a RecursionError; real specs nest fewer than 15 levels (block scalars
+with many indentation widths count each width: the bound is generous)."""
 MAX_SERVICES = 100
 """Services of one compose spec (each is a container of the preview's one pod)."""
 
@@ -21,10 +25,15 @@ def bounded_documents(text: str) -> list[Any]:
     if len(text) > MAX_SPEC_CHARACTERS:
         raise ValueError(f"the file has {len(text):,} characters; a preview spec may have at most "
                          f"{MAX_SPEC_CHARACTERS:,}")
+    depth = _flow_depth(text)
+    if depth > MAX_SPEC_DEPTH:
+        raise ValueError(f"it nests {depth:,} levels deep; a preview spec may nest at most {MAX_SPEC_DEPTH}")
     try:
         documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"it nests too deeply; a preview spec may nest at most {MAX_SPEC_DEPTH} levels") from None
     if not within(documents, MAX_SPEC_NODES):
         raise ValueError(f"with its aliases expanded it holds over {MAX_SPEC_NODES:,} values "
                          "(anchors that repeat each other, or refer to themselves)")
@@ -46,3 +55,24 @@ def within(document: Any, limit: int) -> bool:
         elif isinstance(node, list):
             stack.extend(node)
     return True
+
+
+def _flow_depth(text: str) -> int:
+    """An upper bound of the nesting of ``text``'s flow collections and indented blocks, without parsing it
+    (the parser is what would recurse): open brackets outside quotes, plus indentation steps."""
+    deepest = depth = 0
+    quote = ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            quote = ""
+    indents = {len(line) - len(line.lstrip(" -")) for line in text.splitlines() if line.strip()}
+    return deepest + len(indents)
