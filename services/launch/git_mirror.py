@@ -25,6 +25,8 @@ from prdeck.services.errors import PrdeckError
 from prdeck.services.models import RepoRef
 
 GIT_TIMEOUT = 300
+MAX_READ_BYTES = 4 * 1024 * 1024
+"""Largest file :class:`GitTree` reads (spec files; the spec's own bound, 1 MiB of text, is checked after)."""
 
 
 class GitError(PrdeckError):
@@ -193,6 +195,11 @@ class GitTree:
             return None
         if kind != "blob":
             return None
+        size = int(self.mirror.git("cat-file", "-s", f"{self.sha}:{path}", doing=f"size {path}").decode().strip() or 0)
+        if size > MAX_READ_BYTES:
+            # a PR's 1 GB "compose file" (a few KB packed) must not be read into memory to be refused
+            raise GitError(f"{path} is too large to be a preview spec",
+                           f"It has {size:,} bytes at {self.sha[:12]}; prdeck reads at most {MAX_READ_BYTES:,}.")
         return self.mirror.git("cat-file", "blob", f"{self.sha}:{path}", doing=f"read {path}").decode(errors="replace")
 
     def list(self, folder: str) -> list[str]:
