@@ -5,17 +5,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import total_ordering
 from typing import Any
 
 _REPO_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True, eq=False)
 class RepoRef:
-    """A GitHub repository, ``owner/name``."""
+    """A GitHub repository, ``owner/name``.
+
+    GitHub's names are case-insensitive: ``Octo/App`` and ``octo/app`` are one repository, so they compare,
+    hash and sort as equal, while each keeps the spelling it was given for display.
+    """
 
     owner: str
     name: str
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """What tells repositories apart: owner and name, lower-cased."""
+        return (self.owner.lower(), self.name.lower())
+
+    def __eq__(self, other: object) -> bool:
+        return self.identity == other.identity if isinstance(other, RepoRef) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.identity)
+
+    def __lt__(self, other: RepoRef) -> bool:
+        return self.identity < other.identity
 
     @classmethod
     def parse(cls, text: str) -> RepoRef:

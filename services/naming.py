@@ -35,7 +35,12 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 
-def _digest(text: str, length: int = 6) -> str:
+HASH_LENGTH = 10
+"""Hex digits of the SHA-256 of the lower-cased ``owner/name`` that tell apart repositories with the same slug."""
+_PLAIN = re.compile(r"[a-z0-9]+")
+
+
+def _digest(text: str, length: int = HASH_LENGTH) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
@@ -52,34 +57,71 @@ def is_dns_subdomain(name: str) -> bool:
             and all(is_dns_label(part) for part in name.split(".")))
 
 
+def repo_identity(repo: RepoRef) -> str:
+    """``Octo/App`` -> ``octo/app``: GitHub compares repository names case-insensitively, so prdeck does too."""
+    return repo.full_name.lower()
+
+
 def repo_slug(repo: RepoRef) -> str:
-    """``Acme/Store.Front`` -> ``acme-store-front``: lower case, every other character a dash."""
-    slug = re.sub(r"[^a-z0-9]+", "-", repo.full_name.lower()).strip("-")
+    """``Acme/Store.Front`` -> ``acme-store-front``: lower case, every other character a dash (not unique)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", repo_identity(repo)).strip("-")
     return slug or "repo"
 
 
-def namespace_for(repo: RepoRef, number: int, prefix: str = DEFAULT_PREFIX) -> str:
-    """``<prefix>-<repo-slug>-pr-<number>``, shortened with a hash of the repository when over 63 characters.
+def _is_plain(part: str) -> bool:
+    return _PLAIN.fullmatch(part) is not None
 
-    The hash is of the exact ``owner/name``, so two long names that share a prefix never collide.
+
+def repo_key(repo: RepoRef) -> str:
+    """The repository as one DNS-label-safe word that no other repository shares.
+
+    ``octo/app`` -> ``octo-app``: readable when owner and name are only letters and digits (then the one dash
+    between them cannot be read two ways). Anything else gets a hash of the lower-cased ``owner/name`` after a
+    double dash, which a readable key never contains: ``acme/store-front`` -> ``acme-store-front--<hash>`` and
+    ``acme-store/front`` -> ``acme-store-front--<other hash>``.
     """
-    tail = f"-pr-{number}"
-    name = f"{prefix}-{repo_slug(repo)}{tail}"
+    owner, name = repo.owner.lower(), repo.name.lower()
+    if _is_plain(owner) and _is_plain(name):
+        return f"{owner}-{name}"
+    return f"{repo_slug(repo)}--{_digest(repo_identity(repo))}"
+
+
+def _fitted(before: str, repo: RepoRef, after: str) -> str:
+    """``<before><repo key><after>`` as a DNS label: when over 63 characters, the slug is cut and the hash kept."""
+    name = f"{before}{repo_key(repo)}{after}"
     if len(name) <= DNS_LABEL_MAX:
         return name
-    digest = _digest(repo.full_name)
-    room = DNS_LABEL_MAX - len(prefix) - len(tail) - len(digest) - 2
+    digest = _digest(repo_identity(repo))
+    room = DNS_LABEL_MAX - len(before) - len(after) - len(digest) - 2
     head = repo_slug(repo)[: max(room, 0)].rstrip("-")
-    return f"{prefix}-{head}-{digest}{tail}" if head else f"{prefix}-{digest}{tail}"
+    return f"{before}{head}--{digest}{after}" if head else f"{before}-{digest}{after}"
+
+
+def namespace_for(repo: RepoRef, number: int, prefix: str = DEFAULT_PREFIX) -> str:
+    """``<prefix>-<owner>-<name>-pr-<number>``, or with a hash when the names could be read two ways (README,
+    "On the cluster"). A pure function of the repository, whatever its spelling: every maintainer's prdeck
+    computes the same namespace, and two repositories never share one.
+    """
+    return _fitted(f"{prefix}-", repo, f"-pr-{number}")
+
+
+def preview_host_label(repo: RepoRef, number: int) -> str:
+    """The first label of a preview's Ingress host, ``pr-<number>-<repo key>`` (unique like the namespace)."""
+    return _fitted(f"pr-{number}-", repo, "")
 
 
 def repo_label(repo: RepoRef) -> str:
-    """``owner.name`` as a label value (at most 63 characters, shortened with a hash when longer)."""
-    value = f"{repo.owner}.{repo.name}"
-    if len(value) <= DNS_LABEL_MAX and _LABEL_VALUE.match(value):
+    """``owner.name``, lower-cased, as a label value; with a hash when that could be read two ways or is too long.
+
+    The owner has no dot on GitHub, so the first dot splits the value; a hashed value has no dot at all.
+    """
+    owner, name = repo.owner.lower(), repo.name.lower()
+    value = f"{owner}.{name}"
+    if "." not in owner and len(value) <= DNS_LABEL_MAX and _LABEL_VALUE.fullmatch(value):
         return value
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", value)[: DNS_LABEL_MAX - 7].strip("-_.")
-    return f"{cleaned}-{_digest(repo.full_name)}"
+    digest = _digest(repo_identity(repo))
+    cleaned = re.sub(r"[^a-z0-9]+", "-", value)[: DNS_LABEL_MAX - len(digest) - 1].strip("-")
+    return f"{cleaned}-{digest}" if cleaned else digest
 
 
 def preview_labels(repo: RepoRef, number: int) -> dict[str, str]:

@@ -108,7 +108,11 @@ def at_head(preview: Preview, head_sha: str) -> Preview:
 def join(
     pulls: Iterable[PullRequest], previews: Iterable[Preview], repos: Iterable[RepoRef], *, orphans: bool = True
 ) -> tuple[Row, ...]:
-    """Rows for ``pulls`` with their previews (stale/expiring marked), then orphan previews of ``repos``."""
+    """Rows for ``pulls`` with their previews (stale/expiring marked), then orphan previews of ``repos``.
+
+    Repositories match case-insensitively (RepoRef's equality), as on GitHub: ``--repo Octo/App`` lists the
+    previews of ``octo/app``.
+    """
     wanted = set(repos)
     by_key = {(p.repo, p.number): p for p in previews if p.repo in wanted}
     rows = []
@@ -116,6 +120,6 @@ def join(
         preview = by_key.pop((pull.repo, pull.number), None)
         rows.append(Row(pull, at_head(preview, pull.head_sha) if preview is not None else None))
     if orphans:
-        ordered = sorted(by_key.values(), key=lambda p: (p.repo.full_name, p.number))
+        ordered = sorted(by_key.values(), key=lambda p: (p.repo.identity, p.number))
         rows.extend(Row(orphan_pull(p), p, orphan=True) for p in ordered)
     return tuple(rows)

@@ -51,7 +51,8 @@ def resolve_repos(cli_repo: str | None, configured: list[str], directory: Path |
         except ValueError as exc:
             raise UsageError("Invalid --repo", f"{exc}") from exc
     if configured:
-        return [RepoRef.parse(item) for item in configured]
+        # dict.fromkeys: one entry per repository, as GitHub counts them (``Octo/App`` is ``octo/app``)
+        return list(dict.fromkeys(RepoRef.parse(item) for item in configured))
     found = repo_from_checkout(directory)
     if found is None:
         raise UsageError(

@@ -69,7 +69,8 @@ class GitMirror:
     def __init__(self, repo: RepoRef, clone_url: str, token: str | None, root: Path | None = None) -> None:
         self.repo = repo
         self.clone_url = clone_url
-        self.path = (root or mirror_root()) / repo.owner / f"{repo.name}.git"
+        owner, name = repo.identity  # one mirror per repository, however it is spelled
+        self.path = (root or mirror_root()) / owner / f"{name}.git"
         self._env = {**os.environ, **_auth_environment(token, clone_url)}
 
     def git(self, *args: str, input_bytes: bytes | None = None, doing: str = "run git") -> bytes:

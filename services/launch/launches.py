@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from prdeck.services import naming
 from prdeck.services.launch.journal import LaunchJournal, LaunchRecord
 from prdeck.services.models import LaunchEvent, Preview, RepoRef
 
@@ -75,7 +76,7 @@ class Launches:
         """Record a step change; True when the row's state changed."""
         if event.kind != "step" or event.state != "running":
             return False
-        key = f"{repo.full_name}#{number}"
+        key = f"{naming.repo_identity(repo)}#{number}"
         state = STEP_STATES.get(event.step, "deploying")
         with self._lock:
             before = self.running.get(key)
@@ -84,7 +85,7 @@ class Launches:
 
     def finish(self, repo: RepoRef, number: int) -> None:
         with self._lock:
-            self.running.pop(f"{repo.full_name}#{number}", None)
+            self.running.pop(f"{naming.repo_identity(repo)}#{number}", None)
 
     def overlay(self, previews: Iterable[Preview]) -> tuple[Preview, ...]:
         with self._lock:

@@ -131,7 +131,7 @@ class Launcher:
             launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
             launch_id=secrets.token_hex(6),
         )
-        slug = naming.repo_slug(repo)
+        slug = naming.repo_key(repo)
         images = {name: image_ref(self.settings.registry, slug, name, number, pull.head_sha) for name, _ in spec.builds}
         return Plan(repo, pull, mirror, spec, placement, images)
 

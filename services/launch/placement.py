@@ -45,7 +45,7 @@ class ClusterOptions:
 def preview_host(placement: Placement, options: ClusterOptions) -> str | None:
     if not options.domain:
         return None
-    return f"pr-{placement.number}-{naming.repo_slug(placement.repo)}.{options.domain}"[:253]
+    return f"{naming.preview_host_label(placement.repo, placement.number)}.{options.domain}"[:253]
 
 
 def preview_url(placement: Placement, options: ClusterOptions, port: int | None) -> str:

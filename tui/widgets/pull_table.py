@@ -143,7 +143,7 @@ class PullTable(ScrollView, can_focus=True):
         self._rows = list(rows)
         self._index = {row.key: index for index, row in enumerate(self._rows)}
         self._now = now
-        short_repo = len({row.pull.repo.owner for row in rows}) == 1
+        short_repo = len({row.pull.repo.identity[0] for row in rows}) == 1
         if (with_repo, short_repo) != (self._with_repo, self._short_repo):
             self._with_repo, self._short_repo = with_repo, short_repo
             self._lines.clear()
