@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
 from collections.abc import Callable, Iterable
 
 from textual import work
@@ -36,6 +39,17 @@ class PrdeckApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(PullListScreen(self.deck, self.refresh_seconds, self.log_lines))
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread (tests), or Windows
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self._terminate)
+
+    def _terminate(self) -> None:
+        self.deck.interrupt()
+        self.exit(return_code=143)
+
+    async def action_quit(self) -> None:
+        """Quit at once: a launch in flight stops at the step it is on and is recorded as interrupted."""
+        self.deck.interrupt()
+        self.exit()
 
     def on_unmount(self) -> None:
         if self._on_exit is not None:

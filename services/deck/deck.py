@@ -22,6 +22,7 @@ from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, Re
 from prdeck.services.naming import namespace_for
 
 if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it costs ~0.4 s at start-up)
+    from prdeck.services.deck.reports import PendingReports
     from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.launches import Launches
     from prdeck.services.launch.results import LaunchResult, Rendered
@@ -62,6 +63,7 @@ class Deck:
         self._prefetch: Prefetch | None = None
         self._cluster_previews: list[Preview] = []
         self._on_previews: Callable[[tuple[Preview, ...]], None] | None = None
+        self._pending: PendingReports | None = None
 
     # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
@@ -154,6 +156,7 @@ class Deck:
             self._cluster_previews = previews
             self.previews = self._overlay(previews)
             on_change(self.previews)
+            threading.Thread(target=self._finish_reports, args=(previews,), name="prdeck-reports", daemon=True).start()
 
         self._on_previews = on_change
         cluster.follow(changed, on_error, stop)
@@ -169,18 +172,32 @@ class Deck:
     def list_previews(self) -> tuple[Preview, ...]:
         self._cluster_previews = self._require_cluster().previews()
         self.previews = self._overlay(self._cluster_previews)
+        self._finish_reports(self._cluster_previews)
         return self.previews
+
+    def _finish_reports(self, previews: Sequence[Preview]) -> None:
+        """Send the GitHub reports of launches that ended unreported (:mod:`prdeck.services.deck.reports`)."""
+        if self._cluster is not None:
+            from prdeck.services.deck.reports import PendingReports
+
+            self._pending = self._pending or PendingReports(self._github, self._cluster)
+            self._pending.finish(previews, self._launches.namespaces() if self._launches is not None else ())
 
     def _namespace_of(self, repo: RepoRef, number: int) -> str:
         return namespace_for(repo, number, self._require_cluster().prefix)
 
     def find_preview(self, repo: RepoRef, number: int) -> Preview:
         """The preview of ``repo#number``, or NotFound naming the namespace that was looked at."""
-        namespace = self._namespace_of(repo, number)
+        from prdeck.services.deck.destroying import preview_without_pods
+
+        namespace, cluster = self._namespace_of(repo, number), self._require_cluster()
         try:
-            return self._require_cluster().preview(namespace)
+            return cluster.preview(namespace)
         except NotFound as exc:
-            raise NotFound(f"{repo}#{number} has no preview", f"no prdeck pods in namespace {namespace}") from exc
+            found = preview_without_pods(cluster, repo, number, namespace)
+            if found is None:
+                raise NotFound(f"{repo}#{number} has no preview", f"no namespace {namespace}") from exc
+            return found
 
     def status(self, repo: RepoRef, number: int) -> PreviewStatus:
         """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
@@ -191,6 +208,7 @@ class Deck:
             preview = cluster.preview(namespace)
         except NotFound:
             return PreviewStatus(repo, number, namespace, detail, None, ())
+        self._finish_reports([preview])
         preview = at_head(preview, detail.head_sha)
         return PreviewStatus(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
 
@@ -211,18 +229,11 @@ class Deck:
         return preview_log_batches(self._require_cluster(), preview.namespace, request, stop)
 
     def destroy(self, preview: Preview) -> Iterator[str]:
-        """Delete the preview's namespace and wait until it is gone, then mark its GitHub deployments inactive;
-        yields a line of progress at a time."""
-        from prdeck.services.github.report import mark_inactive
+        """Stop a launch of the preview (here, or ask one elsewhere to), delete its namespace and wait until it is
+        gone, then mark its GitHub deployments inactive; yields a line of progress at a time."""
+        from prdeck.services.deck.destroying import destroy_preview
 
-        yield from self._require_cluster().destroy(preview.namespace)
-        if self._launches is not None:
-            self._launches.forget(preview.namespace)
-        warnings: list[str] = []
-        count = mark_inactive(self._github, preview.repo, preview.number, warnings.append)
-        yield from warnings
-        if count:
-            yield f"GitHub: {count} deployment{'s' if count > 1 else ''} of preview/pr-{preview.number} marked inactive"
+        yield from destroy_preview(self._github, self._require_cluster(), self._launches, preview)
 
     # launches -----------------------------------------------------------------------------------------
     def _require_launches(self) -> Launches:
@@ -257,7 +268,8 @@ class Deck:
 
         try:
             return launches.launcher.launch(repo, number, relay, expected_sha=expected_sha, approved_sha=approved_sha,
-                                            stop=launches.stop, wait=wait, rollout_timeout=rollout_timeout)
+                                            stop=launches.stop_event(repo, number), wait=wait,
+                                            rollout_timeout=rollout_timeout)
         finally:
             launches.finish(repo, number)
             self._launch_state_changed()
@@ -274,9 +286,13 @@ class Deck:
             return url  # an Ingress on a real domain
         return self._require_launches().relay_url(self._require_cluster(), preview.namespace)
 
-    def close(self) -> None:
+    def interrupt(self) -> None:
+        """Stop every launch at once (Ctrl+C, SIGTERM, quit, a closed pipe); each is recorded as interrupted."""
         if self._launches is not None:
             self._launches.close()
+
+    def close(self) -> None:
+        self.interrupt()
         self._github.close()
         if self._cluster is not None:
             self._cluster.close()

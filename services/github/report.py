@@ -95,6 +95,22 @@ class GitHubReporter:
         if self.sticky_comment:
             self.comment(f"Preview of {self.sha[:12]} failed at {step}: {reason}")
 
+    def interrupted(self, step: str) -> None:
+        """The launch was stopped (Ctrl+C, SIGTERM, a closed pipe, quitting the app, a destroy)."""
+        text = f"Interrupted during {step}"[:140]
+        if self._deployment is not None:
+            deployment = self._deployment
+            self._call("updating the deployment", lambda: deployment.create_status("error", description=text))
+        self.commit_status("error", text)
+
+    @property
+    def deployment_id(self) -> int | None:
+        return self._deployment.id if self._deployment is not None else None
+
+    def resume(self, deployment_id: int) -> None:
+        """Report on a deployment another launch (or process) created: whoever sees the launch end reports it."""
+        self._deployment = self._call("reading the deployment", lambda: self._repo().get_deployment(deployment_id))
+
     def commit_status(self, state: str, description: str, url: str | None = None) -> None:
         def create() -> None:
             extra = {"target_url": url} if url else {}

@@ -110,6 +110,12 @@ class LaunchJournal:
     def clear(self, namespace: str) -> None:
         (self.root / f"{namespace}.json").unlink(missing_ok=True)
 
+    def clear_stopped(self, namespace: str) -> None:
+        """Clear the record unless its launch is still running (a destroy must not erase a live launch's state)."""
+        record = self.read(namespace)
+        if record is None or not record.alive():
+            self.clear(namespace)
+
 
 @dataclass
 class JournalEntry:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from prdeck.services import naming
+from prdeck.services.launch.interrupt import StopEvent
 from prdeck.services.launch.journal import LaunchJournal, LaunchRecord
 from prdeck.services.models import LaunchEvent, Preview, RepoRef
 
@@ -64,6 +65,7 @@ class Launches:
         self._lock = threading.Lock()
         self.stop = threading.Event()
         """Set when the app quits: launches stop at their next step and show as interrupted."""
+        self._stops: dict[str, StopEvent] = {}
 
     @property
     def launcher(self) -> Launcher:
@@ -83,9 +85,33 @@ class Launches:
             self.running[key] = Running(repo, number, namespace, state, event.step)
         return before is None or before.state != state
 
+    def stop_event(self, repo: RepoRef, number: int) -> StopEvent:
+        """The stop event of one launch: set by :meth:`cancel` (a destroy) or :meth:`close` (the app quits)."""
+        event = StopEvent()
+        with self._lock:
+            self._stops[f"{naming.repo_identity(repo)}#{number}"] = event
+        if self.stop.is_set():
+            event.set()
+        return event
+
+    def cancel(self, namespace: str) -> bool:
+        """Stop the launch of ``namespace`` running in this process; False when there is none."""
+        with self._lock:
+            keys = [key for key, launch in self.running.items() if launch.namespace == namespace]
+            events = [self._stops[key] for key in keys if key in self._stops]
+        for event in events:
+            event.destroy()
+        return bool(events)
+
+    def namespaces(self) -> set[str]:
+        """The namespaces of the launches running in this process."""
+        with self._lock:
+            return {launch.namespace for launch in self.running.values()}
+
     def finish(self, repo: RepoRef, number: int) -> None:
         with self._lock:
             self.running.pop(f"{naming.repo_identity(repo)}#{number}", None)
+            self._stops.pop(f"{naming.repo_identity(repo)}#{number}", None)
 
     def overlay(self, previews: Iterable[Preview]) -> tuple[Preview, ...]:
         with self._lock:
@@ -104,14 +130,18 @@ class Launches:
         return relay.url
 
     def forget(self, namespace: str) -> None:
-        """A destroyed preview: its journal record goes, its relay stops."""
-        self.journal.clear(namespace)
+        """A destroyed preview: the record of a launch that is no longer running goes, its relay stops."""
+        self.journal.clear_stopped(namespace)
         relay = self.relays.pop(namespace, None)
         if relay is not None:
             relay.stop()
 
     def close(self) -> None:
         self.stop.set()
+        with self._lock:
+            events = list(self._stops.values())
+        for event in events:
+            event.set()
         for relay in list(self.relays.values()):
             relay.stop()
         self.relays.clear()

@@ -7,6 +7,7 @@ from the base branch. GitHub reporting never fails a launch: it warns.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -17,20 +18,24 @@ from pathlib import Path
 from typing import Any
 
 from prdeck.services import naming
-from prdeck.services.errors import UsageError
+from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.builder import image_ref
-from prdeck.services.launch.context import build_context
-from prdeck.services.launch.deploy import Deployer, RolloutStatus
+from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
+from prdeck.services.launch.guards import guard_objects
+from prdeck.services.launch.image_steps import build_and_push
+from prdeck.services.launch.interrupt import until_stopped
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
+from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render, spec_url
 from prdeck.services.launch.results import (
     ApprovalNeeded,
     ImageBuilder,
     LaunchCancelled,
+    LaunchDestroyed,
     LaunchFailed,
     LaunchResult,
     Plan,
@@ -172,47 +177,81 @@ class Launcher:
         with self.journal.hold(repo, number, namespace, expected_sha or "") as entry:
             try:
                 return self._pipeline(run, entry, repo, number, expected_sha, approved_sha, wait, timeout)
-            except LaunchCancelled:
-                entry.keep = True
+            except LaunchCancelled as cancel:
+                entry.keep = not (cancel.destroyed or getattr(stop, "destroyed", False))
                 raise
 
     def _pipeline(self, run: LaunchRun, entry: JournalEntry, repo: RepoRef, number: int,
                   expected_sha: str | None, approved_sha: str | None, wait: bool, timeout: float) -> LaunchResult:
         started = time.monotonic()
+        record = ClusterRecord(self.cluster)
+        run_id = secrets.token_hex(6)
         with run.step("fetch", entry):
-            plan = self.plan(repo, number, expected_sha, approved_sha, on_line=run.line)
+            plan = until_stopped(lambda: self.plan(repo, number, expected_sha, approved_sha, on_line=run.line),
+                                 run.stop, "fetching the pull request")
+            self._claim(run, plan, run_id)
+        namespace = plan.placement.namespace
         reporter = GitHubReporter(self.github, repo, number, plan.sha, self.settings.sticky_comment, run.warn)
         reporter.started()
+        if reporter.deployment_id is not None:
+            with contextlib.suppress(PrdeckError):  # then nobody else can finish its report: the launch still can
+                record.mark(namespace, {naming.ANNOTATION_DEPLOYMENT: str(reporter.deployment_id)})
         try:
-            built = self._images(run, entry, plan, reporter)
+            built = build_and_push(run, entry, plan, reporter, self.builder, self.settings,
+                                   lambda: record.require_ours(namespace, run_id), self.cluster.warm_up)
             with run.step("apply", entry):
-                deployer = Deployer(self.cluster)
-                kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
-                if kept:
-                    expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
-                    plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
-                    run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
-                deployer.apply(self.objects(plan), run.line)
+                record.require_ours(namespace, run_id)
+                Deployer(self.cluster).apply(self.objects(plan)[1:], run.line)  # the namespace: claimed, patched
+                record.phase(namespace, "deploying")
             with run.step("rollout", entry) as step:
                 if not wait:
-                    step.skip("not waited for")
+                    step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
                     reporter.progress("Deploying")
                     return self._result(run, plan, built, time.monotonic() - started, stale=False)
-                Deployer(self.cluster).wait_rollout(
-                    plan.placement.namespace, plan.placement.launch_id, timeout,
-                    lambda status: _rollout_line(run, status), stop=run.stop,
-                )
+                self._rollout(run, plan, timeout, record, run_id)
         except LaunchFailed as failure:
-            reporter.failed(failure.step, failure.cause.title)
+            if _claim_report(record, namespace, run_id, "failed"):
+                reporter.failed(failure.step, failure.cause.title)
             raise
+        except LaunchCancelled as cancel:
+            if getattr(run.stop, "destroyed", False) and not cancel.destroyed:  # a destroy in this process
+                cancel = LaunchDestroyed("The preview was destroyed during the launch", cancel.detail)
+            _interrupted(record, reporter, namespace, run_id, run.current, cancel)
+            raise cancel from None
         with run.step("report", entry):
-            reporter.succeeded(self._url(plan))
+            if _claim_report(record, namespace, run_id, "ready"):
+                reporter.succeeded(self._url(plan))
             head = self.github.pull_detail(repo, number).head_sha
         stale = head != plan.sha
         if stale:
             run.warn(f"The PR got a new commit ({head[:12]}) during the launch: the preview shows "
                      f"{plan.sha[:12]} and is marked stale. Press l again to update it.")
         return self._result(run, plan, built, time.monotonic() - started, stale)
+
+    def _claim(self, run: LaunchRun, plan: Plan, run_id: str) -> None:
+        """Create (or take over) the preview's namespace with its guards before anything is built, recording this
+        launch on it; a relaunch of the commit that already runs keeps its pods (same template, no restart)."""
+        deployer = Deployer(self.cluster)
+        kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
+        if kept:
+            expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
+            plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
+            run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
+        guards = guard_objects(plan.placement, self.settings.cluster_options(plan.pull.fork), self._url(plan))
+        launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
+                  naming.ANNOTATION_PHASE_AT: now_text()}
+        guards[0]["metadata"]["annotations"].update(launch)
+        deployer.apply(guards, run.line)
+
+    def _rollout(self, run: LaunchRun, plan: Plan, timeout: float, record: ClusterRecord, run_id: str) -> None:
+        try:
+            Deployer(self.cluster).wait_rollout(
+                plan.placement.namespace, plan.placement.launch_id, timeout,
+                lambda status: _rollout_line(run, status), stop=run.stop,
+            )
+        except DeployError:
+            record.require_ours(plan.placement.namespace, run_id)  # destroyed meanwhile: that, not a timeout
+            raise
 
     def _url(self, plan: Plan) -> str:
         return spec_url(plan.spec, plan.placement, self.settings.cluster_options(plan.pull.fork))
@@ -226,46 +265,32 @@ class Launcher:
             warnings=tuple(run.warnings),
         )
 
-    def _images(self, run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter) -> bool:
-        """Build and push every image the spec builds; returns whether anything was built."""
-        to_push: list[str] = []
-        with run.step("build", entry) as step:
-            if not plan.images:
-                step.skip("the spec builds no image")
-            else:
-                reporter.progress("Building images")
-                builder = self.builder()
-                if builder.simulated:
-                    run.note("No Docker engine: the sandbox simulates the build and push steps.")
-                for name, build in plan.spec.builds:
-                    ref = plan.images[name]
-                    if builder.exists(ref):
-                        run.line(f"{ref} is already in the registry: not built again")
-                        continue
-                    run.line(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
-                    self.cluster.warm_up()  # the apply step's kubernetes client loads while Docker builds
-                    labels = {**naming.preview_labels(plan.repo, plan.placement.number),
-                              naming.ANNOTATION_SHA: plan.sha}
-                    network = not plan.pull.fork or self.settings.fork_build_network
-                    if not network:
-                        run.line("a fork's build: RUN steps get no network (preview.fork_build_network)")
-                    with build_context(plan.mirror, plan.sha, build, name, self.settings.max_context_bytes) as context:
-                        builder.build(context, build, ref, labels, run.line, network=network)
-                    to_push.append(ref)
-                if not to_push:
-                    step.skip("every image is already in the registry")
-        with run.step("push", entry) as step:
-            if not to_push:
-                step.skip("nothing new to push")
-            for ref in to_push:
-                reporter.progress(f"Pushing {ref}")
-                builder = self.builder()
-                builder.push(ref, lambda progress: run.progress("push", progress.fraction), run.line)
-                run.line(f"pushed {ref}")
-        return bool(to_push)
-
 
 def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:
     run.line(f"pods: {status.state}{f' ({status.reason})' if status.reason else ''}")
 
 
+
+
+def _claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str) -> bool:
+    """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase."""
+    try:
+        current = record.read(namespace)
+        if current is None:
+            return True  # no record to claim (destroyed): tell GitHub anyway
+        if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id:
+            return False
+        return record.mark(namespace, {naming.ANNOTATION_REPORTED: run_id, naming.ANNOTATION_PHASE: phase,
+                                       naming.ANNOTATION_PHASE_AT: now_text()}, current.resource_version)
+    except PrdeckError:
+        return True
+
+
+def _interrupted(record: ClusterRecord, reporter: GitHubReporter, namespace: str, run_id: str, step: str,
+                 cancel: LaunchCancelled) -> None:
+    """A stopped launch: GitHub gets ``error`` and the namespace (if it is still there) ``interrupted``."""
+    if cancel.destroyed:
+        reporter.interrupted(f"{step} (the preview was destroyed)")
+        return
+    if _claim_report(record, namespace, run_id, "interrupted"):
+        reporter.interrupted(step)

@@ -34,6 +34,15 @@ class ApprovalNeeded(PrdeckError):
 class LaunchCancelled(PrdeckError):
     """The app quit or the user stopped the launch; the journal keeps it as interrupted."""
 
+    destroyed = False
+    """A destroy won: the preview is gone, so nothing is left to show as interrupted."""
+
+
+class LaunchDestroyed(LaunchCancelled):
+    """The preview's namespace was destroyed (here or elsewhere) while the launch ran."""
+
+    destroyed = True
+
 
 class ImageBuilder(Protocol):
     simulated: bool

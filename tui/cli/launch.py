@@ -15,8 +15,10 @@ import yaml
 
 from prdeck.services.deck import Deck
 from prdeck.services.errors import UsageError
+from prdeck.services.launch.results import LaunchCancelled
 from prdeck.services.models import LaunchEvent
 from prdeck.tui.cli import commands
+from prdeck.tui.cli.interruption import Interruption, safe_printer
 from prdeck.tui.view.safe_text import printable
 
 SANDBOX_BUILDS = "PRDECK_SANDBOX_BUILDS"
@@ -49,24 +51,24 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     open_parser.add_argument("--forward", action="store_true", help="keep a port-forward relay until Ctrl+C")
 
 
-def _progress_printer(stream: Any) -> Callable[[LaunchEvent], None]:
+def _progress_printer(say: Callable[[str], None]) -> Callable[[LaunchEvent], None]:
     last_fraction = [-1.0]
 
     def show(event: LaunchEvent) -> None:
         if event.kind == "step" and event.state == "running":
-            print(f"==> {event.step}", file=stream, flush=True)
+            say(f"==> {event.step}")
         elif event.kind == "step":
             took = f" in {event.seconds:.1f}s" if event.seconds is not None else ""
             extra = f": {printable(event.text)}" if event.text else ""
-            print(f"    {event.step} {event.state}{took}{extra}", file=stream, flush=True)
+            say(f"    {event.step} {event.state}{took}{extra}")
         elif event.kind == "progress" and event.fraction is not None:
             if event.fraction - last_fraction[0] >= 0.25 or event.fraction >= 1:
                 last_fraction[0] = event.fraction
-                print(f"    push {event.fraction:4.0%}", file=stream, flush=True)
+                say(f"    push {min(event.fraction, 1.0):4.0%}")
         elif event.kind in ("warning", "note"):
-            print(f"    {event.kind}: {printable(event.text)}", file=stream, flush=True)
+            say(f"    {event.kind}: {printable(event.text)}")
         elif event.kind == "line":
-            print(f"    {printable(event.text)}", file=stream, flush=True)
+            say(f"    {printable(event.text)}")
 
     return show
 
@@ -75,20 +77,31 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
     repo, number = commands.pull_of(deck, args.pull)
     if args.timeout is not None and not 10 <= args.timeout <= 3600:
         raise UsageError("--timeout must be between 10 and 3600 seconds")
-    progress = _progress_printer(sys.stderr)
+    interruption = Interruption(deck)
+    err = safe_printer(sys.stderr, interruption.pipe_closed)
+    out = safe_printer(sys.stdout, interruption.pipe_closed)
     wait = args.wait or sys.stdout.isatty()
-    result = deck.launch(repo, number, progress, approved_sha=args.approve_sha, wait=wait,
-                         rollout_timeout=args.timeout)
+    with interruption.handling():
+        try:
+            result = deck.launch(repo, number, _progress_printer(err), approved_sha=args.approve_sha, wait=wait,
+                                 rollout_timeout=args.timeout)
+        except LaunchCancelled as exc:
+            if not interruption.exit_code:
+                raise  # a destroy stopped it: an error like any other
+            err(f"prdeck: interrupted: {printable(exc.detail or exc.title)}. The launch is recorded as interrupted "
+                "(GitHub: error); launch again to finish it.")
+            return interruption.exit_code
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        out(json.dumps(result.to_json(), indent=2))
     else:
         built = "built" if result.built else "reused (already in the registry)"
-        state = "is ready" if wait else "is deploying (not waited for: add --wait)"
-        print(f"Preview of {repo}#{number} {state}: {result.url}")
-        print(f"  commit {result.sha[:12]}, images {built}, {result.seconds:.1f}s, namespace {result.namespace}")
+        state = "is ready" if wait else ("is deploying (not waited for: add --wait; GitHub gets its final status "
+                                         "from the next prdeck that sees it ready: ls, status or the app)")
+        out(f"Preview of {repo}#{number} {state}: {result.url}")
+        out(f"  commit {result.sha[:12]}, images {built}, {result.seconds:.1f}s, namespace {result.namespace}")
         if result.stale:
-            print("  stale: the PR got a new commit during the launch; launch again to update it")
-    return 0
+            out("  stale: the PR got a new commit during the launch; launch again to update it")
+    return interruption.exit_code
 
 
 def run_render(deck: Deck, args: argparse.Namespace) -> int:

@@ -197,26 +197,27 @@ def _demo(args: argparse.Namespace) -> int:
             _print_list(result)
             print("\n(demo data from prdeck's built-in sandboxes; run `prdeck sandbox` to keep them running)")
             return 0
-        _run_tui(deck, refresh_seconds=60)
-    return 0
+        return _run_tui(deck, refresh_seconds=60)
 
 
-def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> None:
+def _run_tui(deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> int:
+    """Run the app; its exit status (143 after SIGTERM)."""
     deck.prefetch()  # the first page is on the wire while Textual loads
     from prdeck.tui.app import build_app  # Textual loads only for the TUI
 
+    app = build_app(deck, refresh_seconds, log_lines=log_lines)
     try:
-        build_app(deck, refresh_seconds, log_lines=log_lines).run()
+        app.run()
     finally:
         deck.close()
+    return app.return_code or 0
 
 
 def _tui(args: argparse.Namespace) -> int:
     if not sys.stdout.isatty():
         return _ls(args)
     config = _load(args)
-    _run_tui(tui_deck(config, args.repo), config["ui.refresh_seconds"], config["ui.log_lines"])
-    return 0
+    return _run_tui(tui_deck(config, args.repo), config["ui.refresh_seconds"], config["ui.log_lines"])
 
 
 def tui_deck(config: Config, repo: str | None) -> Deck:
