@@ -94,6 +94,7 @@ class Deck:
                 rows = join(pulls, self.previews, self.repos, orphans=False)
                 yield Snapshot(self.repos, rows, datetime.now(UTC), complete=False)
         yield Snapshot(self.repos, join(pulls, self.previews, self.repos), datetime.now(UTC))
+        self._finish_reports(self._cluster_previews)  # each refresh also finishes reports nobody sent
 
     @property
     def api_url(self) -> str:
@@ -156,7 +157,6 @@ class Deck:
             self._cluster_previews = previews
             self.previews = self._overlay(previews)
             on_change(self.previews)
-            threading.Thread(target=self._finish_reports, args=(previews,), name="prdeck-reports", daemon=True).start()
 
         self._on_previews = on_change
         cluster.follow(changed, on_error, stop)
