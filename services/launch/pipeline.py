@@ -192,7 +192,7 @@ class Launcher:
                     expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
                     plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
                     run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
-                deployer.apply(self.objects(plan), run.line)
+                deployer.apply(self.objects(plan), run.line, on_warning=run.warn)
             with run.step("rollout", entry) as step:
                 if not wait:
                     step.skip("not waited for")
