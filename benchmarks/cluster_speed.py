@@ -179,11 +179,13 @@ async def run_logs(info: dict) -> None:
 
 def post(info: dict, path: str, body: dict) -> dict:
     import json
+    import ssl
     import urllib.request
 
     request = urllib.request.Request(f"{info['kube_admin_url']}/{path}", data=json.dumps(body).encode(),
                                      method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
+    context = ssl.create_default_context(cafile=info["kube_ca"]) if "kube_ca" in info else None
+    with urllib.request.urlopen(request, timeout=120, context=context) as response:
         return json.load(response)
 
 

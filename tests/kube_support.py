@@ -32,7 +32,7 @@ def kube_admin(box: KubeSandbox, path: str, body: dict[str, Any] | None = None, 
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{box.url}/_sandbox/{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=box.client_ssl_context()) as response:
         return json.load(response)
 
 

@@ -165,10 +165,37 @@ def test_sandbox_command_writes_info_and_serves_until_interrupted(tmp_path):
         )
         assert "refs/pull/2/head" in fetched.stdout
     finally:
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=15)
+        out, err = _interrupt(process)
     assert process.returncode == 0, err
     assert "export GITHUB_TOKEN=" in out
+
+
+def _interrupt(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGINT, and if that does not end it, SIGKILL: a failing test must not leave a sandbox running."""
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        out, err = process.communicate(timeout=15)
+        return out, err + "\n(test: still running 15 s after SIGINT; killed)"
+
+
+def test_sandbox_stops_on_sigint_when_started_with_sigint_ignored(tmp_path):
+    """A shell starts a script's background job (`prdeck sandbox &`) with SIGINT ignored; Ctrl+C must still work."""
+    info_path = tmp_path / "info.json"
+    process = subprocess.Popen(
+        [PRDECK, "sandbox", "--info", str(info_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not info_path.exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.1)
+        assert info_path.exists(), process.stderr.read() if process.poll() is not None else "no info file"
+    finally:
+        _, err = _interrupt(process)
+    assert process.returncode == 0, err
 
 
 def test_sandbox_rejects_an_invalid_seed(tmp_path):

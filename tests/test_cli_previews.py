@@ -86,9 +86,14 @@ def test_logs_follow_streams_until_interrupted(stack):
 
     process = subprocess.Popen([PRDECK, "logs", "101", "-f"], env={**__import__("os").environ, **env(stack)},
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    lines = [process.stdout.readline() for _ in range(20)]
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=10)
+    try:
+        lines = [process.stdout.readline() for _ in range(20)]
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:  # a failing test must not leave it running
+            process.kill()
+            process.wait(timeout=10)
     assert all(lines) and process.returncode == 130, process.stderr.read()
 
 

@@ -33,7 +33,8 @@ from tests.kube_support import eventually
 
 REAL = os.environ.get("PRDECK_TEST_KUBECONFIG")
 IMAGE = os.environ.get("PRDECK_TEST_IMAGE", "busybox:1.36")
-TIMEOUT = 120 if REAL else 10
+TIMEOUT = 50 if REAL else 10
+"""Per wait; a test waits at most twice, so on a real cluster its own message shows before pytest-timeout's 120 s."""
 
 
 class Target:

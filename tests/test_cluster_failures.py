@@ -3,6 +3,7 @@ stuck namespaces and pods that never become ready (sandbox faults; a real cluste
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from typing import Any
@@ -144,5 +145,7 @@ def test_a_pod_that_never_becomes_ready_stays_deploying_then_fails(make_kube):
 def test_kubeconfig_written_by_the_sandbox_is_a_real_kubeconfig(kube):
     config = yaml.safe_load(kube.kubeconfig.read_text())
     assert config["current-context"] == "prdeck-sandbox"
-    assert config["clusters"][0]["cluster"]["server"].startswith("http://127.0.0.1:")
+    cluster = config["clusters"][0]["cluster"]
+    assert cluster["server"].startswith("https://127.0.0.1:")  # client-go sends a token only over https
+    assert base64.b64decode(cluster["certificate-authority-data"]).startswith(b"-----BEGIN CERTIFICATE-----")
     assert (kube.kubeconfig.stat().st_mode & 0o777) == 0o600

@@ -25,7 +25,7 @@ SEED = {
 
 def _get(box, path: str) -> dict:
     request = urllib.request.Request(f"{box.url}{path}", headers={"Authorization": f"Bearer {box.token}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    with urllib.request.urlopen(request, timeout=10, context=box.client_ssl_context()) as response:
         return json.load(response)
 
 
@@ -75,5 +75,5 @@ def box_core_extra(box) -> None:
 def _post(box, path: str, body: dict) -> None:
     request = urllib.request.Request(f"{box.url}{path}", data=json.dumps(body).encode(), method="POST", headers={
         "Authorization": f"Bearer {box.token}", "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10):
+    with urllib.request.urlopen(request, timeout=10, context=box.client_ssl_context()):
         pass

@@ -93,7 +93,9 @@ def test_github_failing_to_take_the_report_never_breaks_the_preview(tmp_path: Pa
 
         result = rig.launcher.launch(RepoRef("octo", "app"), 1, break_github)
         assert all(step.state in ("done", "skipped") for step in result.steps)
-        assert result.warnings and all(w.startswith("GitHub was not told") for w in result.warnings)
+        told = [w for w in result.warnings if w.startswith("GitHub was not told")]
+        # the rest are the API server's own warnings for the applied objects (Pod Security "restricted")
+        assert told and all("PodSecurity" in w for w in result.warnings if w not in told)
 
 
 def test_two_launches_of_one_pr_one_proceeds_the_other_says_so(rig: Rig) -> None:

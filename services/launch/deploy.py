@@ -22,6 +22,7 @@ from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors, status
 from prdeck.services.kube.previews import pod_status
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.kube.state import preview_state
+from prdeck.services.kube.warnings import response_warnings
 from prdeck.services.naming import ANNOTATION_EXPIRES, ANNOTATION_LAUNCH, ANNOTATION_SHA, SELECTOR
 
 FIELD_MANAGER = "prdeck"
@@ -84,7 +85,13 @@ class Deployer:
         self.cluster = cluster
         self.api_client: client.ApiClient = cluster.api_client
 
-    def apply(self, objects: Iterable[Mapping[str, Any]], on_line: Callable[[str], None]) -> None:
+    def apply(
+        self,
+        objects: Iterable[Mapping[str, Any]],
+        on_line: Callable[[str], None],
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        """Apply each object; ``on_warning`` gets the API server's Warning headers, as ``kind/name: text``."""
         for obj in objects:
             path = object_path(obj)
             label = f"{str(obj['kind']).lower()}/{obj['metadata']['name']}"
@@ -103,6 +110,9 @@ class Deployer:
                     )
                     response.read()
                     self.api_client.response_deserialize(response, {"2XX": "object"})
+                    if on_warning is not None:
+                        for warning in response_warnings(response):
+                            on_warning(f"{label}: {warning}")
                 except ApiException as exc:
                     raise DeployError(f"The cluster refused {label}", status_message(exc)) from exc
             on_line(f"{label} applied")

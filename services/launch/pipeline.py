@@ -201,7 +201,7 @@ class Launcher:
                                    lambda: record.require_ours(namespace, run_id), self.cluster.warm_up)
             with run.step("apply", entry):
                 record.require_ours(namespace, run_id)
-                Deployer(self.cluster).apply(self.objects(plan)[1:], run.line)  # the namespace: claimed, patched
+                Deployer(self.cluster).apply(self.objects(plan)[1:], run.line, on_warning=run.warn)  # ns: claimed
                 record.phase(namespace, "deploying")
             with run.step("rollout", entry) as step:
                 if not wait:
@@ -241,7 +241,7 @@ class Launcher:
         launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
                   naming.ANNOTATION_PHASE_AT: now_text()}
         guards[0]["metadata"]["annotations"].update(launch)
-        deployer.apply(guards, run.line)
+        deployer.apply(guards, run.line, on_warning=run.warn)
 
     def _rollout(self, run: LaunchRun, plan: Plan, timeout: float, record: ClusterRecord, run_id: str) -> None:
         try:

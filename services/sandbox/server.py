@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -15,13 +16,20 @@ from aiohttp import web
 class LoopbackServer:
     """An aiohttp app served on a free loopback port from its own thread and event loop."""
 
-    def __init__(self, make_app: Callable[[str], web.Application], host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        make_app: Callable[[str], web.Application],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self._make_app = make_app
+        self._ssl_context = ssl_context
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
-        self.url = f"http://{host}:{self.port}"
+        self.url = f"{'https' if ssl_context else 'http'}://{host}:{self.port}"
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name=f"sandbox-{self.port}", daemon=True)
         self._ready = threading.Event()
@@ -61,7 +69,7 @@ class LoopbackServer:
         try:
             runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False, shutdown_timeout=1)
             await runner.setup()
-            await web.SockSite(runner, self._sock).start()
+            await web.SockSite(runner, self._sock, ssl_context=self._ssl_context).start()
         except BaseException as exc:
             self._error = exc
             self._ready.set()

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from prdeck.services.deck import Deck
 from prdeck.services.errors import UsageError
 from prdeck.services.launch.results import LaunchCancelled
 from prdeck.services.models import LaunchEvent
 from prdeck.tui.cli import commands
 from prdeck.tui.cli.interruption import Interruption, safe_printer
+from prdeck.tui.cli.yaml_out import dump_all
 from prdeck.tui.view.safe_text import printable
 
 SANDBOX_BUILDS = "PRDECK_SANDBOX_BUILDS"
@@ -115,7 +114,7 @@ def run_render(deck: Deck, args: argparse.Namespace) -> int:
     for warning in rendered.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     objects = list(rendered.objects) if args.show_secrets else [hide_secret_values(o) for o in rendered.objects]
-    print(yaml.safe_dump_all(objects, sort_keys=False), end="")
+    print(dump_all(objects), end="")
     return 0
 
 

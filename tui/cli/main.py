@@ -101,6 +101,8 @@ def _logs(args: argparse.Namespace) -> int:
         repo, number = commands.pull_of(deck, args.pull)
         preview = deck.find_preview(repo, number)
         request = LogRequest(args.follow, args.tail, _duration(args.since), args.container, args.previous)
+        if args.follow:
+            _interruptible()
         several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
         with contextlib.closing(deck.logs(preview, request, stop)) as lines:  # closing joins the readers
             for line in lines:
@@ -144,7 +146,15 @@ def _login(args: argparse.Namespace) -> int:
     return 0
 
 
+def _interruptible() -> None:
+    """Ctrl+C raises KeyboardInterrupt even when prdeck started with SIGINT ignored: a shell ignores it for a
+    script's background jobs (``prdeck sandbox &``), and Python then keeps it ignored, so `kill -INT` did nothing."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def _wait_for_interrupt() -> None:
+    _interruptible()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -157,6 +167,8 @@ def _wait_for_interrupt() -> None:
 def _sandbox(args: argparse.Namespace) -> int:
     from prdeck.services.sandbox.seed import default_seed, read_seed  # aiohttp and graphql-core load only when needed
     from prdeck.services.sandbox.stack import SandboxStack
+
+    _interruptible()
 
     seed = read_seed(args.seed) if args.seed else default_seed()
     with SandboxStack(seed, github_port=args.port, builds="auto") as sandbox:

@@ -17,12 +17,13 @@ from prdeck.services.sandbox.kube.faults import Faults
 from prdeck.services.sandbox.kube.listing import list_objects
 from prdeck.services.sandbox.kube.log_api import serve_log
 from prdeck.services.sandbox.kube.logs import LogBook
+from prdeck.services.sandbox.kube.openapi import group_version_document, root_document, swagger_document
 from prdeck.services.sandbox.kube.portforward import serve_portforward
 from prdeck.services.sandbox.kube.resources import SERVER_VERSION, api_group_list, api_versions
 from prdeck.services.sandbox.kube.routing import parse_target, verb_of
 from prdeck.services.sandbox.kube.store import KubeStore
 from prdeck.services.sandbox.kube.watch import Watches
-from prdeck.services.sandbox.kube.writes import Writes, read_json
+from prdeck.services.sandbox.kube.writes import WARNINGS, Writes, read_json
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Account:
 
 
 ACCOUNT = web.RequestKey("account", Account)
+PUBLIC = {"/version", "/healthz", "/livez", "/readyz"}
+"""Paths a default API server answers without credentials (anonymous auth, system:public-info-viewer)."""
 
 
 class KubeApi:
@@ -52,6 +55,10 @@ class KubeApi:
             web.get("/api", self.api),
             web.get("/api/", self.api),
             web.get("/apis", self.apis),
+            web.get("/openapi/v2", self.openapi_v2),
+            web.get("/openapi/v3", self.openapi_v3),
+            web.get("/openapi/v3/{path:.+}", self.openapi_v3),
+            *[web.get(path, self.healthy) for path in ("/healthz", "/livez", "/readyz")],
             web.get("/apis/", self.apis),
             web.route("*", "/api/{rest:.*}", self.dispatch),
             web.route("*", "/apis/{rest:.*}", self.dispatch),
@@ -66,18 +73,43 @@ class KubeApi:
                 request.transport.abort()
             raise web.HTTPServiceUnavailable()
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not token and request.path.rstrip("/") in PUBLIC:
+            return await handler(request)  # system:public-info-viewer: anyone may read these
         account = self.accounts.get(token)
         if account is None:
             return _status(KubeError(401, "Unauthorized"))
         request[ACCOUNT] = account
         try:
-            return await handler(request)
+            response = await handler(request)
         except KubeError as error:
             return _status(error)
+        for warning in request.get(WARNINGS) or []:
+            escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+            response.headers.add("Warning", f'299 - "{escaped}"')
+        return response
 
     # discovery ----------------------------------------------------------------------------------------
     async def version(self, request: web.Request) -> web.Response:
         return web.json_response(SERVER_VERSION)
+
+    async def healthy(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def openapi_v2(self, request: web.Request) -> web.Response:
+        """JSON only: client-go asks protobuf first and, told 406, falls back as it does for old servers."""
+        accept = request.headers.get("Accept", "application/json")
+        if "json" not in accept and "*/*" not in accept:
+            raise KubeError(406, "only application/json is served here", reason="NotAcceptable")
+        return web.Response(body=swagger_document(), content_type="application/json")
+
+    async def openapi_v3(self, request: web.Request) -> web.Response:
+        path = request.match_info.get("path")
+        if path is None:
+            return web.json_response(root_document())
+        document = group_version_document(path)
+        if document is None:
+            raise KubeError(404, "the server could not find the requested resource", reason="NotFound")
+        return web.Response(body=document, content_type="application/json")
 
     async def api(self, request: web.Request) -> web.Response:
         return web.json_response(api_versions(f"{request.host}"))
@@ -119,7 +151,8 @@ class KubeApi:
         if verb == "patch":
             return await self.writes.patch(request, target)
         if verb == "delete":
-            return web.json_response(self.writes.delete(resource, namespace, target.name or ""))
+            dry_run = request.query.get("dryRun") == "All"
+            return web.json_response(self.writes.delete(resource, namespace, target.name or "", dry_run))
         raise KubeError(405, "the server does not allow this method on the requested resource")
 
 

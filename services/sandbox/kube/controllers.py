@@ -10,8 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from typing import Any
 
+from prdeck.services.sandbox.kube.admission import admit_pod
+from prdeck.services.sandbox.kube.errors import KubeError
 from prdeck.services.sandbox.kube.events import record_event
 from prdeck.services.sandbox.kube.pods import delete_gracefully, is_ready
 from prdeck.services.sandbox.kube.resources import BY_KIND
@@ -173,8 +176,12 @@ def _stamp(new: dict[str, Any]) -> dict[str, Any]:
 
 
 class ReplicaSetController:
+    RETRY_AFTER = 2.0
+    """Seconds between attempts to create a pod that admission refused (a real controller backs off too)."""
+
     def __init__(self, store: KubeStore) -> None:
         self.store = store
+        self._refused_at: dict[str, float] = {}
 
     def sync(self, replicaset: dict[str, Any]) -> None:
         meta, spec = replicaset["metadata"], replicaset["spec"]
@@ -183,7 +190,10 @@ class ReplicaSetController:
         pods = [p for p in owned_by(self.store, "Pod", replicaset) if not p["metadata"].get("deletionTimestamp")]
         wanted = spec.get("replicas", 1)
         for _ in range(wanted - len(pods)):
-            pods.append(self._create_pod(replicaset))
+            pod = self._create_pod(replicaset)
+            if pod is None:
+                break
+            pods.append(pod)
         for pod in pods[wanted:]:
             delete_gracefully(self.store, pod)
             pods.remove(pod)
@@ -202,23 +212,39 @@ class ReplicaSetController:
             replicaset["status"] = status
             self.store.update(BY_KIND["ReplicaSet"], replicaset)
 
-    def _create_pod(self, replicaset: dict[str, Any]) -> dict[str, Any]:
+    def _create_pod(self, replicaset: dict[str, Any]) -> dict[str, Any] | None:
+        """A pod from the template, through admission; None (and a FailedCreate event) when it is refused."""
         meta, spec = replicaset["metadata"], replicaset["spec"]
+        uid = meta["uid"]
+        if time.monotonic() - self._refused_at.get(uid, -self.RETRY_AFTER) < self.RETRY_AFTER:
+            return None
         template = json.loads(json.dumps(spec["template"]))
         pod_meta = template.get("metadata") or {}
-        pod = self.store.create(
-            BY_KIND["Pod"],
-            {
-                "metadata": {
-                    **pod_meta,
-                    "name": f"{meta['name']}-{secrets.token_hex(3)[:5]}",
-                    "namespace": meta["namespace"],
-                    "ownerReferences": [owner_ref(replicaset)],
-                },
-                "spec": {**template["spec"], "restartPolicy": template["spec"].get("restartPolicy", "Always")},
-                "status": {"phase": "Pending", "qosClass": "BestEffort"},
+        pod: dict[str, Any] = {
+            "metadata": {
+                **pod_meta,
+                "name": f"{meta['name']}-{secrets.token_hex(3)[:5]}",
+                "namespace": meta["namespace"],
+                "ownerReferences": [owner_ref(replicaset)],
             },
-        )
+            "spec": {**template["spec"], "restartPolicy": template["spec"].get("restartPolicy", "Always")},
+            "status": {"phase": "Pending", "qosClass": "BestEffort"},
+        }
+        try:
+            admit_pod(self.store, pod)
+        except KubeError as refused:
+            self._refused_at[uid] = time.monotonic()
+            record_event(
+                self.store,
+                replicaset,
+                "FailedCreate",
+                f"Error creating: {refused.message}",
+                "Warning",
+                source="replicaset-controller",
+            )
+            return None
+        self._refused_at.pop(uid, None)
+        pod = self.store.create(BY_KIND["Pod"], pod)
         record_event(
             self.store,
             replicaset,

@@ -12,6 +12,7 @@ REASONS = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    406: "NotAcceptable",
     409: "AlreadyExists",
     410: "Expired",
     415: "UnsupportedMediaType",
@@ -80,14 +81,25 @@ def conflict(resource: Resource, name: str, why: str) -> KubeError:
 
 
 def invalid(resource: Resource, name: str, causes: list[tuple[str, str, str]]) -> KubeError:
-    """422 Invalid; each cause is (reason, field, message) as in ``FieldValueRequired`` / ``FieldValueInvalid``."""
+    """422 Invalid; each cause is (reason, field, message) as in ``FieldValueRequired`` / ``FieldValueInvalid``.
+
+    As the real server words it: ``Deployment.apps "web" is invalid: ...`` (several causes in brackets) and
+    ``details.kind`` is the Kind, not the resource.
+    """
     listed = [{"reason": reason, "message": message, "field": field} for reason, field, message in causes]
     summary = ", ".join(f"{field}: {message}" for _, field, message in causes)
-    return KubeError(
-        422,
-        f'{resource.kind} "{name}" is invalid: {summary}',
-        details=_details(resource, name, listed),
-    )
+    if len(causes) > 1:
+        summary = f"[{summary}]"
+    qualified = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
+    details: dict[str, Any] = {"name": name, **({"group": resource.group} if resource.group else {})}
+    details.update({"kind": resource.kind, "causes": listed})
+    return KubeError(422, f'{qualified} "{name}" is invalid: {summary}', details=details)
+
+
+def undecodable(resource: Resource, why: str) -> KubeError:
+    """400 BadRequest for a body the server cannot decode into the kind (``1GB`` as a quantity)."""
+    kind = resource.kind
+    return KubeError(400, f'{kind} in version "{resource.version}" cannot be handled as a {kind}: {why}')
 
 
 def forbidden(resource: Resource, user: str, verb: str, namespace: str | None) -> KubeError:

@@ -7,8 +7,8 @@ from typing import Any
 
 SERVER_VERSION = {
     "major": "1",
-    "minor": "31",
-    "gitVersion": "v1.31.0-prdeck-sandbox",
+    "minor": "32",
+    "gitVersion": "v1.32.0-prdeck-sandbox",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",

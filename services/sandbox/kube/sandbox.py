@@ -22,7 +22,9 @@ runs controllers that move Deployments, ReplicaSets and Pods through their lives
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
+import ssl
 import tempfile
 from dataclasses import fields
 from pathlib import Path
@@ -34,8 +36,9 @@ from aiohttp import web
 from prdeck.services.sandbox.kube.api import Account, KubeApi
 from prdeck.services.sandbox.kube.behaviour import Behaviours, ImageBehaviour, Timing
 from prdeck.services.sandbox.kube.logs import LogBook
-from prdeck.services.sandbox.kube.seed import HeadLookup, seed_previews
+from prdeck.services.sandbox.kube.seed import HeadLookup, seed_previews, seed_system_namespaces
 from prdeck.services.sandbox.kube.store import KubeStore
+from prdeck.services.sandbox.kube.tls import Certificates, make_certificates
 from prdeck.services.sandbox.kube.world import KubeWorld
 from prdeck.services.sandbox.server import LoopbackServer
 
@@ -53,7 +56,10 @@ class KubeSandbox:
         *,
         registry: str | None = None,
         head_of: HeadLookup | None = None,
+        tls: bool = True,
     ) -> None:
+        """``tls=False`` serves plain http (for tools that must see the bytes, like a fault proxy): the Python
+        client still works, kubectl does not (client-go sends a token only over https)."""
         seed = seed or {}
         kube = seed.get("kube") or {}
         self._tmp = None if root else tempfile.TemporaryDirectory(prefix="prdeck-kube-")
@@ -69,10 +75,15 @@ class KubeSandbox:
         self.world = KubeWorld(self.store, self.logs, self.timing, self.behaviours)
         self.account = Account(USER)
         self.api = KubeApi(self.store, self.logs, {self.token: self.account})
+        seed_system_namespaces(self.store)
         seed_previews(self.store, self.behaviours, seed.get("previews") or [], head_of or (lambda repo, n: None))
-        self._server = LoopbackServer(self._make_app, port=port)
+        self.certificates: Certificates | None = make_certificates() if tls else None
+        context = self.certificates.server_context() if self.certificates else None
+        self._server = LoopbackServer(self._make_app, port=port, ssl_context=context)
         self.url = self._server.url
         self.kubeconfig = self.root / "kubeconfig"
+        self.ca_file = self.root / "ca.crt"
+        """The CA of the sandbox's https certificate (admin calls with curl --cacert, urllib's cafile)."""
 
     def _make_app(self, base_url: str) -> web.Application:
         app = web.Application(middlewares=[self.api.middleware], client_max_size=16 * 1024 * 1024)
@@ -175,11 +186,19 @@ class KubeSandbox:
         ]
 
     # lifecycle ----------------------------------------------------------------------------------------
+    def client_ssl_context(self) -> ssl.SSLContext | None:
+        """An SSL context trusting the sandbox's CA, for admin calls with urllib; None over plain http."""
+        return self.certificates.client_context() if self.certificates else None
+
     def write_kubeconfig(self) -> Path:
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.certificates is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(self.certificates.ca_pem).decode("ascii")
+            self.ca_file.write_bytes(self.certificates.ca_pem)
         config = {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": CONTEXT, "cluster": {"server": self.url}}],
+            "clusters": [{"name": CONTEXT, "cluster": cluster}],
             "users": [{"name": CONTEXT, "user": {"token": self.token}}],
             "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": CONTEXT, "namespace": "default"}}],
             "current-context": CONTEXT,
@@ -215,5 +234,6 @@ class KubeSandbox:
             "kubeconfig": str(self.kubeconfig),
             "kube_admin_url": f"{self.url}/_sandbox",
             "kube_context": CONTEXT,
+            **({"kube_ca": str(self.ca_file)} if self.certificates else {}),
             "env": {"KUBECONFIG": str(self.kubeconfig)},
         }

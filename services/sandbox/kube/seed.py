@@ -179,3 +179,15 @@ def _preview(
         current["metadata"]["deletionTimestamp"] = now_iso()
         current["status"] = {"phase": "Terminating"}
         store.update(BY_KIND["Namespace"], current)
+
+
+SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+
+
+def seed_system_namespaces(store: KubeStore) -> None:
+    """The namespaces every cluster starts with (kubectl's context points at ``default``)."""
+    for name in SYSTEM_NAMESPACES:
+        namespace: dict[str, Any] = {"metadata": {"name": name}}
+        validate(BY_KIND["Namespace"], namespace, None)
+        apply_defaults(namespace, created=True)
+        store.create(BY_KIND["Namespace"], namespace)

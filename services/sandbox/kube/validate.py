@@ -7,7 +7,9 @@ import binascii
 import re
 from typing import Any
 
-from prdeck.services.sandbox.kube.errors import KubeError, invalid
+from prdeck.services.sandbox.kube.errors import KubeError, invalid, undecodable
+from prdeck.services.sandbox.kube.pod_rules import bad_quantities, pod_causes
+from prdeck.services.sandbox.kube.quantity import BAD_SYNTAX
 from prdeck.services.sandbox.kube.resources import Resource
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -55,24 +57,6 @@ def _labels(meta: dict[str, Any], field: str) -> list[Cause]:
     return causes
 
 
-def _containers(spec: Any, field: str) -> list[Cause]:
-    containers = (spec or {}).get("containers") if isinstance(spec, dict) else None
-    if not containers:
-        return [("FieldValueRequired", f"{field}.containers", "Required value")]
-    causes: list[Cause] = []
-    for index, container in enumerate(containers):
-        where = f"{field}.containers[{index}]"
-        if not container.get("name"):
-            causes.append(("FieldValueRequired", f"{where}.name", "Required value"))
-        elif not _LABEL.match(container["name"]):
-            causes.append(
-                ("FieldValueInvalid", f"{where}.name", f'Invalid value: "{container["name"]}": {LABEL_MESSAGE}')
-            )
-        if not container.get("image"):
-            causes.append(("FieldValueRequired", f"{where}.image", "Required value"))
-    return causes
-
-
 def _workload(obj: dict[str, Any]) -> list[Cause]:
     spec = obj.get("spec") or {}
     selector = spec.get("selector")
@@ -81,7 +65,7 @@ def _workload(obj: dict[str, Any]) -> list[Cause]:
     template = spec.get("template") or {}
     labels = (template.get("metadata") or {}).get("labels") or {}
     wanted = selector.get("matchLabels") or {}
-    causes = _containers(template.get("spec"), "spec.template.spec")
+    causes = pod_causes(template.get("spec"), "spec.template.spec")
     if any(labels.get(key) != value for key, value in wanted.items()):
         causes.append(
             (
@@ -101,26 +85,53 @@ def _workload(obj: dict[str, Any]) -> list[Cause]:
     return causes
 
 
-def _kind_rules(obj: dict[str, Any]) -> list[Cause]:
-    kind, spec = obj["kind"], obj.get("spec") or {}
-    if kind == "Pod":
-        return _containers(spec, "spec")
-    if kind in ("Deployment", "ReplicaSet"):
-        return _workload(obj)
-    if kind == "Service":
-        causes = []
-        for index, port in enumerate(spec.get("ports") or []):
-            if not isinstance(port.get("port"), int) or not 0 < port["port"] < 65536:
+def _service_ports(ports: list[Any]) -> list[Cause]:
+    causes: list[Cause] = []
+    for index, port in enumerate(ports):
+        name = port.get("name")
+        if len(ports) > 1 and not name:
+            causes.append(("FieldValueRequired", f"spec.ports[{index}].name", "Required value"))
+        elif name and (len(name) > 63 or not _LABEL.match(name)):
+            causes.append(
+                ("FieldValueInvalid", f"spec.ports[{index}].name", f'Invalid value: "{name}": {LABEL_MESSAGE}')
+            )
+        if not isinstance(port.get("port"), int) or not 0 < port["port"] < 65536:
+            causes.append(
+                (
+                    "FieldValueInvalid",
+                    f"spec.ports[{index}].port",
+                    f"Invalid value: {port.get('port')}: must be between 1 and 65535, inclusive",
+                )
+            )
+    return causes
+
+
+def _ingress_paths(spec: dict[str, Any]) -> list[Cause]:
+    causes: list[Cause] = []
+    for index, rule in enumerate(spec.get("rules") or []):
+        for number, path in enumerate(((rule.get("http") or {}).get("paths")) or []):
+            text = path.get("path")
+            if path.get("pathType") in ("Prefix", "Exact") and text is not None and not str(text).startswith("/"):
                 causes.append(
                     (
                         "FieldValueInvalid",
-                        f"spec.ports[{index}].port",
-                        "Invalid value: must be between 1 and 65535, inclusive",
+                        f"spec.rules[{index}].http.paths[{number}].path",
+                        f'Invalid value: "{text}": must be an absolute path',
                     )
                 )
-        return causes
+    return causes
+
+
+def _kind_rules(obj: dict[str, Any]) -> list[Cause]:
+    kind, spec = obj["kind"], obj.get("spec") or {}
+    if kind == "Pod":
+        return pod_causes(spec, "spec")
+    if kind in ("Deployment", "ReplicaSet"):
+        return _workload(obj)
+    if kind == "Service":
+        return _service_ports(spec.get("ports") or [])
     if kind == "Ingress":
-        causes = []
+        causes = _ingress_paths(spec)
         for index, rule in enumerate(spec.get("rules") or []):
             host = rule.get("host")
             if host and not _SUBDOMAIN.match(host.removeprefix("*.")):
@@ -151,6 +162,9 @@ def validate(resource: Resource, obj: dict[str, Any], namespace: str | None) -> 
             f"the API version in the data ({obj.get('apiVersion')}) does not match the expected "
             f"API version ({resource.api_version})",
         )
+    template = ((obj.get("spec") or {}).get("template") or {}) if isinstance(obj.get("spec"), dict) else {}
+    if bad_quantities(obj.get("spec")) or bad_quantities(template.get("spec") if isinstance(template, dict) else None):
+        raise undecodable(resource, BAD_SYNTAX)
     meta = obj.setdefault("metadata", {})
     if resource.namespaced:
         if meta.get("namespace") not in (None, namespace):
@@ -195,7 +209,8 @@ def apply_defaults(obj: dict[str, Any], created: bool) -> None:
         for container in spec["containers"]:
             container.setdefault("imagePullPolicy", "IfNotPresent")
         if created:
-            obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+            qos = (obj.get("status") or {}).get("qosClass", "BestEffort")  # admission computed it
+            obj["status"] = {"phase": "Pending", "qosClass": qos}
     elif kind == "Service":
         spec = obj.setdefault("spec", {})
         spec.setdefault("type", "ClusterIP")

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from aiohttp import web
 
+from prdeck.services.sandbox.kube.admission import admit_pod, warnings_for
 from prdeck.services.sandbox.kube.errors import KubeError, not_found
 from prdeck.services.sandbox.kube.patch import (
     json_patch,
@@ -24,6 +25,15 @@ from prdeck.services.sandbox.kube.store import KubeStore, now_iso
 from prdeck.services.sandbox.kube.validate import apply_defaults, validate
 
 NAMESPACE = BY_KIND["Namespace"]
+WARNINGS = web.RequestKey("warnings", list)
+"""What the API server warns about for this request; the HTTP layer sends them as ``Warning: 299`` headers."""
+
+
+def _dry_run(request: web.Request) -> bool:
+    dry_run = request.query.getall("dryRun", [])
+    if any(value != "All" for value in dry_run):
+        raise KubeError(400, f"Invalid dryRun: {dry_run}, supported values: [All]")
+    return bool(dry_run)
 
 
 async def read_json(request: web.Request) -> Any:
@@ -75,10 +85,17 @@ class Writes:
                 },
             )
 
+    def _admit(self, request: web.Request, resource: Resource, obj: dict[str, Any], created: bool) -> None:
+        """Admission: warnings for every write of a pod or workload; the pod plugins when a pod is created."""
+        request[WARNINGS] = warnings_for(self.store, obj, obj["metadata"].get("namespace"))
+        if created and resource.kind == "Pod":
+            admit_pod(self.store, obj)
+
     def create(self, resource: Resource, namespace: str | None, obj: Any, request: web.Request) -> dict[str, Any]:
         validate(resource, obj, namespace)
         self._require_namespace(namespace if resource.namespaced else None)
-        if request.query.get("dryRun") == "All":
+        self._admit(request, resource, obj, created=True)
+        if _dry_run(request):
             apply_defaults(obj, created=True)
             return obj
         meta = obj["metadata"]
@@ -98,7 +115,10 @@ class Writes:
             merged = {**current, "status": obj.get("status", {})}
             return self.store.update(resource, merged, expect_version=obj["metadata"].get("resourceVersion"))
         obj.setdefault("status", current.get("status"))
+        self._admit(request, resource, obj, created=False)
         apply_defaults(obj, created=False)
+        if _dry_run(request):
+            return obj
         _bump_generation(current, obj)
         record_update(current, obj, _manager(request), resource.api_version, now_iso())
         return self.store.update(resource, obj, expect_version=obj["metadata"].get("resourceVersion"))
@@ -131,9 +151,12 @@ class Writes:
         validate(resource, patched, target.namespace)
         if target.sub != "status":
             patched["status"] = current.get("status", patched.get("status"))
+            self._admit(request, resource, patched, created=False)
             apply_defaults(patched, created=False)
             _bump_generation(current, patched)
             record_update(current, patched, _manager(request), resource.api_version, now_iso())
+        if _dry_run(request):
+            return web.json_response(patched)
         return web.json_response(
             self.store.update(
                 resource,
@@ -165,17 +188,27 @@ class Writes:
         if target.namespace is not None:
             merged["metadata"]["namespace"] = target.namespace
         validate(resource, merged, target.namespace)
+        dry_run = _dry_run(request)
         if current is None:
             self._require_namespace(target.namespace if resource.namespaced else None)
+            self._admit(request, resource, merged, created=True)
             apply_defaults(merged, created=True)
+            if dry_run:  # answered as if created, never stored (a real server runs the same steps, then stops)
+                merged["metadata"].setdefault("creationTimestamp", now_iso())
+                return web.json_response(merged, status=201)
             return web.json_response(self.store.create(resource, merged), status=201)
         merged["status"] = current.get("status", {})
+        self._admit(request, resource, merged, created=False)
         apply_defaults(merged, created=False)
         _bump_generation(current, merged)
+        if dry_run:
+            return web.json_response(merged)
         return web.json_response(self.store.update(resource, merged))
 
-    def delete(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:
+    def delete(self, resource: Resource, namespace: str, name: str, dry_run: bool = False) -> dict[str, Any]:
         current = self.store.get(resource, namespace, name)
+        if dry_run:
+            return current
         if resource.kind == "Namespace":
             if not current["metadata"].get("deletionTimestamp"):
                 current["metadata"]["deletionTimestamp"] = now_iso()
