@@ -275,3 +275,24 @@ def test_the_tuis_deck_reports_a_hanging_plugin_in_its_cluster_problem(github, t
         assert [row.pull.number for row in deck.snapshot().rows] == [1]
     finally:
         deck.close()
+
+
+# the rule itself ---------------------------------------------------------------------------------------
+def test_what_is_retried_and_how_long_after():
+    import urllib3
+
+    from prdeck.services.kube.retry import delay_for, transient
+
+    def api(status: int, retry_after: str | None = None) -> ApiException:
+        error = ApiException(status=status, reason="x")
+        error.headers = {"Retry-After": retry_after} if retry_after is not None else {}
+        return error
+
+    assert [transient(api(s)) for s in (500, 502, 503, 504, 429)] == [True] * 5
+    assert [transient(api(s)) for s in (400, 401, 403, 404, 409, 410, 422)] == [False] * 7
+    assert transient(ConnectionResetError()) and transient(urllib3.exceptions.ReadTimeoutError(None, "/", "t"))
+    assert transient(urllib3.exceptions.NewConnectionError(None, "refused"))  # type: ignore[arg-type]
+    assert not transient(api(0)), "status 0: the client could not even build the request (TLS, arguments)"
+    assert delay_for(api(429, "3"), 0) == 3 and delay_for(api(503, "1"), 5) == 1
+    assert 0.3 < delay_for(api(500), 0) <= 0.5 < delay_for(api(500), 2) <= 2, "backoff doubles"
+    assert all(0 < delay_for(api(500), n) <= 5 for n in range(20)), "up to 5 s"
