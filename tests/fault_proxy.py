@@ -19,21 +19,18 @@ Rules match on the method and a regular expression searched in the request targe
 from __future__ import annotations
 
 import contextlib
-import json
 import re
-import select
 import socket
 import ssl
-import struct
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+
+from tests.fault_proxy_wire import close_after, read_body, read_head, relay, reset, status_response
 
 
 @dataclass
@@ -56,7 +53,7 @@ class Rule:
 class Seen:
     method: str
     target: str
-    fault: str | None
+    fault: str | None  # the rule's kind, or None: forwarded
 
 
 class FaultProxy:
@@ -92,12 +89,6 @@ class FaultProxy:
         with contextlib.suppress(OSError):
             self._listener.close()
 
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -125,8 +116,8 @@ class FaultProxy:
     def lose(self, times: int | None = 1, method: str | None = None, path: str | None = None) -> Rule:
         return self._add(Rule("lose", method, path, times))
 
-    def stall(self, times: int | None = None, method: str | None = None, path: str | None = None) -> Rule:
-        return self._add(Rule("stall", method, path, times))
+    def stall(self, method: str | None = None, path: str | None = None) -> Rule:
+        return self._add(Rule("stall", method, path, None))
 
     def outage(self, seconds: float, method: str | None = None, path: str | None = None) -> Rule | None:
         """Refuse connections for ``seconds``: at once, or from the next request matching ``method``/``path``."""
@@ -148,7 +139,7 @@ class FaultProxy:
         with self._lock:
             sockets = list(self._open)
         for sock in sockets:
-            _reset(sock)
+            reset(sock)
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[Seen]:
         with self._lock:
@@ -187,9 +178,7 @@ class FaultProxy:
 
     def _accept_loop(self) -> None:
         while not self._closed.is_set():
-            if time.monotonic() < self._refuse_until:
-                if self._listener.fileno() != -1:
-                    self._listener.close()  # connections are refused, as by a stopped API server
+            if time.monotonic() < self._refuse_until:  # the listener is closed: connections are refused
                 time.sleep(0.02)
                 continue
             if self._listener.fileno() == -1:
@@ -217,10 +206,10 @@ class FaultProxy:
         upstream: socket.socket | None = None
         if time.monotonic() < self._refuse_until:  # accepted just as the outage began
             self._untrack(client)
-            _reset(client)
+            reset(client)
             return
         try:
-            head, rest = _read_head(client)
+            head, rest = read_head(client)
             if head is None:
                 return
             request_line, *header_lines = head.decode("latin-1").split("\r\n")
@@ -229,7 +218,7 @@ class FaultProxy:
                        for line in header_lines if ":" in line}
             rule = self._take(method, target)
             if rule is not None and rule.kind != "lose":
-                rest += _read_body(client, headers, rest)
+                rest += read_body(client, headers, rest)
                 self._fault(client, rule)
                 return
             upstream = socket.create_connection(self._upstream, timeout=5)
@@ -240,14 +229,14 @@ class FaultProxy:
                 upstream = context.wrap_socket(upstream)
             upstream.settimeout(None)
             self._track(upstream)
-            upstream.sendall(_close_after(head) + rest)
+            upstream.sendall(close_after(head) + rest)
             if rule is not None:  # lose: let the request take effect, then never relay the answer
-                upstream.sendall(_read_body(client, headers, rest))
+                upstream.sendall(read_body(client, headers, rest))
                 while upstream.recv(65536):
                     pass
-                _reset(client)
+                reset(client)
                 return
-            _pump(client, upstream)
+            relay(client, upstream)
         except OSError:
             pass
         finally:
@@ -255,98 +244,13 @@ class FaultProxy:
 
     def _fault(self, client: socket.socket, rule: Rule) -> None:
         if rule.kind == "status":
-            client.sendall(_status_response(rule.status, rule.retry_after))
+            client.sendall(status_response(rule.status, rule.retry_after))
         elif rule.kind == "drop":
-            _reset(client)
+            reset(client)
         elif rule.kind == "outage":
-            _reset(client)
+            reset(client)
             self._begin_outage(rule.seconds)
         elif rule.kind == "stall":
             released = self._released
             while not (released.wait(0.1) or self._closed.is_set()):
                 pass
-
-
-def _read_head(sock: socket.socket) -> tuple[bytes | None, bytes]:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return None, b""
-        data += chunk
-        if len(data) > 1 << 20:
-            return None, b""
-    head, _, rest = data.partition(b"\r\n\r\n")
-    return head, rest
-
-
-def _read_body(sock: socket.socket, headers: dict[str, str], have: bytes) -> bytes:
-    """The rest of the request body (drained before a fault answer: unread data would turn our FIN into a RST)."""
-    missing = int(headers.get("content-length", "0") or 0) - len(have)
-    more = b""
-    sock.settimeout(2)
-    with contextlib.suppress(OSError):
-        while len(more) < missing:
-            chunk = sock.recv(min(65536, missing - len(more)))
-            if not chunk:
-                break
-            more += chunk
-    sock.settimeout(None)
-    return more
-
-
-def _close_after(head: bytes) -> bytes:
-    """The request head asking for ``Connection: close`` (one request per connection), unless it upgrades."""
-    lines = head.split(b"\r\n")
-    if any(line.lower().startswith(b"upgrade:") for line in lines):
-        return head + b"\r\n\r\n"
-    kept = [line for line in lines if not line.lower().startswith((b"connection:", b"keep-alive:"))]
-    return b"\r\n".join([*kept, b"Connection: close"]) + b"\r\n\r\n"
-
-
-def _pump(client: socket.socket, upstream: socket.socket) -> None:
-    """Carry bytes both ways until the upstream closes (it answers one request, then closes)."""
-    sockets = [client, upstream]
-    while True:
-        readable, _, broken = select.select(sockets, [], sockets, 1.0)
-        if broken:
-            return
-        for sock in readable:
-            chunk = sock.recv(65536)
-            if not chunk:
-                if sock is upstream:
-                    return
-                with contextlib.suppress(OSError):
-                    upstream.shutdown(socket.SHUT_WR)
-                sockets = [upstream]
-                continue
-            (upstream if sock is client else client).sendall(chunk)
-
-
-def _status_response(status: int, retry_after: int | None) -> bytes:
-    phrase = HTTPStatus(status).phrase
-    body = json.dumps({
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": f"fault proxy: {phrase.lower()}", "reason": phrase.replace(" ", ""), "code": status,
-    }).encode()
-    headers = [f"HTTP/1.1 {status} {phrase}", "Content-Type: application/json", f"Content-Length: {len(body)}",
-               "Connection: close"]
-    if retry_after is not None:
-        headers.append(f"Retry-After: {retry_after}")
-    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
-
-
-def _reset(sock: socket.socket) -> None:
-    """Close with a RST (the peer sees "connection reset"), not a FIN."""
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RD)  # wakes a thread blocked reading it
-    with contextlib.suppress(OSError):
-        sock.close()
-
-
-@contextlib.contextmanager
-def proxied(upstream: str) -> Iterator[FaultProxy]:
-    with FaultProxy(upstream) as proxy:
-        yield proxy
