@@ -195,6 +195,8 @@ class LogLine:
     container: str
     timestamp: str
     text: str
+    notice: bool = False
+    """prdeck's own line about the stream (e.g. reconnected after an outage), not the container's."""
 
     @property
     def prefix(self) -> str:

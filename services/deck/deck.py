@@ -102,14 +102,29 @@ class Deck:
         return self._github.api_url
 
     def overview(self) -> Overview:
-        """Pull requests and previews at once: one GraphQL query per 100 PRs, one list call on the cluster."""
-        problem = self._problem
-        if self._cluster is not None:
+        """Pull requests and previews at once: one GraphQL query per 100 PRs, one list call on the cluster.
+
+        The two run side by side, so a cluster that answers slowly (or not: its timeout) delays the list by
+        what it takes beyond GitHub's time, not by all of it.
+        """
+        if self._cluster is None:
+            return Overview(self.snapshot(), self._problem)
+        outcome: list[BaseException] = []
+
+        def list_previews() -> None:
             try:
                 self.list_previews()
-            except PrdeckError as error:
-                problem = error
-        return Overview(self.snapshot(), problem)
+            except BaseException as exc:  # handed to the caller's thread below
+                outcome.append(exc)
+
+        listing = threading.Thread(target=list_previews, name="prdeck-list-previews", daemon=True)
+        listing.start()
+        snapshot = self.snapshot()
+        listing.join()
+        error = outcome[0] if outcome else None
+        if error is None or isinstance(error, PrdeckError):
+            return Overview(snapshot.with_previews(self.previews), error)
+        raise error
 
     def detail(self, pull: PullRequest) -> PullDetail:
         return self._github.pull_detail(pull.repo, pull.number)

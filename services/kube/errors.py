@@ -69,4 +69,6 @@ def _network_reason(exc: BaseException) -> str:
         return "connection refused; is the cluster running?"
     if "timed out" in text.lower():
         return "the request timed out"
+    if "reset" in text.lower() or "aborted" in text.lower() or "closed connection" in text.lower():
+        return "the connection was cut"
     return text.split(":")[-1].strip() or type(exc).__name__

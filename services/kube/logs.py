@@ -21,14 +21,16 @@ import urllib3
 from kubernetes.client.rest import ApiException
 
 from prdeck.services.errors import NotFound, UsageError
-from prdeck.services.kube.client import CONNECT_TIMEOUT
+from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
 from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors, status_message
+from prdeck.services.kube.retry import Backoff, Stopped, transient
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.kube.streams import StreamGuard, stream_line_batches
 from prdeck.services.models import LogLine, LogRequest
 
 FOLLOW_READ_TIMEOUT = 300
-MAX_RESUMES = 20
+LOGS_TIMEOUT = 30.0
+"""Seconds a read without ``follow`` keeps retrying an unreachable cluster (``-f`` retries until stopped)."""
 READERS_EXIT_SECONDS = 3.0
 """How long the end of a log read waits for its reader threads (the stream guard cuts their reads at once)."""
 
@@ -45,8 +47,28 @@ def _age_seconds(stamp: str) -> int:
     return max(1, math.ceil((datetime.now(UTC) - moment).total_seconds() + 1 - int(fraction[:6] or 0) / 1e6))
 
 
+class _Link:
+    """What the readers of one log request know about the connection: lost (since when), or fine. The first
+    reader back after a loss says so, once, in the log itself."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lost_at: float | None = None
+
+    def lost(self) -> None:
+        with self._lock:
+            if self._lost_at is None:
+                self._lost_at = time.monotonic()
+
+    def back(self) -> float | None:
+        """Seconds the connection was lost, for the first reader back (None for the others)."""
+        with self._lock:
+            lost_at, self._lost_at = self._lost_at, None
+        return None if lost_at is None else time.monotonic() - lost_at
+
+
 class _Reader(threading.Thread):
-    """Reads one container's log into the shared queue, resuming after a cut."""
+    """Reads one container's log into the shared queue, resuming after a cut or an outage."""
 
     def __init__(
         self,
@@ -58,15 +80,18 @@ class _Reader(threading.Thread):
         out: queue.Queue[Any],
         stop: threading.Event,
         guard: StreamGuard,
+        link: _Link,
     ) -> None:
         super().__init__(daemon=True, name=f"logs-{pod}-{container}")
         self.cluster, self.namespace, self.pod, self.container = cluster, namespace, pod, container
-        self.request, self.out, self.stop_event, self.guard = request, out, stop, guard
+        self.request, self.out, self.stop_event, self.guard, self.link = request, out, stop, guard, link
 
     def run(self) -> None:
         try:
             with cluster_errors(f"reading logs of {self.pod}/{self.container}"):
                 self._read()
+        except Stopped:
+            pass
         except Exception as exc:  # not handled here: handed unchanged to the consumer's thread, which raises it
             self.out.put(exc)
         finally:
@@ -94,14 +119,29 @@ class _Reader(threading.Thread):
             raise
 
     def _read(self) -> None:
+        """Read, and while following, read again after a cut (from the last line seen) or an outage (after a
+        backoff, for as long as it lasts; without ``follow``, for :data:`LOGS_TIMEOUT`)."""
         last: tuple[str, str] | None = None
         seen_at_last: set[str] = set()
         since, tail = self.request.since_seconds, self.request.tail
-        for attempt in range(MAX_RESUMES):
-            response = self._open(since, tail)
-            cut = False
-            catching_up = attempt > 0 and last is not None
+        deadline = math.inf if self.request.follow else time.monotonic() + LOGS_TIMEOUT
+        backoff = Backoff(f"reading logs of {self.pod}/{self.container}", deadline, self.stop_event)
+        opened = False
+        while not self.stop_event.is_set():
+            try:
+                response = self._open(since, tail)
+            except CLUSTER_FAILURES as exc:
+                if opened and isinstance(exc, ApiException) and exc.status == 404:
+                    return  # the pod went away while the stream was down
+                self.link.lost()
+                backoff.wait(exc)
+                continue
+            self._reconnected()
+            opened = True
+            catching_up = last is not None
             """A resumed stream starts a little before the cut: drop what was shown until past it."""
+            cut: Exception | None = None
+            shown = 0
             with self.guard.tracking(response):
                 try:
                     for raws in stream_line_batches(response):
@@ -120,23 +160,43 @@ class _Reader(threading.Thread):
                             seen_at_last.add(raw)
                             batch.append(LogLine(self.pod, self.container, stamp, text))
                         if batch:
+                            shown += len(batch)
                             self.out.put(batch)
-                except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, OSError):
-                    cut = True
-            if not self.request.follow or self.stop_event.is_set() or not (cut or self._still_running()):
+                except (urllib3.exceptions.ProtocolError, urllib3.exceptions.ReadTimeoutError, OSError) as exc:
+                    cut = exc
+            if not self.request.follow or self.stop_event.is_set():
                 return
+            if cut is None:
+                running = self._still_running()
+                if running is False:
+                    return
+                if running is None:  # the cluster cannot say: as after a cut
+                    cut = urllib3.exceptions.ProtocolError("the cluster did not answer")
+            if cut is not None and not shown:
+                backoff.wait(cut)  # a stream cut before its first line: no tight loop
+            elif cut is not None:
+                backoff.succeeded()
             if last is None:
                 since, tail = self.request.since_seconds, self.request.tail
             else:
                 since, tail = _age_seconds(f"{last[0]}.{last[1]}Z"), None
 
-    def _still_running(self) -> bool:
+    def _reconnected(self) -> None:
+        seconds = self.link.back()
+        if seconds is not None:
+            stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            self.out.put([LogLine(self.pod, self.container, stamp,
+                                  f"reconnected to the cluster after {seconds:.0f} s; following the logs again",
+                                  notice=True)])
+
+    def _still_running(self) -> bool | None:
+        """Whether the container still runs (its log may go on); None when the cluster cannot be asked."""
         try:
             pod: Any = self.cluster.core.read_namespaced_pod(
-                self.pod, self.namespace, _request_timeout=(CONNECT_TIMEOUT, 10)
+                self.pod, self.namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             )
-        except CLUSTER_FAILURES:
-            return False
+        except CLUSTER_FAILURES as exc:
+            return None if transient(exc) else False
         if pod.metadata.deletion_timestamp is not None:
             return False
         for status in pod.status.container_statuses or []:
@@ -177,8 +237,9 @@ def preview_log_batches(
         names = sorted({name for pod in preview.pods for name in pod.containers})
         raise NotFound(f"No container {request.container!r} in {namespace}", f"containers: {', '.join(names)}")
     out: queue.Queue[Any] = queue.Queue(maxsize=1_000)
-    guard = StreamGuard(stop)
-    readers = [_Reader(cluster, namespace, pod, container, request, out, stop, guard) for pod, container in targets]
+    guard, link = StreamGuard(stop), _Link()
+    readers = [_Reader(cluster, namespace, pod, container, request, out, stop, guard, link)
+               for pod, container in targets]
     for reader in readers:
         reader.start()
     running = len(readers)

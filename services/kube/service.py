@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,9 +21,10 @@ from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from prdeck.services.errors import NotFound, PrdeckError, Unavailable
-from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
+from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT
 from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors
 from prdeck.services.kube.previews import PreviewIndex, previews_from_pods
+from prdeck.services.kube.retry import Backoff
 from prdeck.services.kube.streams import StreamGuard, stream_lines
 from prdeck.services.models import ClusterEvent, Preview
 from prdeck.services.naming import SELECTOR
@@ -172,20 +174,37 @@ class ClusterService:
     def destroy(self, namespace: str, timeout: float = 120, poll: float = 0.5) -> Iterator[str]:
         """Delete the preview's namespace and follow it until it is gone; yields progress lines.
 
-        Raises Unavailable when it is still Terminating after ``timeout`` seconds, naming the finalizers.
+        Transient failures (5xx, 429, a lost connection) of the delete and of the reads that follow it are
+        retried until ``timeout``; a delete whose answer was lost is found done (404, or 409 "being deleted")
+        on its retry. Raises Unavailable when it is still Terminating after ``timeout`` seconds, naming the
+        finalizers.
         """
+        deadline = time.monotonic() + timeout
+        backoff = Backoff(f"deleting {namespace}", deadline)
         with cluster_errors(f"deleting {namespace}"):
-            try:
-                self.core.delete_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-            except ApiException as exc:
-                if exc.status == 404:
-                    raise NotFound(f"Namespace {namespace} does not exist", "the preview is already gone") from exc
-                raise
+            while True:
+                try:
+                    self.core.delete_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, WRITE_TIMEOUT))
+                    break
+                except ApiException as exc:
+                    if exc.status == 404 and backoff.attempt == 0:
+                        raise NotFound(f"Namespace {namespace} does not exist", "the preview is already gone") from exc
+                    if exc.status in (404, 409):  # an earlier try went through: gone, or being deleted
+                        break
+                    backoff.wait(exc)
+                except CLUSTER_FAILURES as exc:
+                    backoff.wait(exc)
         yield f"deleting namespace {namespace}"
-        deadline = datetime.now(UTC).timestamp() + timeout
         last = None
+        follow = Backoff(f"following {namespace}", deadline)
         while True:
-            ns: Any = self._read_namespace(namespace)
+            try:
+                ns: Any = self._read_namespace(namespace)
+            except CLUSTER_FAILURES as exc:
+                with cluster_errors(f"following {namespace}"):
+                    follow.wait(exc)
+                continue
+            follow.succeeded()
             if ns is None:
                 yield f"namespace {namespace} is gone"
                 return
@@ -194,7 +213,7 @@ class ClusterService:
             if line != last:
                 yield line
                 last = line
-            if datetime.now(UTC).timestamp() > deadline:
+            if time.monotonic() > deadline:
                 finalizers = ", ".join((ns.metadata.finalizers or []) + (ns.spec.finalizers or [] if ns.spec else []))
                 raise Unavailable(
                     f"Namespace {namespace} is stuck Terminating",
@@ -204,14 +223,13 @@ class ClusterService:
             threading.Event().wait(poll)
 
     def _read_namespace(self, namespace: str) -> Any:
-        """The namespace, or None once it is gone."""
-        with cluster_errors(f"following {namespace}"):
-            try:
-                return self.core.read_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-            except ApiException as exc:
-                if exc.status == 404:
-                    return None
-                raise
+        """The namespace, or None once it is gone; the client's failures pass unchanged."""
+        try:
+            return self.core.read_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
 
     def _count_pods(self, namespace: str) -> int:
         with contextlib.suppress(*CLUSTER_FAILURES):

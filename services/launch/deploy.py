@@ -6,6 +6,7 @@ maintainer sees why without opening another tool.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -17,9 +18,10 @@ from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from prdeck.services.errors import PrdeckError
-from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
+from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT
 from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors, status_message
 from prdeck.services.kube.previews import pod_status
+from prdeck.services.kube.retry import Backoff, Stopped, call_with_retries
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.kube.state import preview_state
 from prdeck.services.kube.warnings import response_warnings
@@ -27,6 +29,8 @@ from prdeck.services.naming import ANNOTATION_EXPIRES, ANNOTATION_LAUNCH, ANNOTA
 
 FIELD_MANAGER = "prdeck"
 WORKLOAD = "preview"
+APPLY_TIMEOUT = 120.0
+"""Seconds the apply step may spend retrying transient failures (the objects are applied in well under one)."""
 KNOWN_KINDS: dict[tuple[str, str], tuple[str, bool]] = {
     ("v1", "Namespace"): ("namespaces", False),
     ("v1", "Pod"): ("pods", True),
@@ -90,32 +94,41 @@ class Deployer:
         objects: Iterable[Mapping[str, Any]],
         on_line: Callable[[str], None],
         on_warning: Callable[[str], None] | None = None,
+        timeout: float = APPLY_TIMEOUT,
     ) -> None:
-        """Apply each object; ``on_warning`` gets the API server's Warning headers, as ``kind/name: text``."""
+        """Server-side apply each object in turn. A transient failure (5xx, 429, a lost connection) is retried
+        until ``timeout`` for the whole step (an apply is idempotent); a refusal (4xx) fails at once.
+        ``on_warning`` gets the API server's Warning headers, as ``kind/name: text``."""
+        deadline = time.monotonic() + timeout
         for obj in objects:
             path = object_path(obj)
             label = f"{str(obj['kind']).lower()}/{obj['metadata']['name']}"
             with cluster_errors(f"applying {label}"):
                 try:
-                    method, url, headers, body, _ = self.api_client.param_serialize(
-                        "PATCH", path,
-                        query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
-                        header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
-                        body=json.loads(json.dumps(obj)),
-                        auth_settings=["BearerToken"],
-                    )
-                    response = self.api_client.call_api(
-                        method, url, header_params=headers, body=body,
-                        _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-                    )
-                    response.read()
-                    self.api_client.response_deserialize(response, {"2XX": "object"})
+                    warnings = call_with_retries(f"applying {label}", functools.partial(self._apply_one, path, obj),
+                                                 deadline, on_retry=on_line)
                     if on_warning is not None:
-                        for warning in response_warnings(response):
+                        for warning in warnings:
                             on_warning(f"{label}: {warning}")
                 except ApiException as exc:
                     raise DeployError(f"The cluster refused {label}", status_message(exc)) from exc
             on_line(f"{label} applied")
+
+    def _apply_one(self, path: str, obj: Mapping[str, Any]) -> list[str]:
+        """One server-side apply; the API server's warnings about it."""
+        method, url, headers, body, _ = self.api_client.param_serialize(
+            "PATCH", path,
+            query_params=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+            header_params={"Content-Type": "application/apply-patch+yaml", "Accept": "application/json"},
+            body=json.loads(json.dumps(obj)),
+            auth_settings=["BearerToken"],
+        )
+        response = self.api_client.call_api(
+            method, url, header_params=headers, body=body, _request_timeout=(CONNECT_TIMEOUT, WRITE_TIMEOUT),
+        )
+        response.read()
+        self.api_client.response_deserialize(response, {"2XX": "object"})
+        return response_warnings(response)
 
     def deployed_expiry(self, namespace: str, head_sha: str) -> tuple[str, str] | None:
         """The expires-at of the running pods when they already run ``head_sha``: a relaunch of the same commit
@@ -145,45 +158,58 @@ class Deployer:
         pods: dict[str, Any] = {}
         resource_version = ""
         last: RolloutStatus | None = None
+        backoff = Backoff(f"following the rollout in {namespace}", deadline, stop)
         while True:
             remaining = deadline - time.monotonic()
             if stop is not None and stop.is_set():
                 raise RolloutStopped("The rollout wait was stopped", "the preview keeps deploying on the cluster")
             if remaining <= 0:
                 raise self._failure(namespace, f"Rollout timed out after {timeout:.0f} s", last)
-            with cluster_errors(f"following the rollout in {namespace}"):
-                try:
-                    if not resource_version:
-                        listing = self.cluster.core.list_namespaced_pod(
-                            namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
-                        )
-                        pods = {str(pod.metadata.uid): pod for pod in listing.items}  # type: ignore[union-attr]
-                        resource_version = str(listing.metadata.resource_version)  # type: ignore[union-attr]
-                        last = self._check(namespace, launch_id, pods, last, on_status)
-                        if last is not None and last.state == "ready":
-                            return
-                    stream = watch.Watch().stream(  # short rounds so a stop is noticed within 2 s
-
-                        self.cluster.core.list_namespaced_pod, namespace, label_selector=SELECTOR,
-                        resource_version=resource_version, timeout_seconds=max(1, min(int(remaining) + 1, 2)),
-                        _request_timeout=(CONNECT_TIMEOUT, 2 + READ_TIMEOUT),
+            try:
+                if not resource_version:
+                    listing = self.cluster.core.list_namespaced_pod(
+                        namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
                     )
-                    for event in stream:
-                        pod = event["object"]
-                        resource_version = pod.metadata.resource_version
-                        if event["type"] == "DELETED":
-                            pods.pop(pod.metadata.uid, None)
-                        else:
-                            pods[pod.metadata.uid] = pod
-                        last = self._check(namespace, launch_id, pods, last, on_status)
-                        if last is not None and last.state == "ready":
-                            return
-                        if time.monotonic() > deadline or (stop is not None and stop.is_set()):
-                            break
-                except ApiException as exc:
-                    if exc.status != 410:
-                        raise
+                    pods = {str(pod.metadata.uid): pod for pod in listing.items}  # type: ignore[union-attr]
+                    resource_version = str(listing.metadata.resource_version)  # type: ignore[union-attr]
+                    backoff.succeeded()
+                    last = self._check(namespace, launch_id, pods, last, on_status)
+                    if last is not None and last.state == "ready":
+                        return
+                stream = watch.Watch().stream(  # short rounds so a stop is noticed within 2 s
+                    self.cluster.core.list_namespaced_pod, namespace, label_selector=SELECTOR,
+                    resource_version=resource_version, timeout_seconds=max(1, min(int(remaining) + 1, 2)),
+                    _request_timeout=(CONNECT_TIMEOUT, 2 + READ_TIMEOUT),
+                )
+                for event in stream:
+                    backoff.succeeded()
+                    pod = event["object"]
+                    resource_version = pod.metadata.resource_version
+                    if event["type"] == "DELETED":
+                        pods.pop(pod.metadata.uid, None)
+                    else:
+                        pods[pod.metadata.uid] = pod
+                    last = self._check(namespace, launch_id, pods, last, on_status)
+                    if last is not None and last.state == "ready":
+                        return
+                    if time.monotonic() > deadline or (stop is not None and stop.is_set()):
+                        break
+            except CLUSTER_FAILURES as exc:
+                if isinstance(exc, ApiException) and exc.status == 410:
                     resource_version = ""  # too old: list again
+                    continue
+                self._retry_or_raise(backoff, exc)
+
+    @staticmethod
+    def _retry_or_raise(backoff: Backoff, exc: Exception) -> None:
+        """Wait to resume the watch (from the last resourceVersion) after a transient failure; a 4xx, or the
+        deadline, ends the wait with the cluster's error."""
+        try:
+            with cluster_errors(backoff.doing):
+                backoff.wait(exc)
+        except Stopped as stopped:
+            raise RolloutStopped("The rollout wait was stopped", "the preview keeps deploying on the cluster") \
+                from stopped
 
     def _check(
         self,

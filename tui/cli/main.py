@@ -106,6 +106,9 @@ def _logs(args: argparse.Namespace) -> int:
         several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
         with contextlib.closing(deck.logs(preview, request, stop)) as lines:  # closing joins the readers
             for line in lines:
+                if line.notice:  # prdeck's own word about the stream: not part of the log
+                    print(f"prdeck: {printable(line.text)}", file=sys.stderr, flush=True)
+                    continue
                 print(output.log_line(line, prefix=several, timestamps=args.timestamps), flush=args.follow)
     finally:
         stop.set()
