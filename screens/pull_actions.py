@@ -150,6 +150,7 @@ def run_launch(screen: Screen[None], deck: Deck, row: Row, progress: LaunchProgr
         screen.notify(printable(failure.detail) or " ", title=printable(failure.title), severity="error",
                       timeout=10, markup=False)
         return
-    summary = f"{result.url} ({result.seconds:.1f}s{', simulated build' if result.simulated else ''})"
+    where = result.url or "no public URL: o opens it through a relay"
+    summary = f"{where} ({result.seconds:.1f}s{', simulated build' if result.simulated else ''})"
     progress.finish("ready", summary)
     screen.notify(summary, title=f"Preview of {row.key} is ready", markup=False)

@@ -60,7 +60,7 @@ class PendingReports:
         reporter = GitHubReporter(self._github, repo, preview.number, preview.deployed_sha or "", warn=on_line)
         reporter.resume(int(record.annotations[naming.ANNOTATION_DEPLOYMENT]))
         if ready:
-            reporter.succeeded(record.annotations.get(naming.ANNOTATION_URL, "") or preview.url or "")
+            reporter.succeeded(record.annotations.get(naming.ANNOTATION_URL) or None)
         else:
             reporter.failed("rollout", preview.reason or "failed")
         on_line(f"GitHub: the preview of {repo}#{preview.number} reported {'ready' if ready else 'failed'}")

@@ -77,14 +77,17 @@ class GitHubReporter:
             self._call("updating the deployment", lambda: deployment.create_status(
                 "in_progress", description=description[:140]))
 
-    def succeeded(self, url: str) -> None:
+    def succeeded(self, url: str | None) -> None:
+        """Ready: with its URL, or (no cluster.domain, so no URL anyone else could open) how to open it."""
+        text = "Preview is ready" if url else f"Preview is ready: open it with `prdeck open {self.number}`"
+        extra = {"environment_url": url} if url else {}
         if self._deployment is not None:
             deployment = self._deployment
             self._call("updating the deployment", lambda: deployment.create_status(
-                "success", environment_url=url, description="Preview is ready", auto_inactive=True))
-        self.commit_status("success", "Preview is ready", url)
+                "success", description=text, auto_inactive=True, **extra))
+        self.commit_status("success", text, url)
         if self.sticky_comment:
-            self.comment(f"Preview of {self.sha[:12]} is ready: {url}")
+            self.comment(f"Preview of {self.sha[:12]} is ready: {url or text}")
 
     def failed(self, step: str, reason: str) -> None:
         text = f"{step} failed: {reason}"[:140]

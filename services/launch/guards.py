@@ -8,12 +8,12 @@ from typing import Any
 
 from prdeck.services import naming
 from prdeck.services.config_keys import egress_rule
-from prdeck.services.launch.placement import ClusterOptions, Placement, metadata, preview_annotations
+from prdeck.services.launch.placement import ClusterOptions, Placement, metadata, preview_annotations, public_url
 
 SECRET_NAME = "prdeck-secrets"
 
 
-def guard_objects(placement: Placement, options: ClusterOptions, url: str) -> list[dict[str, Any]]:
+def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[str, Any]]:
     """Namespace, quota, limits, network policy and (when configured) the secret: the same for both spec forms."""
     labels = naming.preview_labels(placement.repo, placement.number)
     namespace = {
@@ -26,7 +26,7 @@ def guard_objects(placement: Placement, options: ClusterOptions, url: str) -> li
                 "pod-security.kubernetes.io/enforce": "baseline",
                 "pod-security.kubernetes.io/warn": "restricted",
             },
-            "annotations": preview_annotations(placement, url),
+            "annotations": preview_annotations(placement, public_url(placement, options)),
         },
     }
     quota = {

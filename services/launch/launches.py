@@ -114,9 +114,13 @@ class Launches:
             self._stops.pop(f"{naming.repo_identity(repo)}#{number}", None)
 
     def overlay(self, previews: Iterable[Preview]) -> tuple[Preview, ...]:
+        """Launch states over the previews; a preview with no public URL shows its relay's, once ``o`` opened one."""
         with self._lock:
             running = dict(self.running)
-        return overlay(previews, running, self.journal.interrupted())
+        relayed = {namespace: relay.url for namespace, relay in self.relays.items()}
+        return tuple(replace(preview, url=relayed[preview.namespace]) if not preview.url and
+                     preview.namespace in relayed else preview
+                     for preview in overlay(previews, running, self.journal.interrupted()))
 
     def relay_url(self, cluster: ClusterService, namespace: str) -> str:
         """A port-forward relay on 127.0.0.1 to the preview's Service, started on first use and kept until close."""

@@ -29,8 +29,9 @@ from prdeck.services.launch.guards import guard_objects
 from prdeck.services.launch.image_steps import build_and_push
 from prdeck.services.launch.interrupt import until_stopped
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
+from prdeck.services.launch.placement import public_url
 from prdeck.services.launch.record import ClusterRecord, now_text
-from prdeck.services.launch.render import Placement, render, spec_url
+from prdeck.services.launch.render import Placement, render
 from prdeck.services.launch.results import (
     ApprovalNeeded,
     ImageBuilder,
@@ -237,7 +238,7 @@ class Launcher:
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
             plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
             run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
-        guards = guard_objects(plan.placement, self.settings.cluster_options(plan.pull.fork), self._url(plan))
+        guards = guard_objects(plan.placement, self.settings.cluster_options(plan.pull.fork))
         launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
                   naming.ANNOTATION_PHASE_AT: now_text()}
         guards[0]["metadata"]["annotations"].update(launch)
@@ -253,8 +254,8 @@ class Launcher:
             record.require_ours(plan.placement.namespace, run_id)  # destroyed meanwhile: that, not a timeout
             raise
 
-    def _url(self, plan: Plan) -> str:
-        return spec_url(plan.spec, plan.placement, self.settings.cluster_options(plan.pull.fork))
+    def _url(self, plan: Plan) -> str | None:
+        return public_url(plan.placement, self.settings.cluster_options(plan.pull.fork))
 
     def _result(self, run: LaunchRun, plan: Plan, built: bool, seconds: float, stale: bool) -> LaunchResult:
         return LaunchResult(

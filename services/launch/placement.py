@@ -48,12 +48,18 @@ def preview_host(placement: Placement, options: ClusterOptions) -> str | None:
     return f"{naming.preview_host_label(placement.repo, placement.number)}.{options.domain}"[:253]
 
 
-def preview_url(placement: Placement, options: ClusterOptions, port: int | None) -> str:
-    """The Ingress URL with a domain; else the address the port-forward relay prefers on this machine."""
+def public_url(placement: Placement, options: ClusterOptions) -> str | None:
+    """The preview's URL for everyone: its Ingress. None without ``cluster.domain``: then there is no shared URL
+    (each maintainer reaches the preview through a port-forward relay on their own machine: ``o``, ``prdeck open``),
+    and none goes into the annotations, GitHub's deployment or the launch's output."""
     host = preview_host(placement, options)
-    if host:
-        return f"{'https' if options.tls_secret else 'http'}://{host}/"
-    return f"http://localhost:{port or 80}/"
+    return f"{'https' if options.tls_secret else 'http'}://{host}/" if host else None
+
+
+def preview_url(placement: Placement, options: ClusterOptions, port: int | None) -> str:
+    """What the pods get as PRDECK_URL: the public URL, else the address the relay prefers on the maintainer's
+    machine (``http://localhost:<port>/``, right when ``o`` gets that port)."""
+    return public_url(placement, options) or f"http://localhost:{port or 80}/"
 
 
 def metadata(name: str, placement: Placement, extra_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -61,21 +67,23 @@ def metadata(name: str, placement: Placement, extra_labels: Mapping[str, str] | 
     return {"name": name, "namespace": placement.namespace, "labels": labels}
 
 
-def preview_annotations(placement: Placement, url: str) -> dict[str, str]:
+def preview_annotations(placement: Placement, url: str | None) -> dict[str, str]:
+    """prdeck's annotations; ``url`` is the public URL (none without a domain)."""
     values = {
         naming.ANNOTATION_REPO: placement.repo.full_name,
         naming.ANNOTATION_SHA: placement.head_sha,
         naming.ANNOTATION_BRANCH: placement.branch,
         naming.ANNOTATION_EXPIRES: placement.expires_at.isoformat().replace("+00:00", "Z"),
-        naming.ANNOTATION_URL: url,
         naming.ANNOTATION_LAUNCHED_BY: placement.launched_by,
     }
+    if url:
+        values[naming.ANNOTATION_URL] = url
     if placement.approved_sha:
         values[naming.ANNOTATION_APPROVED_SHA] = placement.approved_sha
     return values
 
 
-def pod_annotations(placement: Placement, url: str) -> dict[str, str]:
+def pod_annotations(placement: Placement, url: str | None) -> dict[str, str]:
     launch = {naming.ANNOTATION_LAUNCH: placement.launch_id} if placement.launch_id else {}
     return {**preview_annotations(placement, url), **launch}
 

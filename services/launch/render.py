@@ -20,6 +20,7 @@ from prdeck.services.launch.placement import (
     preview_annotations,
     preview_host,
     preview_url,
+    public_url,
 )
 from prdeck.services.launch.pod_policy import container_security, harden_pod, pod_specs, pod_templates
 from prdeck.services.launch.spec import URL_VARIABLES, ContainerSpec, PreviewSpec, SpecError
@@ -37,7 +38,7 @@ def render(
         workload = _compose_workload(spec, placement, options, images, url)
     else:
         workload = _manifest_workload(spec, placement, options, images, url)
-    return [*guard_objects(placement, options, url), *workload]
+    return [*guard_objects(placement, options), *workload]
 
 
 def spec_url(spec: PreviewSpec, placement: Placement, options: ClusterOptions) -> str:
@@ -88,12 +89,13 @@ def _compose_workload(
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {**metadata(WORKLOAD_NAME, placement, selector),
-                     "annotations": preview_annotations(placement, url)},
+                     "annotations": preview_annotations(placement, public_url(placement, options))},
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": selector},
             "template": {
-                "metadata": {"labels": selector, "annotations": pod_annotations(placement, url)},
+                "metadata": {"labels": selector, "annotations": pod_annotations(placement, public_url(placement,
+                                                                                                      options))},
                 "spec": _pod_spec({"containers": containers, "enableServiceLinks": False}, options),
             },
         },
@@ -149,7 +151,7 @@ def _manifest_workload(
         meta["namespace"] = placement.namespace
         meta["labels"] = {**(meta.get("labels") or {}), **labels}
         for template in pod_templates(obj):
-            _stamp_pod(template, placement, images, url)
+            _stamp_pod(template, placement, images, url, public_url(placement, options))
         for pod in pod_specs(obj):
             harden_pod(pod, options.policy)
         if obj["kind"] == "ServiceAccount" and not options.policy.service_account_token:
@@ -168,10 +170,11 @@ def _pod_spec(pod: dict[str, Any], options: ClusterOptions) -> dict[str, Any]:
     return pod
 
 
-def _stamp_pod(template: dict[str, Any], placement: Placement, images: Mapping[str, str], url: str) -> None:
+def _stamp_pod(template: dict[str, Any], placement: Placement, images: Mapping[str, str], url: str,
+               public: str | None) -> None:
     meta = template.setdefault("metadata", {})
     meta["labels"] = {**(meta.get("labels") or {}), **naming.preview_labels(placement.repo, placement.number)}
-    meta["annotations"] = {**(meta.get("annotations") or {}), **pod_annotations(placement, url)}
+    meta["annotations"] = {**(meta.get("annotations") or {}), **pod_annotations(placement, public)}
     for container in (template.get("spec") or {}).get("containers") or []:
         name = str(container.get("image", "")).rsplit("@", 1)[0]
         base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name

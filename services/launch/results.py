@@ -69,7 +69,8 @@ class LaunchResult:
     number: int
     namespace: str
     sha: str
-    url: str
+    url: str | None
+    """The Ingress URL; None without cluster.domain (open it through a relay: `o`, `prdeck open`)."""
     images: tuple[str, ...]
     steps: tuple[StepRecord, ...]
     seconds: float

@@ -96,7 +96,8 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
         built = "built" if result.built else "reused (already in the registry)"
         state = "is ready" if wait else ("is deploying (not waited for: add --wait; GitHub gets its final status "
                                          "from the next prdeck that sees it ready: ls, status or the app)")
-        out(f"Preview of {repo}#{number} {state}: {result.url}")
+        where = result.url or f"no public URL without cluster.domain; `prdeck open {args.pull}` relays it here"
+        out(f"Preview of {repo}#{number} {state}: {where}")
         out(f"  commit {result.sha[:12]}, images {built}, {result.seconds:.1f}s, namespace {result.namespace}")
         if result.stale:
             out("  stale: the PR got a new commit during the launch; launch again to update it")
