@@ -12,18 +12,21 @@ from prdeck.services.models import RepoRef
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "api_url"),
     [
-        "https://github.com/octo/app.git",
-        "https://github.com/octo/app",
-        "https://ghe.example.com/octo/app.git/",
-        "git@github.com:octo/app.git",
-        "ssh://git@github.com/octo/app.git",
-        "ssh://git@ghe.example.com:2222/octo/app",
+        ("https://github.com/octo/app.git", "https://api.github.com"),
+        ("https://github.com/octo/app", "https://api.github.com"),
+        ("https://ghe.example.com/octo/app.git/", "https://ghe.example.com/api/v3"),
+        ("git@github.com:octo/app.git", "https://api.github.com"),
+        ("github.com:octo/app.git", "https://api.github.com"),
+        ("ssh://git@github.com/octo/app.git", "https://api.github.com"),
+        ("ssh://git@ssh.github.com:443/octo/app.git", "https://api.github.com"),
+        ("ssh://git@ghe.example.com:2222/octo/app", "https://ghe.example.com/api/v3"),
+        ("git@GHE.example.com:octo/app", "https://ghe.example.com/api/v3"),
     ],
 )
-def test_remote_url_forms(url):
-    assert repo_from_remote_url(url) == RepoRef("octo", "app")
+def test_remote_url_forms(url, api_url):
+    assert repo_from_remote_url(url, api_url) == RepoRef("octo", "app")
 
 
 @pytest.mark.parametrize("text", ["octo", "octo/", "/app", "a/b/c", "o c/app", "octo/.."])

@@ -38,7 +38,8 @@ def _load(args: argparse.Namespace) -> Config:
 
 def _deck(args: argparse.Namespace) -> Deck:
     config = _load(args)
-    return open_deck(config, resolve_repos(args.repo, config["repos"]), builder=_sandbox_builder())
+    repos = resolve_repos(args.repo, config["repos"], api_url=config.api_url)
+    return open_deck(config, repos, builder=_sandbox_builder())
 
 
 def _sandbox_builder() -> Any:
@@ -237,7 +238,8 @@ def _tui(args: argparse.Namespace) -> int:
 
 def tui_deck(config: Config, repo: str | None) -> Deck:
     """The deck `prdeck` opens the TUI on: GitHub now, the cluster (and launching) once the first frame is up."""
-    return open_deck(config, resolve_repos(repo, config["repos"]), cluster="later", builder=_sandbox_builder())
+    repos = resolve_repos(repo, config["repos"], api_url=config.api_url)
+    return open_deck(config, repos, cluster="later", builder=_sandbox_builder())
 
 
 def _dispatch(args: argparse.Namespace) -> int:
