@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -34,23 +33,10 @@ from prdeck.services.errors import (
     Unavailable,
 )
 from prdeck.services.github.graphql import load_query
+from prdeck.services.github.quiet_logs import quiet_library_logs
 from prdeck.services.models import Identity, PullDetail, PullRequest, RepoRef
 
 PAGE_SIZE = 100
-QUIET_LOGGERS = ("github", "urllib3")
-"""PyGithub and urllib3 log retries, rate limits and redirects as warnings; with no logging configured Python
-prints them on stderr, over the CLI's output and the TUI's screen. prdeck reports those errors itself."""
-
-
-def quiet_library_logs() -> None:
-    """Keep PyGithub's and urllib3's log records off stderr (they still reach a handler a caller adds)."""
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
-            logger.addHandler(logging.NullHandler())
-        logger.propagate = False
-
-
 class GitHubService:
     """A signed-in connection to one GitHub (or GitHub Enterprise) API."""
 
