@@ -8,7 +8,6 @@ from the base branch. GitHub reporting never fails a launch: it warns.
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 import threading
 import time
@@ -23,6 +22,7 @@ from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
+from prdeck.services.launch.approval import approved_head
 from prdeck.services.launch.builder import image_ref
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
@@ -33,7 +33,6 @@ from prdeck.services.launch.journal import JournalEntry, LaunchJournal
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render, spec_url
 from prdeck.services.launch.results import (
-    ApprovalNeeded,
     ImageBuilder,
     LaunchCancelled,
     LaunchDestroyed,
@@ -46,7 +45,7 @@ from prdeck.services.launch.results import (
 from prdeck.services.launch.run import LaunchRun
 from prdeck.services.launch.settings import LaunchSettings
 from prdeck.services.launch.spec import load_spec
-from prdeck.services.models import LaunchCheck, LaunchEvent, PullDetail, RepoRef
+from prdeck.services.models import LaunchCheck, LaunchEvent, RepoRef
 
 
 class Launcher:
@@ -82,31 +81,6 @@ class Launcher:
             files = tuple(path for path in self.github.changed_files(repo, number) if is_build_time_file(path))
         return LaunchCheck(repo, number, pull.head_sha, pull.fork, pull.head_repo, files)
 
-    def _approved(self, pull: PullDetail, approved_sha: str | None) -> str | None:
-        """The approved head SHA in full (``--approve-sha`` may give the 12 characters prdeck shows, or any
-        unique prefix of at least 7); raises ApprovalNeeded for a fork without a matching approval."""
-        if not pull.fork:
-            return approved_sha
-        if approved_sha is None:
-            raise ApprovalNeeded(
-                f"{pull.repo}#{pull.number} comes from the fork {pull.head_repo}: approve it first",
-                f"It builds untrusted code at {pull.head_sha}. Review it, then launch with --approve-sha "
-                f"{pull.head_sha}.",
-            )
-        given = approved_sha.strip().lower()
-        if not re.fullmatch(r"[0-9a-f]{7,40}", given):
-            raise ApprovalNeeded(
-                f"--approve-sha {approved_sha[:50]!r} is not a commit SHA",
-                f"Give the head SHA of {pull.repo}#{pull.number} (at least 7 hex digits): {pull.head_sha}.",
-            )
-        if not pull.head_sha.startswith(given):
-            raise ApprovalNeeded(
-                f"{given[:12]} is not the head of {pull.repo}#{pull.number}: not launched",
-                f"The head is {pull.head_sha[:12]} ({pull.head_repo}); the SHA is mistyped or the PR got new commits "
-                f"since you reviewed it. Review the head, then launch with --approve-sha {pull.head_sha}.",
-            )
-        return pull.head_sha
-
     # plan ---------------------------------------------------------------------------------------------
     def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
              spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
@@ -121,7 +95,7 @@ class Launcher:
                 f"You saw {expected_sha[:12]}. Refresh the list (r) and launch again to build the new head.",
             )
         if check_approval:
-            approved_sha = self._approved(pull, approved_sha)
+            approved_sha = approved_head(pull, approved_sha)
         mirror = GitMirror(repo, self.github.clone_url(repo), self.github.token, self.mirror_root)
         head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
         on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")
