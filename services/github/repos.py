@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
+from prdeck.services.config import Config
 from prdeck.services.config_keys import DEFAULT_API_URL
 from prdeck.services.errors import UsageError
 from prdeck.services.models import RepoRef
@@ -93,3 +94,8 @@ def resolve_repos(cli_repo: str | None, configured: list[str], directory: Path |
             f"whose `origin` is a repository on {hosts}{why}",
         )
     return [found]
+
+
+def repos_for(config: Config, cli_repo: str | None) -> list[RepoRef]:
+    """:func:`resolve_repos` with the config's ``repos`` and GitHub."""
+    return resolve_repos(cli_repo, config["repos"], api_url=config.api_url)
