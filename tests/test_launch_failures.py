@@ -129,7 +129,7 @@ def test_a_fork_needs_an_approval_for_its_exact_head_and_uses_the_base_spec(tmp_
         with pytest.raises(LaunchFailed) as unapproved:
             rig.launch(1)
         assert isinstance(unapproved.value.cause, ApprovalNeeded) and check.head_sha in unapproved.value.detail
-        with pytest.raises(LaunchFailed, match="moved since it was approved"):
+        with pytest.raises(LaunchFailed, match="is not the head of octo/app#1"):
             rig.launch(1, approved_sha="0" * 40)
         result = rig.launch(1, approved_sha=check.head_sha)
         assert result.images and "evil" not in " ".join(result.images), "the fork's own compose file is ignored"

@@ -12,18 +12,21 @@ from prdeck.services.models import RepoRef
 
 
 @pytest.mark.parametrize(
-    "url",
+    ("url", "api_url"),
     [
-        "https://github.com/octo/app.git",
-        "https://github.com/octo/app",
-        "https://ghe.example.com/octo/app.git/",
-        "git@github.com:octo/app.git",
-        "ssh://git@github.com/octo/app.git",
-        "ssh://git@ghe.example.com:2222/octo/app",
+        ("https://github.com/octo/app.git", "https://api.github.com"),
+        ("https://github.com/octo/app", "https://api.github.com"),
+        ("https://ghe.example.com/octo/app.git/", "https://ghe.example.com/api/v3"),
+        ("git@github.com:octo/app.git", "https://api.github.com"),
+        ("github.com:octo/app.git", "https://api.github.com"),
+        ("ssh://git@github.com/octo/app.git", "https://api.github.com"),
+        ("ssh://git@ssh.github.com:443/octo/app.git", "https://api.github.com"),
+        ("ssh://git@ghe.example.com:2222/octo/app", "https://ghe.example.com/api/v3"),
+        ("git@GHE.example.com:octo/app", "https://ghe.example.com/api/v3"),
     ],
 )
-def test_remote_url_forms(url):
-    assert repo_from_remote_url(url) == RepoRef("octo", "app")
+def test_remote_url_forms(url, api_url):
+    assert repo_from_remote_url(url, api_url) == RepoRef("octo", "app")
 
 
 @pytest.mark.parametrize("text", ["octo", "octo/", "/app", "a/b/c", "o c/app", "octo/.."])
@@ -46,3 +49,27 @@ def test_no_repository_anywhere_is_a_usage_error(tmp_path):
     assert "--repo owner/name" in caught.value.detail
     with pytest.raises(UsageError):
         resolve_repos("nonsense", [], tmp_path)
+
+
+@pytest.mark.parametrize(("origin", "api_url"), [
+    ("https://gitlab.com/octo/app.git", "https://api.github.com"),
+    ("git@gitlab.example.com:octo/app.git", "https://api.github.com"),
+    ("/srv/app", "https://api.github.com"),
+    ("/srv/octo/app.git", "https://api.github.com"),
+    ("file:///srv/octo/app.git", "https://api.github.com"),
+    ("https://github.com/octo/app.git", "https://ghe.example.com/api/v3"),  # a GitHub, but not the configured one
+])
+def test_an_origin_on_another_host_names_no_repository(tmp_path, origin, api_url):
+    """A GitLab checkout or a local path must not make prdeck list (and launch) a same-named GitHub repository."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", origin], cwd=tmp_path, check=True)
+    with pytest.raises(UsageError) as caught:
+        resolve_repos(None, [], tmp_path, api_url=api_url)
+    assert caught.value.title == "No repository given" and "--repo owner/name" in caught.value.detail
+    assert origin in caught.value.detail
+
+
+def test_an_origin_on_the_configured_enterprise_host_names_the_repository(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "remote", "add", "origin", "git@ghe.example.com:octo/app.git"], cwd=tmp_path, check=True)
+    assert resolve_repos(None, [], tmp_path, api_url="https://ghe.example.com/api/v3") == [RepoRef("octo", "app")]

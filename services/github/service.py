@@ -33,16 +33,16 @@ from prdeck.services.errors import (
     Unavailable,
 )
 from prdeck.services.github.graphql import load_query
+from prdeck.services.github.quiet_logs import quiet_library_logs
 from prdeck.services.models import Identity, PullDetail, PullRequest, RepoRef
 
 PAGE_SIZE = 100
-
-
 class GitHubService:
     """A signed-in connection to one GitHub (or GitHub Enterprise) API."""
 
     def __init__(self, api_url: str, token: str, *, timeout: int = 10, retries: int = 3) -> None:
         require_private_channel(api_url)
+        quiet_library_logs()
         self.api_url = api_url.rstrip("/")
         self.token = token
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
@@ -76,6 +76,8 @@ class GitHubService:
             user = self._github.get_user()
             login = user.login
             name = user.name
+            if not isinstance(login, str) or not login:
+                raise TypeError("GET /user answered without a login")
         scopes = tuple(self._github.oauth_scopes or ())
         return Identity(login=login, name=name, scopes=scopes)
 
@@ -91,9 +93,11 @@ class GitHubService:
             variables = {"owner": repo.owner, "name": repo.name, "after": cursor}
             with github_errors(self.api_url, f"listing pull requests of {repo}"):
                 _, payload = self._github.requester.graphql_query(query, variables)
-            repository = payload["data"]["repository"]
-            connection = repository["pullRequests"]
-            yield [_pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node) for node in connection["nodes"]]
+                repository = payload["data"]["repository"]
+                connection = repository["pullRequests"]
+                page = [_pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node)
+                        for node in connection["nodes"]]
+            yield page
             if not connection["pageInfo"]["hasNextPage"]:
                 return
             cursor = connection["pageInfo"]["endCursor"]
@@ -103,22 +107,22 @@ class GitHubService:
         variables = {"owner": repo.owner, "name": repo.name, "number": number}
         with github_errors(self.api_url, f"reading {repo}#{number}"):
             _, payload = self._github.requester.graphql_query(load_query("pull_request_detail"), variables)
-        node = payload["data"]["repository"]["pullRequest"]
-        if node is None:
-            raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
-        owner = node.get("headRepositoryOwner") or {}
-        return PullDetail(
-            repo=repo,
-            number=node["number"],
-            body=node["bodyText"],
-            base_branch=node["baseRefName"],
-            head_sha=node["headRefOid"],
-            head_owner=owner.get("login"),
-            fork=node["isCrossRepository"],
-            created_at=datetime.fromisoformat(node["createdAt"].replace("Z", "+00:00")),
-            branch=node["headRefName"],
-            state=node["state"],
-        )
+            node = payload["data"]["repository"]["pullRequest"]
+            if node is None:
+                raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
+            owner = node.get("headRepositoryOwner") or {}
+            return PullDetail(
+                repo=repo,
+                number=node["number"],
+                body=node["bodyText"],
+                base_branch=node["baseRefName"],
+                head_sha=node["headRefOid"],
+                head_owner=owner.get("login"),
+                fork=node["isCrossRepository"],
+                created_at=datetime.fromisoformat(node["createdAt"].replace("Z", "+00:00")),
+                branch=node["headRefName"],
+                state=node["state"],
+            )
 
     @property
     def client(self) -> Github:
@@ -128,7 +132,10 @@ class GitHubService:
     def clone_url(self, repo: RepoRef) -> str:
         """Where git fetches the repository from (``clone_url`` of ``GET /repos/{owner}/{name}``)."""
         with github_errors(self.api_url, f"reading {repo}"):
-            return str(self._github.get_repo(repo.full_name).clone_url)
+            url = self._github.get_repo(repo.full_name).clone_url
+            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+                raise TypeError(f"GET /repos/{repo} answered without a clone_url")
+            return url
 
     def changed_files(self, repo: RepoRef, number: int) -> list[str]:
         """Paths a pull request changes (``GET .../pulls/{n}/files``, paginated)."""
@@ -264,3 +271,15 @@ def github_errors(api_url: str, doing: str) -> Iterator[None]:
         raise
     except (GithubException, requests.exceptions.RequestException) as exc:
         raise translate(exc, api_url, doing) from exc
+    except RuntimeError as exc:  # PyGithub refuses a 301 to another host or scheme (with the token: rightly)
+        raise Unavailable(
+            f"GitHub at {api_url} redirected elsewhere while {doing}",
+            "prdeck sends the token to the configured API only and follows no redirect to another host; "
+            "set github.api_url (or --github-url) to the API's own address (GitHub Enterprise: https://HOST/api/v3)",
+        ) from exc
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:  # an answer that is not GitHub's JSON
+        raise RemoteError(
+            f"{api_url} did not answer like GitHub's API while {doing}",
+            "it sent a redirect or a page that is not the API's JSON (a proxy or login page?); check github.api_url "
+            "or --github-url (GitHub Enterprise: https://HOST/api/v3)",
+        ) from exc

@@ -47,7 +47,8 @@ class PushProgress:
 
     @property
     def fraction(self) -> float:
-        return self.done / self.total if self.total else 0.0
+        """Between 0 and 1, whatever the engine reported (its byte counts can pass a layer's total)."""
+        return min(1.0, max(0.0, self.done / self.total)) if self.total > 0 else 0.0
 
 
 def image_ref(registry: str, repo_slug: str, service: str, number: int, sha: str) -> str:
@@ -148,7 +149,9 @@ class Builder:
                     raise _registry_error(ref, message)
                 layer, detail = item.get("id"), item.get("progressDetail") or {}
                 if layer and detail.get("total"):
-                    layers[layer] = (int(detail.get("current", 0)), int(detail["total"]))
+                    # the engine counts compressed bytes against the layer's size: `current` can pass `total`
+                    total = int(detail["total"])
+                    layers[layer] = (min(int(detail.get("current", 0)), total), total)
                 elif layer and item.get("status") in ("Pushed", "Layer already exists", "Mounted from"):
                     size = layers.get(layer, (1, 1))[1]
                     layers[layer] = (size, size)

@@ -6,6 +6,7 @@ prefixes with the file and the key.
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
 from collections.abc import Callable, Mapping
@@ -106,30 +107,43 @@ _SIZE_UNITS = {"": "", "b": "", "k": "Ki", "m": "Mi", "g": "Gi"}
 
 
 def memory_quantity(value: Any) -> str:
-    """Compose sizes (``512m``, ``1g``, ``64M``, bytes) as Kubernetes quantities (``512Mi``, ``1Gi``)."""
+    """Compose sizes (``512m``, ``1g``, ``64M``, ``1GB``, bytes) as Kubernetes quantities (``512Mi``, ``1Gi``);
+    more than 0, and finite."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"not a size: {str(value)[:40]!r} (examples: 512m, 1g)")
     if isinstance(value, int):
+        if value <= 0:
+            raise ValueError(f"must be more than 0, got {value!r}")
         return str(value)
     match = _SIZE.match(str(value).strip())
     if match is None:
         raise ValueError(f"not a size: {value!r} (examples: 512m, 1g)")
     number, unit = match.groups()
+    if float(number) <= 0:
+        raise ValueError(f"must be more than 0, got {value!r}")
     if "." in number:
         factor = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit.lower()]
-        return str(int(float(number) * factor))
+        return str(max(1, int(float(number) * factor)))
     return f"{number}{_SIZE_UNITS[unit.lower()]}"
 
 
 def cpu_quantity(value: Any) -> str:
-    """Compose ``cpus: 0.5`` as ``500m``."""
+    """Compose ``cpus: 0.5`` as ``500m``: a finite number of CPUs, at least 0.001."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number of CPUs: {value!r}")
     try:
         cpus = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"not a number of CPUs: {value!r}") from None
-    if cpus <= 0:
-        raise ValueError(f"must be more than 0, got {value!r}")
+        raise ValueError(f"not a number of CPUs: {str(value)[:40]!r}") from None
+    if not math.isfinite(cpus):
+        raise ValueError(f"not a number of CPUs: {value!r} (a finite number is needed, e.g. 0.5)")
+    if cpus < 0.001:
+        raise ValueError(f"must be at least 0.001, got {value!r}")
     return f"{round(cpus * 1000)}m"
 
 
+MAX_PROBE_SECONDS = 2**31 - 1
+"""Kubernetes keeps a probe's times and thresholds in 32-bit integers (a larger one is refused)."""
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(us|ms|s|m|h)")
 _DURATION_SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
@@ -140,11 +154,16 @@ def duration_seconds(value: Any) -> int:
     parts = _DURATION.findall(text)
     if not parts or "".join(number + unit for number, unit in parts) != text:
         raise ValueError(f"not a duration: {value!r} (examples: 10s, 1m30s)")
-    return max(1, round(sum(float(number) * _DURATION_SECONDS[unit] for number, unit in parts)))
+    seconds = max(1, round(sum(float(number) * _DURATION_SECONDS[unit] for number, unit in parts)))
+    if seconds > MAX_PROBE_SECONDS:
+        raise ValueError(f"{value!r} is too long (a probe's times are at most {MAX_PROBE_SECONDS:,} s)")
+    return seconds
 
 
-def readiness_probe(check: Mapping[str, Any]) -> dict[str, Any] | None:
+def readiness_probe(check: Any) -> dict[str, Any] | None:
     """A Compose ``healthcheck`` as an exec readiness probe; None when disabled."""
+    if not isinstance(check, Mapping):
+        raise ValueError("must be a mapping with test (and interval, timeout, retries, start_period)")
     if check.get("disable"):
         return None
     test = check.get("test")
@@ -171,7 +190,7 @@ def readiness_probe(check: Mapping[str, Any]) -> dict[str, Any] | None:
             probe[probe_key] = duration_seconds(check[compose_key])
     if "retries" in check:
         retries = check["retries"]
-        if not isinstance(retries, int) or retries < 1:
-            raise ValueError("retries must be a whole number, at least 1")
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 1 <= retries <= MAX_PROBE_SECONDS:
+            raise ValueError(f"retries must be a whole number from 1 to {MAX_PROBE_SECONDS:,}, got {retries!r}")
         probe["failureThreshold"] = retries
     return probe

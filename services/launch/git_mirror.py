@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from prdeck.services.errors import PrdeckError
+from prdeck.services.launch.spec_types import SpecError
 from prdeck.services.models import RepoRef
 
 GIT_TIMEOUT = 300
@@ -220,7 +221,18 @@ class LocalTree:
 
     def read(self, path: str) -> str | None:
         target = self.root / path
-        return target.read_text(encoding="utf-8") if target.is_file() else None
+        if not target.is_file():
+            return None
+        try:
+            if target.stat().st_size > MAX_READ_BYTES:
+                raise SpecError(f"{target} is too large to be a preview spec",
+                                f"It has {target.stat().st_size:,} bytes; prdeck reads at most {MAX_READ_BYTES:,}.")
+            return target.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{target} is not UTF-8 text",
+                            f"byte {exc.start:,} cannot be decoded; a preview spec is YAML in UTF-8") from None
+        except OSError as exc:
+            raise SpecError(f"Cannot read {target}", exc.strerror or str(exc)) from None
 
     def list(self, folder: str) -> list[str]:
         target = self.root / folder

@@ -11,6 +11,8 @@ from prdeck.services.config_keys import egress_rule
 from prdeck.services.launch.placement import ClusterOptions, Placement, metadata, preview_annotations, public_url
 
 SECRET_NAME = "prdeck-secrets"
+CONTAINER_DEFAULTS = {"cpu": "500m", "memory": "512Mi"}
+"""The LimitRange's default limits: a container without a limit gets these (so its requests must stay below)."""
 
 
 def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[str, Any]]:
@@ -41,7 +43,7 @@ def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[st
         "apiVersion": "v1",
         "kind": "LimitRange",
         "metadata": metadata("prdeck-limits", placement),
-        "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
+        "spec": {"limits": [{"type": "Container", "default": dict(CONTAINER_DEFAULTS),
                              "defaultRequest": {"cpu": "50m", "memory": "64Mi"}}]},
     }
     policy = {
@@ -64,8 +66,6 @@ def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[st
         objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                         "metadata": metadata(SECRET_NAME, placement), "stringData": dict(options.secrets)})
     return objects
-
-
 
 
 DNS_NAMESPACE = "kube-system"

@@ -1,9 +1,9 @@
 """Which launches are running or were cut off, across processes on this machine.
 
 Each launch holds an exclusive ``flock`` on ``<namespace>.lock`` (a second launch of the same PR is refused at
-once, in this process or another) and keeps ``<namespace>.json`` current with the step it is on. A record whose
-process is gone is an *interrupted* launch: the row says so until the next launch or a destroy clears it.
-The lock dies with its process, so a killed launch never blocks the next one.
+once, in this process or another; the file is removed when the launch ends) and keeps ``<namespace>.json``
+current with the step it is on. A record whose process is gone is an *interrupted* launch: the row says so until
+the next launch or a destroy clears it. The lock dies with its process, so a killed launch never blocks the next one.
 """
 
 from __future__ import annotations
@@ -66,11 +66,9 @@ class LaunchJournal:
     def hold(self, repo: RepoRef, number: int, namespace: str, sha: str) -> Iterator[JournalEntry]:
         """Take the PR's launch lock for the duration; raises LaunchBusy when another launch holds it."""
         self.root.mkdir(parents=True, exist_ok=True)
-        handle = (self.root / f"{namespace}.lock").open("a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
+        lock_path = self.root / f"{namespace}.lock"
+        handle = _lock(lock_path)
+        if handle is None:
             running = self.read(namespace)
             since = f" (pid {running.pid}, step {running.step}, since {running.started_at})" if running else ""
             raise LaunchBusy(
@@ -87,6 +85,7 @@ class LaunchJournal:
         finally:
             if not entry.keep:
                 entry.path.unlink(missing_ok=True)
+            lock_path.unlink(missing_ok=True)  # while still held: see _lock
             fcntl.flock(handle, fcntl.LOCK_UN)
             handle.close()
 
@@ -115,6 +114,29 @@ class LaunchJournal:
         record = self.read(namespace)
         if record is None or not record.alive():
             self.clear(namespace)
+
+
+def _lock(path: Path) -> IO[str] | None:
+    """An exclusive ``flock`` on ``path``, or None when another launch holds it.
+
+    The holder deletes the file before it lets go, so lock files do not pile up (one per namespace ever). A
+    launch that opened the file just before it was deleted would then lock a file nobody else can find: so
+    after locking, the file must still be the one at ``path``, else the lock is taken again on the new file.
+    """
+    while True:
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return None
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and current.st_ino == os.fstat(handle.fileno()).st_ino:
+            return handle
+        handle.close()
 
 
 @dataclass

@@ -22,6 +22,7 @@ from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
+from prdeck.services.launch.approval import approved_head
 from prdeck.services.launch.builder import image_ref
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
@@ -33,7 +34,6 @@ from prdeck.services.launch.placement import public_url
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render
 from prdeck.services.launch.results import (
-    ApprovalNeeded,
     ImageBuilder,
     LaunchCancelled,
     LaunchDestroyed,
@@ -46,7 +46,7 @@ from prdeck.services.launch.results import (
 from prdeck.services.launch.run import LaunchRun
 from prdeck.services.launch.settings import LaunchSettings
 from prdeck.services.launch.spec import load_spec
-from prdeck.services.models import LaunchCheck, LaunchEvent, PullDetail, RepoRef
+from prdeck.services.models import LaunchCheck, LaunchEvent, RepoRef
 
 
 class Launcher:
@@ -82,22 +82,6 @@ class Launcher:
             files = tuple(path for path in self.github.changed_files(repo, number) if is_build_time_file(path))
         return LaunchCheck(repo, number, pull.head_sha, pull.fork, pull.head_repo, files)
 
-    def _approved(self, pull: PullDetail, approved_sha: str | None) -> None:
-        if not pull.fork:
-            return
-        if approved_sha is None:
-            raise ApprovalNeeded(
-                f"{pull.repo}#{pull.number} comes from the fork {pull.head_repo}: approve it first",
-                f"It builds untrusted code at {pull.head_sha}. Review it, then launch with --approve-sha "
-                f"{pull.head_sha}.",
-            )
-        if approved_sha != pull.head_sha:
-            raise ApprovalNeeded(
-                f"The head of {pull.repo}#{pull.number} moved since it was approved",
-                f"Approved {approved_sha[:12]}, the head is now {pull.head_sha[:12]} ({pull.head_repo}). Review the "
-                f"new commits and approve {pull.head_sha} again.",
-            )
-
     # plan ---------------------------------------------------------------------------------------------
     def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
              spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
@@ -112,7 +96,7 @@ class Launcher:
                 f"You saw {expected_sha[:12]}. Refresh the list (r) and launch again to build the new head.",
             )
         if check_approval:
-            self._approved(pull, approved_sha)
+            approved_sha = approved_head(pull, approved_sha)
         mirror = GitMirror(repo, self.github.clone_url(repo), self.github.token, self.mirror_root)
         head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
         on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")

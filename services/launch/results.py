@@ -6,11 +6,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from prdeck.services.errors import PrdeckError
+from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.launch.builder import PushProgress
 from prdeck.services.launch.git_mirror import GitMirror
 from prdeck.services.launch.render import Placement
-from prdeck.services.launch.spec import BuildSpec, PreviewSpec
+from prdeck.services.launch.spec import BuildSpec, PreviewSpec, SpecError
 from prdeck.services.models import PullDetail, RepoRef
 
 BUILD_TIME_FILES = ("Dockerfile", "dockerfile", ".dockerignore", "compose", "Makefile", "package.json", "setup.py",
@@ -21,7 +21,9 @@ class LaunchFailed(PrdeckError):
     """A step failed; ``output`` holds its last lines (build log, events, log tail)."""
 
     def __init__(self, step: str, cause: PrdeckError, output: tuple[str, ...] = ()) -> None:
-        super().__init__(f"{step} failed: {cause.title}", cause.detail)
+        # A refused approval, an invalid or missing spec, a closed PR: said as they are, not as "fetch failed".
+        own = isinstance(cause, ApprovalNeeded | SpecError | UsageError)
+        super().__init__(cause.title if own else f"{step} failed: {cause.title}", cause.detail)
         self.step = step
         self.cause = cause
         self.output = output

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from prdeck.services.launch import compose_values as values
+from prdeck.services.launch import kube_values
 from prdeck.services.launch.pod_policy import BASELINE_CAPABILITIES
 from prdeck.services.launch.spec_types import BuildSpec, ContainerSpec, PreviewSpec, SpecError, problem
 from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
@@ -107,17 +108,22 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
             raise ValueError("must be a string")
         if build is None and not image:
             raise ValueError("a service needs an image or a build")
+        if build is None and (reason := kube_values.image_problem(image)):
+            raise ValueError(reason)
         key = f"{where}.environment"
         environment = values.environment_map(service.get("environment"), lookup)
+        for variable in environment:
+            if reason := kube_values.env_name_problem(variable):
+                raise ValueError(reason)
         key = f"{where}.command"
         command = values.command_list(service["command"]) if "command" in service else None
         key = f"{where}.entrypoint"
         entrypoint = values.command_list(service["entrypoint"]) if "entrypoint" in service else None
         key = f"{where}.ports"
-        listed = [*service.get("ports", []), *service.get("expose", [])]
+        listed = [*_listed(service.get("ports")), *_listed(service.get("expose"))]
         ports = tuple(dict.fromkeys(values.container_port(port) for port in listed))
         key = f"{where}.deploy.resources.limits"
-        limits = ((service.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+        limits = _limits(service.get("deploy"))
         memory = values.memory_quantity(limits["memory"]) if "memory" in limits else None
         cpus = values.cpu_quantity(limits["cpus"]) if "cpus" in limits else None
         key = f"{where}.healthcheck"
@@ -141,6 +147,28 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
         capabilities=capabilities,
         service=name if container != name else "",
     )
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError("must be a list of ports")
+    return value
+
+
+def _limits(deploy: Any) -> dict[str, Any]:
+    """``deploy.resources.limits``, each level a mapping (or absent)."""
+    level: Any = deploy
+    for key in ("resources", "limits"):
+        if level is None:
+            return {}
+        if not isinstance(level, dict):
+            raise ValueError("deploy.resources.limits must be mappings")
+        level = level.get(key)
+    if level is not None and not isinstance(level, dict):
+        raise ValueError("deploy.resources.limits must be mappings")
+    return level or {}
 
 
 def _capabilities(value: Any) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from prdeck.services import naming
-from prdeck.services.launch.pod_policy import PodPolicy, object_problem
+from prdeck.services.launch import kube_values
+from prdeck.services.launch.pod_policy import PodPolicy, object_problem, pod_specs, pod_templates
 from prdeck.services.launch.spec_compose import yaml_documents
 from prdeck.services.launch.spec_types import BuildSpec, PreviewSpec, SpecError, TreeReader, problem
 
@@ -53,12 +54,35 @@ def _checked(document: Any, path: str, index: int, policy: PodPolicy) -> Mapping
         raise problem(path, where, "metadata.name must be lower-case letters, digits, '-' and '.' (an RFC 1123 "
                                    "name, at most 253 characters)")
     try:
-        reason = object_problem(document, policy)
-    except (AttributeError, TypeError) as exc:
+        reason = object_problem(document, policy) or _values_problem(document)
+    except (AttributeError, TypeError, ValueError) as exc:
         reason = f"unexpected shape ({exc})"
     if reason:
         raise problem(path, where, reason)
     return document
+
+
+POD_KINDS = frozenset({"Pod", "Deployment", "StatefulSet", "ReplicaSet", "Job", "CronJob"})
+
+
+def _values_problem(document: dict[str, Any]) -> str | None:
+    """Values the API server would refuse at apply (after the build): shapes prdeck reads, and in pods the
+    container names, images, env, ports, resources and probes (:mod:`prdeck.services.launch.kube_values`)."""
+    reason = kube_values.metadata_problem(document["metadata"])
+    if reason:
+        return reason
+    if document.get("spec") is not None and not isinstance(document["spec"], dict):
+        return "spec must be a mapping"
+    if document["kind"] == "Service":
+        return kube_values.service_problem(document.get("spec") or {})
+    templates, pods = list(pod_templates(document)), list(pod_specs(document))
+    if document["kind"] in POD_KINDS and not pods:
+        return "its pod spec is missing (spec.template.spec, or spec for a Pod)"
+    for template in templates:
+        if template is not document and (reason := kube_values.metadata_problem(template.get("metadata"),
+                                                                                "template metadata")):
+            return reason
+    return next((reason for pod in pods if (reason := kube_values.pod_problem(pod))), None)
 
 
 def _manifest_files(tree: TreeReader, folder: str, seen: set[str]) -> list[str]:

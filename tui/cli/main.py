@@ -21,7 +21,7 @@ from typing import Any
 from prdeck.services.config import Config, config_path, load_config
 from prdeck.services.deck import Deck, open_deck
 from prdeck.services.errors import PrdeckError, UsageError
-from prdeck.services.github.repos import resolve_repos
+from prdeck.services.github.repos import repos_for
 from prdeck.services.models import RepoRef
 from prdeck.tui.cli import commands, output
 from prdeck.tui.cli import launch as cli_launch
@@ -38,7 +38,7 @@ def _load(args: argparse.Namespace) -> Config:
 
 def _deck(args: argparse.Namespace) -> Deck:
     config = _load(args)
-    return open_deck(config, resolve_repos(args.repo, config["repos"]), builder=_sandbox_builder())
+    return open_deck(config, repos_for(config, args.repo), builder=_sandbox_builder())
 
 
 def _sandbox_builder() -> Any:
@@ -237,7 +237,7 @@ def _tui(args: argparse.Namespace) -> int:
 
 def tui_deck(config: Config, repo: str | None) -> Deck:
     """The deck `prdeck` opens the TUI on: GitHub now, the cluster (and launching) once the first frame is up."""
-    return open_deck(config, resolve_repos(repo, config["repos"]), cluster="later", builder=_sandbox_builder())
+    return open_deck(config, repos_for(config, repo), cluster="later", builder=_sandbox_builder())
 
 
 def _dispatch(args: argparse.Namespace) -> int:
