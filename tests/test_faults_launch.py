@@ -3,6 +3,7 @@ cluster and what the command printed must agree afterwards. Each case asserts al
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -181,3 +182,19 @@ def test_a_destroy_from_another_prdeck_stops_a_launch_at_its_next_step(stack: Sa
     assert process.wait(60) == 1
     assert "destroyed during the launch" in rest or "cancelled by a destroy" in rest, rest
     assert namespace(stack) is None
+
+
+def test_a_failed_rollout_prints_its_events_and_log_tail_and_json_gets_a_result(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    """Item 10: a rollout failure on the CLI was one line (the events and log tail only in the TUI), and --json
+    printed nothing on failure."""
+    sha = stack.github.state.repo("octo", "app").pulls[1].head_sha
+    kube_admin(stack.kube, "images", {"image": f"{stack.registry_address}/octo-app-web:pr-1-{sha[:12]}",
+                                      "crash": True})
+    done = run_prdeck("launch", "1", "--wait", "--json", "--timeout", "20", env=cli_env(stack, tmp_path), timeout=120)
+    assert done.returncode == 1
+    result = json.loads(done.stdout)
+    assert result["ok"] is False and result["step"] == "rollout" and result["output"], result
+    assert "rollout output (last" in done.stderr and done.stderr.count("\n      ") >= 2, done.stderr
+    assert deployment_states(stack)[-1][-1] == "failure" and commit_states(stack)[-1] == "failure"

@@ -3,6 +3,7 @@ Kubernetes sandbox, reported to the GitHub sandbox, and opened through a port-fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
@@ -128,3 +129,18 @@ def _prdeck(args: list[str], env: dict[str, str], tmp: Path) -> subprocess.Compl
     done = run_prdeck(*args, env={**env, "XDG_STATE_HOME": str(tmp / "state")}, timeout=120)
     assert done.returncode == 0, done.stderr
     return done
+
+
+def test_a_docker_sandbox_makes_the_demo_base_image_on_a_fresh_engine() -> None:
+    """Issue 13, item 10: `prdeck sandbox` + `prdeck launch` failed on a fresh engine (only the sandbox's own
+    builder made the base image the demo repository builds FROM)."""
+    require_docker()
+    from prdeck.services.sandbox.images import BASE_IMAGE, docker_ready
+
+    if not docker_ready():
+        pytest.skip("no busybox-static")
+    engine = docker_client()
+    with contextlib.suppress(Exception):
+        engine.images.remove(BASE_IMAGE, force=True)
+    with SandboxStack(app_seed(free_port()), builds="docker"):
+        assert engine.images.get(BASE_IMAGE).id

@@ -165,3 +165,28 @@ async def test_prdeck_connects_the_cluster_after_the_first_frame_and_launches(st
         progress = pilot.app.screen.progress
         await wait_for(pilot, lambda: progress.outcome is not None, timeout=30)
         assert progress.outcome == "ready", progress.summary
+
+
+async def test_q_during_a_launch_quits_at_once_and_records_it_interrupted(stack, tmp_path) -> None:
+    """Issue 13, item 2: `q` during a launch left the screen blank until the launch ended (43 s with a slow
+    rollout), and no record said it was cut off."""
+    from prdeck.services.launch.journal import LaunchJournal
+
+    deck = stack_deck(stack, tmp_path, lambda: SimulatedBuilder(pace=2.0), repo="acme/storefront")
+    app = build_app(deck, 60, on_exit=deck.close)
+    async with app.run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        select(pilot, "acme/storefront#104")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, LaunchScreen))
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: any(s.name == "build" and s.state == "running"
+                                          for s in screen.progress.steps()), timeout=20)
+        await pilot.press("escape")
+        await pilot.press("q")
+    # run_test returns once the app and its workers have ended: the launch did not run its remaining build steps
+    record = LaunchJournal(tmp_path / "journal").read("prdeck-acme-storefront-pr-104")  # kept: it was cut off
+    assert record is not None and record.step == "build"
+    deployments = [d for d in stack.github.state.repo("acme", "storefront").deployments.values()
+                   if d.environment == "preview/pr-104"]
+    assert deployments and deployments[-1].statuses[-1]["state"] == "error"

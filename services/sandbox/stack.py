@@ -48,6 +48,13 @@ class SandboxStack:
         return pull.head_sha if pull is not None else None
 
     def start(self) -> SandboxStack:
+        if self.builds == "docker":
+            # the demo repository builds FROM this image: make it now, so any prdeck (not only the sandbox's own
+            # builder) can launch against this stack on a fresh engine
+            from prdeck.services.launch.builder import docker_client
+            from prdeck.services.sandbox.images import ensure_base_image
+
+            ensure_base_image(docker_client())
         if self.registry is not None:
             self.registry.start()
         self.github.start()

@@ -13,7 +13,7 @@ from typing import Any
 
 from prdeck.services.deck import Deck
 from prdeck.services.errors import UsageError
-from prdeck.services.launch.results import LaunchCancelled
+from prdeck.services.launch.results import LaunchCancelled, LaunchFailed
 from prdeck.services.models import LaunchEvent
 from prdeck.tui.cli import commands
 from prdeck.tui.cli.interruption import Interruption, safe_printer
@@ -84,6 +84,9 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
         try:
             result = deck.launch(repo, number, _progress_printer(err), approved_sha=args.approve_sha, wait=wait,
                                  rollout_timeout=args.timeout)
+        except LaunchFailed as failure:
+            _report_failure(failure, err, out if args.json else None)
+            raise
         except LaunchCancelled as exc:
             if not interruption.exit_code:
                 raise  # a destroy stopped it: an error like any other
@@ -102,6 +105,18 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
         if result.stale:
             out("  stale: the PR got a new commit during the launch; launch again to update it")
     return interruption.exit_code
+
+
+def _report_failure(failure: LaunchFailed, err: Callable[[str], None], out: Callable[[str], None] | None) -> None:
+    """What the TUI's panel shows of a failed step (the pod's reason, recent events, the log tail), on stderr; with
+    ``--json`` also a JSON object on stdout, so a script gets a result either way."""
+    if failure.output:
+        err(f"    {failure.step} output (last {len(failure.output)} lines):")
+        for line in failure.output:
+            err(f"      {printable(line)}")
+    if out is not None:
+        out(json.dumps({"ok": False, "step": failure.step, "error": failure.cause.title,
+                        "detail": failure.cause.detail, "output": list(failure.output)}, indent=2))
 
 
 def run_render(deck: Deck, args: argparse.Namespace) -> int:
