@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
 from prdeck.services.deck.rows import Overview, PreviewDetail, PreviewStatus, Snapshot, at_head, join
 from prdeck.services.errors import NotFound, PrdeckError
@@ -109,22 +110,8 @@ class Deck:
         """
         if self._cluster is None:
             return Overview(self.snapshot(), self._problem)
-        outcome: list[BaseException] = []
-
-        def list_previews() -> None:
-            try:
-                self.list_previews()
-            except BaseException as exc:  # handed to the caller's thread below
-                outcome.append(exc)
-
-        listing = threading.Thread(target=list_previews, name="prdeck-list-previews", daemon=True)
-        listing.start()
-        snapshot = self.snapshot()
-        listing.join()
-        error = outcome[0] if outcome else None
-        if error is None or isinstance(error, PrdeckError):
-            return Overview(snapshot.with_previews(self.previews), error)
-        raise error
+        snapshot, error = side_by_side(self.snapshot, self.list_previews)
+        return Overview(snapshot.with_previews(self.previews), error)
 
     def detail(self, pull: PullRequest) -> PullDetail:
         return self._github.pull_detail(pull.repo, pull.number)

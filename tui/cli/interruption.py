@@ -1,5 +1,6 @@
-"""Ctrl+C, SIGTERM and a closed pipe during ``prdeck launch``: the launch stops at the step it is on (recorded as
-interrupted on the cluster and on GitHub) and the command exits 130, 143 or 1 — never 0."""
+"""Signals and closed pipes on the command line. During ``prdeck launch``, Ctrl+C, SIGTERM and a closed pipe stop
+the launch at the step it is on (recorded as interrupted on the cluster and on GitHub) and the command exits 130,
+143 or 1 — never 0. ``prdeck sandbox`` and ``logs -f`` stop on Ctrl+C even as a script's background job."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
@@ -63,3 +65,22 @@ def safe_printer(stream: TextIO, on_broken: Callable[[], None]) -> Callable[...,
             on_broken()
 
     return emit
+
+
+def interruptible() -> None:
+    """Ctrl+C raises KeyboardInterrupt even when prdeck started with SIGINT ignored: a shell ignores it for a
+    script's background jobs (``prdeck sandbox &``), and Python then keeps it ignored, so `kill -INT` did nothing."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def wait_for_interrupt() -> None:
+    """Block until Ctrl+C or SIGTERM (``prdeck sandbox``, ``open --forward``)."""
+    interruptible()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        pass

@@ -11,7 +11,6 @@ import contextlib
 import getpass
 import json
 import os
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from prdeck.services.deck import Deck, open_deck
 from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.repos import repos_for
 from prdeck.services.models import RepoRef
-from prdeck.tui.cli import commands, output
+from prdeck.tui.cli import commands, interruption, output
 from prdeck.tui.cli import launch as cli_launch
 from prdeck.tui.cli.parser import build_parser
 from prdeck.tui.view.safe_text import printable
@@ -102,7 +101,7 @@ def _logs(args: argparse.Namespace) -> int:
         preview = deck.find_preview(repo, number)
         request = LogRequest(args.follow, args.tail, _duration(args.since), args.container, args.previous)
         if args.follow:
-            _interruptible()
+            interruption.interruptible()
         several = len({(pod.name, c) for pod in preview.pods for c in pod.containers}) > 1 and not args.container
         with contextlib.closing(deck.logs(preview, request, stop)) as lines:  # closing joins the readers
             for line in lines:
@@ -149,29 +148,11 @@ def _login(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interruptible() -> None:
-    """Ctrl+C raises KeyboardInterrupt even when prdeck started with SIGINT ignored: a shell ignores it for a
-    script's background jobs (``prdeck sandbox &``), and Python then keeps it ignored, so `kill -INT` did nothing."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _wait_for_interrupt() -> None:
-    _interruptible()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        while not stop.wait(3600):
-            pass
-    except KeyboardInterrupt:
-        pass
-
-
 def _sandbox(args: argparse.Namespace) -> int:
     from prdeck.services.sandbox.seed import default_seed, read_seed  # aiohttp and graphql-core load only when needed
     from prdeck.services.sandbox.stack import SandboxStack
 
-    _interruptible()
+    interruption.interruptible()
 
     seed = read_seed(args.seed) if args.seed else default_seed()
     with SandboxStack(seed, github_port=args.port, builds="auto") as sandbox:
@@ -189,7 +170,7 @@ def _sandbox(args: argparse.Namespace) -> int:
         for name, value in info["env"].items():
             print(f"  export {name}={value}")
         print("Ctrl+C stops it.", flush=True)
-        _wait_for_interrupt()
+        interruption.wait_for_interrupt()
     return 0
 
 
