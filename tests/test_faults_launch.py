@@ -198,3 +198,18 @@ def test_a_failed_rollout_prints_its_events_and_log_tail_and_json_gets_a_result(
     assert result["ok"] is False and result["step"] == "rollout" and result["output"], result
     assert "rollout output (last" in done.stderr and done.stderr.count("\n      ") >= 2, done.stderr
     assert deployment_states(stack)[-1][-1] == "failure" and commit_states(stack)[-1] == "failure"
+
+
+def test_without_a_domain_no_fake_url_is_published(stack: SandboxStack, tmp_path: Path) -> None:
+    """Item 8: every preview's "URL" was http://localhost:8080/ — in the annotation, GitHub, the output."""
+    done = run_prdeck("launch", "1", "--wait", env=cli_env(stack, tmp_path), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "no public URL without cluster.domain; `prdeck open 1` relays it here" in done.stdout
+    assert "localhost" not in done.stdout
+    repo = stack.github.state.repo("octo", "app")
+    (deployment,) = [d for d in repo.deployments.values() if d.environment == "preview/pr-1"]
+    assert not deployment.statuses[-1].get("environment_url") and "prdeck open 1" in deployment.statuses[-1][
+        "description"]
+    status = next(s for s in repo.statuses[repo.pulls[1].head_sha] if s.context == "prdeck/preview")
+    assert status.state == "success" and not getattr(status, "target_url", None)
+    assert naming.ANNOTATION_URL not in namespace(stack).metadata.annotations

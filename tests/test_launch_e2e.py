@@ -86,7 +86,9 @@ def test_a_launch_builds_pushes_deploys_reports_and_opens(
     (deployment_record,) = [d for d in repo.deployments.values() if d.environment == "preview/pr-1"]
     states = [status["state"] for status in deployment_record.statuses]
     assert states == ["queued", "in_progress", "in_progress", "success"]
-    assert deployment_record.statuses[-1]["environment_url"] == result.url
+    assert result.url is None, "no cluster.domain: no public URL"
+    assert not deployment_record.statuses[-1].get("environment_url"), "none published (issue 13, item 8)"
+    assert "prdeck open 1" in deployment_record.statuses[-1]["description"]
     assert deployment_record.transient_environment and deployment_record.sha == pull.head_sha
     contexts = [(s.context, s.state) for s in repo.statuses[pull.head_sha]]
     assert contexts[0] == ("prdeck/preview", "success")

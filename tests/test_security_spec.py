@@ -237,7 +237,7 @@ def test_compose_cannot_add_capabilities_beyond_baseline(tmp_path: Path) -> None
 
 
 def _network_policy(options: ClusterOptions) -> dict[str, Any]:
-    return next(obj for obj in guard_objects(PLACEMENT, options, "http://x/") if obj["kind"] == "NetworkPolicy")
+    return next(obj for obj in guard_objects(PLACEMENT, options) if obj["kind"] == "NetworkPolicy")
 
 
 def test_egress_is_denied_except_dns_and_the_previews_own_pods() -> None:
