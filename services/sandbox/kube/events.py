@@ -20,19 +20,21 @@ def micro_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _new_api_event(
-    obj: dict[str, Any], namespace: str, reason: str, message: str, kind: str, source: str
-) -> dict[str, Any]:
+def _about(obj: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """An event's own name and the object it is about."""
     meta = obj["metadata"]
     return {
         "metadata": {"name": f"{meta['name']}.{time.time_ns():x}", "namespace": namespace},
-        "involvedObject": {
-            "kind": obj["kind"],
-            "name": meta["name"],
-            "namespace": namespace,
-            "uid": meta.get("uid"),
-            "apiVersion": obj["apiVersion"],
-        },
+        "involvedObject": {"kind": obj["kind"], "name": meta["name"], "namespace": namespace,
+                           "uid": meta.get("uid"), "apiVersion": obj["apiVersion"]},
+    }
+
+
+def _new_api_event(
+    obj: dict[str, Any], namespace: str, reason: str, message: str, kind: str, source: str
+) -> dict[str, Any]:
+    return {
+        **_about(obj, namespace),
         "reason": reason,
         "message": message,
         "type": kind,
@@ -65,14 +67,7 @@ def record_event(
     store.create(
         BY_KIND["Event"],
         {
-            "metadata": {"name": f"{meta['name']}.{time.time_ns():x}", "namespace": namespace},
-            "involvedObject": {
-                "kind": obj["kind"],
-                "name": meta["name"],
-                "namespace": namespace,
-                "uid": meta.get("uid"),
-                "apiVersion": obj["apiVersion"],
-            },
+            **_about(obj, namespace),
             "reason": reason,
             "message": message,
             "type": kind,
