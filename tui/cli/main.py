@@ -155,7 +155,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     interruption.interruptible()
 
     seed = read_seed(args.seed) if args.seed else default_seed()
-    with SandboxStack(seed, github_port=args.port, builds="auto") as sandbox:
+    with SandboxStack(seed, github_port=args.port, builds="auto") as sandbox, \
+            contextlib.suppress(KeyboardInterrupt):  # Ctrl+C at any moment once it runs is the way to stop it
         info = sandbox.info()
         if args.info:
             path = Path(args.info)

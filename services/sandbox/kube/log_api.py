@@ -120,7 +120,8 @@ async def serve_log(
             async with logs.grew:
                 while position == len(run) and not log.finished and not logs.gone and log.runs[-1] is run:
                     try:
-                        await asyncio.wait_for(logs.grew.wait(), timeout=5)
+                        async with asyncio.timeout(5):  # not wait_for: see world.run
+                            await logs.grew.wait()
                     except TimeoutError:
                         continue
             fresh = run[position:]

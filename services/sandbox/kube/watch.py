@@ -67,7 +67,8 @@ class Watches:
             next_bookmark = loop.time() + BOOKMARK_EVERY
             while (remaining := deadline - loop.time()) > 0 and epoch == self.epoch:
                 try:
-                    change = await asyncio.wait_for(queue.get(), timeout=min(remaining, BOOKMARK_EVERY / 4))
+                    async with asyncio.timeout(min(remaining, BOOKMARK_EVERY / 4)):  # not wait_for: see world.run
+                        change = await queue.get()
                 except TimeoutError:
                     if bookmarks and loop.time() >= next_bookmark:
                         next_bookmark = loop.time() + BOOKMARK_EVERY

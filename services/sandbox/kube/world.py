@@ -39,8 +39,11 @@ class KubeWorld:
         self.registry.open()
         try:
             while True:
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation that arrives as
+                # the event is set, and then stopping the sandbox right after it started hung for 15 s
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.store.changed.wait(), timeout=0.5)
+                    async with asyncio.timeout(0.5):
+                        await self.store.changed.wait()
                 self.store.changed.clear()
                 try:
                     await self.reconcile()
