@@ -319,6 +319,7 @@ def test_prdecks_own_variables_are_the_ones_a_spec_sees_besides_the_allowed(tmp_
                        encoding="utf-8")
     deployment = render(load_spec(LocalTree(tmp_path)), PLACEMENT, ClusterOptions(), {})[4]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert [item["name"] for item in container["env"]] == ["PRDECK_URL", "UFFIZZI_URL", "BASE"]
-    assert container["env"][0]["value"].startswith("http") and container["env"][2]["value"] == "$(UFFIZZI_URL)api"
+    names = ["PRDECK_URL", "UFFIZZI_URL", "UFFIZZI_DOMAIN", "PORT", "BASE"]
+    assert [item["name"] for item in container["env"]] == names
+    assert container["env"][0]["value"].startswith("http") and container["env"][4]["value"] == "$(UFFIZZI_URL)api"
     assert container["args"] == ["--url", "$(PRDECK_URL)"]

@@ -87,11 +87,11 @@ def test_a_uffizzi_compose_file_becomes_one_pod_with_a_sidecar_on_localhost(tmp_
     assert app["args"] == ["sh", "-c", "echo serving at $UFFIZZI_URL && exec ./start"]
     env = {item["name"]: item["value"] for item in app["env"]}
     assert env["DATABASE_URL"].endswith("@localhost:5432/app"), "services share the pod: localhost reaches the db"
-    assert env["PUBLIC_URL"] == "https://x" and env["UFFIZZI_URL"] == env["PRDECK_URL"] == "http://localhost:3000/"
+    assert env["PUBLIC_URL"] == "https://x" and env["UFFIZZI_URL"] + "/" == env["PRDECK_URL"] == "http://localhost:3000/"
     assert app["resources"]["limits"] == {"memory": "512Mi", "cpu": "500m"}
     assert db["resources"]["limits"] == {"memory": "250Mi"}
     assert app["readinessProbe"] == {"exec": {"command": ["/bin/sh", "-c", "wget -qO- http://localhost:3000/health"]},
-                                     "periodSeconds": 10, "failureThreshold": 3}
+                                     "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 30}
     assert objects[5]["spec"]["ports"][0]["port"] == 3000
     for obj in objects:
         kubernetes_validate.validate(obj, SCHEMA_VERSION, strict=True)

@@ -20,6 +20,14 @@ def pod_status(pod: Any) -> PodStatus:
     for condition in status.conditions or []:
         if condition.type == "Ready":
             ready = condition.status == "True"
+    for init in status.init_container_statuses or []:  # kubectl's Init:CrashLoopBackOff, Init:Error
+        restarts += init.restart_count or 0
+        state = init.state
+        if state is not None and state.waiting is not None and reason is None \
+                and state.waiting.reason not in (None, "PodInitializing"):
+            reason = f"Init:{state.waiting.reason}"
+        elif state is not None and state.terminated is not None and reason is None and state.terminated.exit_code:
+            reason = f"Init:{state.terminated.reason or 'Error'}"
     for container in status.container_statuses or []:
         restarts += container.restart_count or 0
         state = container.state

@@ -25,6 +25,8 @@ FAILED_REASONS = frozenset(
         "Evicted",
     }
 )
+FAILED_REASONS = FAILED_REASONS | {f"Init:{reason}" for reason in FAILED_REASONS}
+"""A failing init container fails the pod for good: nothing after it starts (kubectl's ``Init:`` reasons)."""
 READY_DEADLINE = timedelta(minutes=5)
 """A pod running this long without passing readiness is reported as failed, not as still deploying."""
 EXPIRING_WITHIN = timedelta(hours=1)

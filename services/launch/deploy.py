@@ -253,7 +253,7 @@ class Deployer:
                 namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             ).items
             for pod in list[Any](pods)[:2]:
-                for container in pod.spec.containers:
+                for container in [*(pod.spec.init_containers or []), *pod.spec.containers]:
                     for previous in (False, True):
                         try:
                             text = self.cluster.core.read_namespaced_pod_log(

@@ -24,6 +24,7 @@ from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.approval import approved_head
 from prdeck.services.launch.builder import image_ref
+from prdeck.services.launch.compose_pod import largest_start_period
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
 from prdeck.services.launch.guards import guard_objects
@@ -193,7 +194,8 @@ class Launcher:
                     step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
                     reporter.progress("Deploying")
                     return self._result(run, plan, built, time.monotonic() - started, stale=False)
-                self._rollout(run, plan, timeout, record, run_id)
+                # a declared start_period is time the spec says it needs before it can be healthy
+                self._rollout(run, plan, timeout + largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
             if _claim_report(record, namespace, run_id, "failed"):
                 reporter.failed(failure.step, failure.cause.title)

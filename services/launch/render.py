@@ -7,10 +7,13 @@ Every object carries prdeck's labels and lands in the preview namespace, behind 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from prdeck.services import naming
+from prdeck.services.launch import compose_pod
 from prdeck.services.launch.guards import SECRET_NAME, guard_objects
 from prdeck.services.launch.placement import (
     ClusterOptions,
@@ -26,6 +29,8 @@ from prdeck.services.launch.pod_policy import container_security, harden_pod, po
 from prdeck.services.launch.spec import URL_VARIABLES, ContainerSpec, PreviewSpec, SpecError
 
 WORKLOAD_NAME = "preview"
+_OWN = "|".join(URL_VARIABLES)
+_EXPANDED = re.compile(rf"\$(?=\$|\((?!(?:{_OWN})\)))")
 __all__ = ["ClusterOptions", "Placement", "render", "spec_url"]
 
 
@@ -43,40 +48,90 @@ def render(
 
 def spec_url(spec: PreviewSpec, placement: Placement, options: ClusterOptions) -> str:
     """The preview's URL: the port is the compose ingress port, or the first Service's port of manifests."""
-    port = spec.ingress_port if spec.form == "compose" else _first_service_port(spec)
+    port = compose_pod.service_port(spec)[0] if spec.form == "compose" else _first_service_port(spec)
     return preview_url(placement, options, port)
 
 
-def _env(container: ContainerSpec, url: str) -> list[dict[str, str]]:
+def _url_values(url: str) -> dict[str, str]:
+    """``PRDECK_URL`` as documented (ends in ``/``); ``UFFIZZI_URL`` as Uffizzi set it, without the slash."""
+    return {"PRDECK_URL": url, "UFFIZZI_URL": url.rstrip("/")}
+
+
+def _literal(text: str) -> str:
+    """A compose value for a field Kubernetes expands: a ``$`` before ``$`` or ``(`` doubled (Kubernetes reads
+    ``$$`` as ``$``, and leaves any other ``$`` as is), except prdeck's own ``$(PRDECK_URL)``/``$(UFFIZZI_URL)``
+    references, which must expand."""
+    return _EXPANDED.sub("$$", text)
+
+
+def _env(container: ContainerSpec, url: str, extra: Mapping[str, str]) -> list[dict[str, str]]:
     """prdeck's variables first, so the ``$(PRDECK_URL)`` that ``${PRDECK_URL}`` became in the spec expands."""
-    ours = dict.fromkeys(URL_VARIABLES, url)
-    values = {**ours, **{name: value for name, value in container.environment if name not in ours}}
+    ours = _url_values(url)
+    values = {**ours, **extra, **{name: _literal(value) for name, value in container.environment
+                                  if name not in ours}}
     return [{"name": name, "value": value} for name, value in values.items()]
 
 
 def _container(
-    container: ContainerSpec, images: Mapping[str, str], url: str, options: ClusterOptions
+    container: ContainerSpec, images: Mapping[str, str], url: str, options: ClusterOptions,
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     secrets = bool(options.secrets)
     image = images.get(container.name) if container.build is not None else container.image
     if not image:
         raise SpecError(f"No image for service {container.name}", "Its build did not produce an image.")
-    result: dict[str, Any] = {"name": container.name, "image": image, "env": _env(container, url)}
+    result: dict[str, Any] = {"name": container.name, "image": image, "env": _env(container, url, extra or {})}
     if container.entrypoint is not None:
-        result["command"] = list(container.entrypoint)
+        result["command"] = [_literal(item) for item in container.entrypoint]
     if container.command is not None:
-        result["args"] = list(container.command)
-    if container.ports:
-        result["ports"] = [{"containerPort": port, "protocol": "TCP"} for port in container.ports]
-    limits = {key: value for key, value in (("memory", container.memory), ("cpu", container.cpus)) if value}
-    if limits:
-        result["resources"] = {"limits": limits}
-    if container.readiness is not None:
-        result["readinessProbe"] = copy.deepcopy(dict(container.readiness))
+        result["args"] = [_literal(item) for item in container.command]
+    bindings = container.port_bindings or tuple((0, port, "TCP") for port in container.ports)
+    ports = dict.fromkeys((target, protocol) for _, target, protocol in bindings)
+    if ports:
+        result["ports"] = [{"containerPort": port, "protocol": protocol} for port, protocol in ports]
+    resources = _resources(container)
+    if resources:
+        result["resources"] = resources
     if secrets:
         result["envFrom"] = [{"secretRef": {"name": SECRET_NAME}}]
     result["securityContext"] = container_security(container.capabilities, options.policy)
     return result
+
+
+def _resources(container: ContainerSpec) -> dict[str, Any]:
+    """``limits`` and ``reservations`` (requests); a limit without a reservation is also the request."""
+    limits = {key: value for key, value in (("memory", container.memory), ("cpu", container.cpus)) if value}
+    requests = {**limits, **{key: value for key, value in (("memory", container.memory_request),
+                                                           ("cpu", container.cpu_request)) if value}}
+    return {key: value for key, value in (("limits", limits), ("requests", requests)) if value}
+
+
+def _pod_containers(spec: PreviewSpec, images: Mapping[str, str], url: str,
+                    options: ClusterOptions) -> dict[str, Any]:
+    """``initContainers`` (one-shots, sidecars), ``containers`` and ``hostAliases`` (:mod:`.compose_pod`)."""
+    ingress = next(c for c in spec.containers if compose_pod.original(c) in _ingress_names(spec))
+    port = compose_pod.service_port(spec)[1]
+    extra = {"UFFIZZI_DOMAIN": urlsplit(url).hostname or "localhost", "PORT": str(port)}
+    arrangement = compose_pod.arrange(spec.containers)
+
+    def rendered(container: ContainerSpec, role: str) -> dict[str, Any]:
+        result = _container(container, images, url, options, extra if container is ingress else None)
+        result.update(copy.deepcopy(compose_pod.probes(container, role, container is ingress)))
+        if role == "sidecar":
+            result["restartPolicy"] = "Always"
+        return result
+
+    pod: dict[str, Any] = {"containers": [rendered(c, "app") for c in arrangement.main]}
+    if arrangement.init:
+        pod["initContainers"] = [rendered(c, role) for c, role in arrangement.init]
+    aliases = compose_pod.host_aliases(spec.containers)
+    if aliases:
+        pod["hostAliases"] = aliases
+    return pod
+
+
+def _ingress_names(spec: PreviewSpec) -> set[str]:
+    return {spec.ingress_service} if spec.ingress_service else {compose_pod.original(spec.containers[0])}
 
 
 def _compose_workload(
@@ -84,7 +139,7 @@ def _compose_workload(
 ) -> list[dict[str, Any]]:
     labels = naming.preview_labels(placement.repo, placement.number)
     selector = {**labels, "app.kubernetes.io/name": WORKLOAD_NAME}
-    containers = [_container(c, images, url, options) for c in spec.containers]
+    containers = _pod_containers(spec, images, url, options)
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -96,19 +151,19 @@ def _compose_workload(
             "template": {
                 "metadata": {"labels": selector, "annotations": pod_annotations(placement, public_url(placement,
                                                                                                       options))},
-                "spec": _pod_spec({"containers": containers, "enableServiceLinks": False}, options),
+                "spec": _pod_spec({**containers, "enableServiceLinks": False}, options),
             },
         },
     }
+    port, target = compose_pod.service_port(spec)
     service = {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": metadata(WORKLOAD_NAME, placement),
-        "spec": {"selector": selector,
-                 "ports": [{"name": "http", "port": spec.ingress_port, "targetPort": spec.ingress_port}]},
+        "spec": {"selector": selector, "ports": [{"name": "http", "port": port, "targetPort": target}]},
     }
     objects = [deployment, service]
-    ingress = _ingress(placement, options, WORKLOAD_NAME, spec.ingress_port or 80)
+    ingress = _ingress(placement, options, WORKLOAD_NAME, port)
     return [*objects, ingress] if ingress else objects
 
 
@@ -180,5 +235,5 @@ def _stamp_pod(template: dict[str, Any], placement: Placement, images: Mapping[s
         base = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
         if base in images:
             container["image"] = images[base]
-        env = [item for item in container.get("env") or [] if item.get("name") not in ("PRDECK_URL", "UFFIZZI_URL")]
-        container["env"] = [*env, {"name": "PRDECK_URL", "value": url}, {"name": "UFFIZZI_URL", "value": url}]
+        env = [item for item in container.get("env") or [] if item.get("name") not in URL_VARIABLES]
+        container["env"] = [*env, *({"name": name, "value": value} for name, value in _url_values(url).items())]

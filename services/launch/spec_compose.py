@@ -11,14 +11,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from prdeck.services.launch import compose_pod, compose_service, kube_values
 from prdeck.services.launch import compose_values as values
-from prdeck.services.launch import kube_values
 from prdeck.services.launch.pod_policy import BASELINE_CAPABILITIES
 from prdeck.services.launch.spec_types import BuildSpec, ContainerSpec, PreviewSpec, SpecError, problem
 from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
 
 SUPPORTED_SERVICE_KEYS = frozenset(
-    {"build", "image", "environment", "command", "entrypoint", "ports", "deploy", "healthcheck", "expose", "cap_add"}
+    {"build", "image", "environment", "command", "entrypoint", "ports", "deploy", "healthcheck", "expose", "cap_add",
+     "restart", "depends_on", "hostname", "container_name", "networks"}
 )
 IGNORED_TOP_KEYS = frozenset({"version", "name", "services", "x-prdeck", "x-uffizzi"})
 Lookup = Callable[[str], str | None]
@@ -77,8 +78,9 @@ def parse_compose(text: str, path: str, lookup: Lookup) -> PreviewSpec:
         ingress_port = values.container_port(port)
     except ValueError as exc:
         raise problem(path, f"{block}.ingress.port", str(exc)) from exc
+    compose_pod.check(path, containers, str(service_name))
     return PreviewSpec(source=path, form="compose", containers=containers, ingress_port=ingress_port,
-                       warnings=tuple(warnings))
+                       warnings=tuple(warnings), ingress_service=str(service_name))
 
 
 def _distinct_names(path: str, containers: tuple[ContainerSpec, ...]) -> None:
@@ -127,7 +129,8 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
         memory = values.memory_quantity(limits["memory"]) if "memory" in limits else None
         cpus = values.cpu_quantity(limits["cpus"]) if "cpus" in limits else None
         key = f"{where}.healthcheck"
-        readiness = values.readiness_probe(service["healthcheck"]) if "healthcheck" in service else None
+        readiness, start_period = compose_pod.health_probe(service["healthcheck"]) if "healthcheck" in service \
+            else (None, 0)
         key = f"{where}.cap_add"
         capabilities = _capabilities(service.get("cap_add"))
     except (ValueError, TypeError, AttributeError) as exc:
@@ -146,6 +149,8 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
         readiness=readiness,
         capabilities=capabilities,
         service=name if container != name else "",
+        start_period=start_period,
+        **compose_service.pod_fields(path, name, service),
     )
 
 

@@ -52,6 +52,18 @@ class ContainerSpec:
     """``cap_add``: only capabilities Pod Security ``baseline`` allows."""
     service: str = ""
     """The name in the compose file, when it differs from ``name``."""
+    restart: str = ""
+    """Compose ``restart``: ``"no"`` or ``on-failure`` make it a one-shot (an init container)."""
+    depends_on: tuple[tuple[str, str], ...] = ()
+    """``(service, condition)`` pairs from ``depends_on``."""
+    start_period: int = 0
+    """The healthcheck's ``start_period`` in seconds (``readiness`` then holds compose's defaults)."""
+    hostnames: tuple[str, ...] = ()
+    """Names the other services reach it by: service name, ``hostname``, network aliases (for hostAliases)."""
+    port_bindings: tuple[tuple[int, int, str], ...] = ()
+    """``(published or 0, container port, protocol)`` of ``ports`` and ``expose``."""
+    memory_request: str | None = None
+    cpu_request: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,8 @@ class PreviewSpec:
     images: tuple[tuple[str, BuildSpec], ...] = ()
     """Manifests form: image names built from the PR (config ``images``)."""
     warnings: tuple[str, ...] = field(default=())
+    ingress_service: str = ""
+    """Compose form: the service (its compose name) that gets the URL."""
 
     @property
     def builds(self) -> list[tuple[str, BuildSpec]]:

@@ -16,6 +16,7 @@ from prdeck.services.sandbox.kube import pods
 from prdeck.services.sandbox.kube.app_logs import CRASH_LINES, request_line, startup_lines
 from prdeck.services.sandbox.kube.behaviour import Behaviours, ImageBehaviour, Timing
 from prdeck.services.sandbox.kube.events import record_event
+from prdeck.services.sandbox.kube.init_run import BIND_FAILURE, port_conflicts, run_init
 from prdeck.services.sandbox.kube.logs import LogBook
 from prdeck.services.sandbox.kube.registry import ImageRegistry
 from prdeck.services.sandbox.kube.resources import BY_KIND
@@ -114,9 +115,11 @@ class Kubelet:
         self._set_status(key, {"containerStatuses": creating, "conditions": pods.conditions(ready=False)})
         if not fast and await self._sleep_or_deleted(key, self.timing.create):
             return
-        while not await self._pull_all(key, containers):
+        while not await self._pull_all(key, [*(pod["spec"].get("initContainers") or []), *containers]):
             if await self._sleep_or_deleted(key, self.timing.backoff):
                 return
+        if not await run_init(self, key):
+            return
         await self._run_containers(key, containers, behaviours, fast)
 
     async def _pull_all(self, key: PodKey, containers: list[dict[str, Any]]) -> bool:
@@ -182,7 +185,10 @@ class Kubelet:
                 self._event(pod, "Started", f"Started container {container['name']}")
                 for line in startup_lines(pod, container):
                     await logs.write(container["name"], line)
-            crashing = [i for i, b in enumerate(behaviours) if b.crash]
+            conflicts = port_conflicts(pod, containers)
+            crashing = [i for i, b in enumerate(behaviours) if b.crash or i in conflicts]
+            for index, port in conflicts.items():
+                await logs.write(containers[index]["name"], BIND_FAILURE.format(port=port))
             if crashing:
                 if await self._sleep_or_deleted(key, self.timing.crash_after):
                     return

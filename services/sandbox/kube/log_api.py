@@ -24,7 +24,7 @@ def _flag(request: web.Request, name: str) -> bool:
 
 
 def _container(pod: dict[str, Any], wanted: str | None) -> str:
-    names = [c["name"] for c in pod["spec"]["containers"]]
+    names = [c["name"] for c in [*pod["spec"]["containers"], *(pod["spec"].get("initContainers") or [])]]
     name = pod["metadata"]["name"]
     if wanted is None:
         if len(names) == 1:
