@@ -111,13 +111,14 @@ class Launcher:
         configured = self.settings.spec_path if spec_path is None else spec_path
         variables = self.settings.spec_variables(pull.fork, credentials=(self.github.token,))
         spec = load_spec(tree, configured=configured, variables=variables, images=self.settings.images,
-                         policy=self.settings.policy)
+                         policy=self.settings.policy, compose=self.settings.compose)
         for warning in spec.warnings:
             on_line(f"warning: {warning}")
         namespace = naming.namespace_for(repo, number, self.cluster.prefix)
         placement = Placement(
             repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
-            expires_at=datetime.now(UTC).replace(microsecond=0) + self.settings.ttl,
+            # x-uffizzi.delete_preview_after may shorten the preview's life, never extend it past the config's
+            expires_at=datetime.now(UTC).replace(microsecond=0) + min(spec.ttl or self.settings.ttl, self.settings.ttl),
             launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
             launch_id=secrets.token_hex(6),
         )

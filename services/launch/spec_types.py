@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from prdeck.services.errors import PrdeckError
@@ -31,6 +32,11 @@ class BuildSpec:
     context: str = "."
     dockerfile: str = "Dockerfile"
     args: tuple[tuple[str, str], ...] = ()
+    target: str = ""
+    """The Dockerfile stage to build (compose ``build.target``); empty: the last one."""
+    dockerfile_inline: str = ""
+    """Compose ``dockerfile_inline``: the Dockerfile's text, added to the context as ``dockerfile``."""
+    cache_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,8 @@ class PreviewSpec:
     images: tuple[tuple[str, BuildSpec], ...] = ()
     """Manifests form: image names built from the PR (config ``images``)."""
     warnings: tuple[str, ...] = field(default=())
+    ttl: timedelta | None = None
+    """``x-uffizzi.delete_preview_after``: how long the preview lives (None: config ``preview.ttl_hours``)."""
 
     @property
     def builds(self) -> list[tuple[str, BuildSpec]]:
