@@ -85,8 +85,10 @@ class Launcher:
     # plan ---------------------------------------------------------------------------------------------
     def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
              spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
-             check_approval: bool = True, spec_path: str | None = None) -> Plan:
-        """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec."""
+             check_approval: bool = True, spec_path: str | None = None,
+             on_warning: Callable[[str], None] | None = None) -> Plan:
+        """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec; the spec's warnings
+        go to ``on_warning`` (a launch's result lists them), else to ``on_line``."""
         pull = self.github.pull_detail(repo, number)
         if pull.state != "OPEN":
             raise UsageError(f"{repo}#{number} is {pull.state.lower()}", "Only open pull requests get previews.")
@@ -113,7 +115,10 @@ class Launcher:
         spec = load_spec(tree, configured=configured, variables=variables, images=self.settings.images,
                          policy=self.settings.policy, compose=self.settings.compose)
         for warning in spec.warnings:
-            on_line(f"warning: {warning}")
+            if on_warning is not None:
+                on_warning(warning)
+            else:
+                on_line(f"warning: {warning}")
         namespace = naming.namespace_for(repo, number, self.cluster.prefix)
         placement = Placement(
             repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
@@ -173,7 +178,8 @@ class Launcher:
         record = ClusterRecord(self.cluster)
         run_id = secrets.token_hex(6)
         with run.step("fetch", entry):
-            plan = until_stopped(lambda: self.plan(repo, number, expected_sha, approved_sha, on_line=run.line),
+            plan = until_stopped(lambda: self.plan(repo, number, expected_sha, approved_sha, on_line=run.line,
+                                                   on_warning=run.warn),
                                  run.stop, "fetching the pull request")
             self._claim(run, plan, run_id)
         namespace = plan.placement.namespace
