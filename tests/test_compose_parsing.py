@@ -203,3 +203,44 @@ def test_top_level_x_uffizzi_ingress_and_the_uffizzi_keys(tmp_path: Path) -> Non
     spec = load_spec(LocalTree(tmp_path))
     assert spec.ingress_port == 80 and spec.ttl == timedelta(hours=24)
     assert any("continuous_previews has no effect" in warning for warning in spec.warnings)
+
+
+# the pipeline: warnings in the launch's result (launch --json), the TTL, config keys ------------------------------
+
+def test_a_launch_lists_the_specs_warnings_and_takes_the_uffizzi_ttl(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from prdeck.services.models import RepoRef
+    from prdeck.services.sandbox.images import SimulatedBuilder, free_port
+    from prdeck.services.sandbox.stack import SandboxStack
+    from tests.launch_support import app_seed, make_rig
+
+    port = free_port()
+    compose = (f"services:\n  web:\n    build: .\n    ports: ['{port}']\n  debug:\n    image: busybox\n"
+               f"    profiles: [debug]\nx-uffizzi:\n  ingress: {{service: web, port: {port}}}\n"
+               "  delete_preview_after: 2h\n"
+               "  continuous_previews: {deploy_preview_when_pull_request_is_opened: true}\n")
+    with SandboxStack(app_seed(port, files={".prdeck/compose.yml": compose}), builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        plan = rig.launcher.plan(RepoRef("octo", "app"), 1, check_approval=False)
+        left = plan.placement.expires_at - datetime.now(UTC)
+        assert timedelta(hours=1, minutes=58) < left <= timedelta(hours=2)
+        warnings = rig.launch(1).to_json()["warnings"]
+    assert any("services.debug" in warning and "preview.profiles" in warning for warning in warnings)
+    assert any("continuous_previews has no effect" in warning for warning in warnings)
+
+
+def test_preview_builds_and_profiles_are_config_keys(tmp_path: Path) -> None:
+    from prdeck.services.config import load_config
+    from prdeck.services.errors import ConfigError
+    from prdeck.services.launch.settings import LaunchSettings
+
+    path = tmp_path / "c.toml"
+    path.write_text('[preview]\nprofiles = ["debug"]\n[preview.builds.web]\ncontext = "app"\ntarget = "dev"\n'
+                    '[preview.builds.web.args]\nA = "1"\n')
+    settings = LaunchSettings.from_config(load_config(path), "me", environ={})
+    assert settings.compose == ComposeOptions({"web": {"context": "app", "target": "dev", "args": {"A": "1"}}},
+                                              ("debug",))
+    path.write_text('[preview.builds.web]\nimage = "x"\n')
+    with pytest.raises(ConfigError, match=r"preview\.builds"):
+        load_config(path)
