@@ -209,7 +209,7 @@ KEYS: tuple[Key, ...] = (
         "the Docker config's credentials (docker login).", "a user name, or empty",
         lambda value: isinstance(value, str), env="PRDECK_REGISTRY_USERNAME"),
     Key("preview.spec", "", "Path of the preview spec in the repository. Empty: .prdeck/compose.yml, "
-        ".prdeck/manifests/, then a compose file with x-uffizzi under .github/uffizzi/.",
+        ".prdeck/manifests/, docker-compose.uffizzi.yml, then a compose file with x-uffizzi under .github/uffizzi/.",
         "a path, or empty", lambda value: isinstance(value, str)),
     Key("preview.variables", {}, "Values for ${VAR} in compose files; they win over the environment.",
         "a table of strings", _is_string_table),

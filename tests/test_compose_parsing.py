@@ -45,9 +45,9 @@ def test_nested_defaults_are_interpolated(tmp_path: Path) -> None:
 def test_numbers_and_booleans_come_from_variables(tmp_path: Path) -> None:
     spec = load(tmp_path, "services:\n  web:\n    image: nginx\n    ports: [{target: '${PORT}'}]\n"
                           "    healthcheck:\n      test: [CMD, 'true']\n      retries: ${RETRIES}\n"
-                          "      disable: ${NO_CHECK}\n",
-                variables={"RETRIES": "5", "NO_CHECK": "false", "PORT": "80"})
-    assert web(spec).ports == (80,)
+                          "      disable: ${NO_CHECK}\n    deploy: {resources: {limits: {cpus: '${CPUS}'}}}\n",
+                variables={"RETRIES": "5", "NO_CHECK": "false", "PORT": "80", "CPUS": "0.5"})
+    assert web(spec).ports == (80,) and web(spec).cpus == "500m"
     assert web(spec).readiness["failureThreshold"] == 5
 
 
@@ -75,10 +75,12 @@ def test_typed_build_args_are_written_as_compose_writes_them(tmp_path: Path) -> 
 
 
 def test_compose_files_are_yaml_1_2(tmp_path: Path) -> None:
-    spec = load(tmp_path, "services:\n  web:\n    image: ftp\n    ports:\n      - 21:21\n    environment:\n"
+    spec = load(tmp_path, "x-common: &common\n  image: ftp\nservices:\n  web:\n    <<: *common\n"
+                          "    ports:\n      - 21:21\n    environment:\n"
                           "      DEBUG: off\n      CACHE: yes\n      MODE: 0777\n")
     assert web(spec).ports == (21,), "21:21 is a string in YAML 1.2 (1281 in YAML 1.1)"
     assert dict(web(spec).environment) == {"DEBUG": "off", "CACHE": "yes", "MODE": "777"}
+    assert web(spec).image == "ftp", "merge keys (<<) work as in Compose"
 
 
 def test_healthcheck_disable_false_is_valid(tmp_path: Path) -> None:
@@ -100,6 +102,8 @@ def test_preview_builds_attaches_a_build_to_a_service(tmp_path: Path) -> None:
     spec = load(tmp_path, "services:\n  web:\n    image: ${WEB_IMAGE}\n", compose=ComposeOptions(builds=builds))
     assert web(spec).image is None
     assert web(spec).build == BuildSpec("app", "Dockerfile.prod", (("A", "1"),), target="runtime")
+    spec = load(tmp_path, "services:\n  web:\n    image: nginx\n", compose=ComposeOptions(builds={"api": {}}))
+    assert any("preview.builds.api names no service" in warning for warning in spec.warnings)
 
 
 # item 8: build keys -----------------------------------------------------------------------------------------------

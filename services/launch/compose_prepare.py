@@ -53,6 +53,8 @@ def prepare(document: dict[str, Any], path: str, lookup: Lookup, tree: TreeReade
     if not isinstance(services, dict):
         return result
     originals = document.get("services") or {}
+    for name in sorted(set(options.builds) - {str(key) for key in services}):
+        result.warnings.append(f"{path}: config preview.builds.{name} names no service of this file (ignored)")
     for name in list(services):
         service, where = services[name], f"services.{name}"
         if not isinstance(service, dict):
@@ -111,8 +113,10 @@ def _check_image(service: dict[str, Any], original: Any, path: str, where: str, 
 
 def _image_problem(path: str, where: str, original: str, unset: list[str]) -> SpecError:
     name = where.removeprefix("services.")
-    variables = ", ".join(dict.fromkeys(unset))
-    return problem(path, f"{where}.image", f"{original} needs {variables}, which is not set (an earlier CI job "
+    names = list(dict.fromkeys(unset))
+    variables = ", ".join(names)
+    verb = "is" if len(names) == 1 else "are"
+    return problem(path, f"{where}.image", f"{original} needs {variables}, which {verb} not set (an earlier CI job "
                    f"built this image?). Set {variables} in config preview.variables to an image the cluster can "
                    f"pull, or build it from the pull request with config preview.builds.{name} = "
                    "{context = \".\", dockerfile = \"Dockerfile\"}")
