@@ -248,3 +248,13 @@ def test_preview_builds_and_profiles_are_config_keys(tmp_path: Path) -> None:
     path.write_text('[preview.builds.web]\nimage = "x"\n')
     with pytest.raises(ConfigError, match=r"preview\.builds"):
         load_config(path)
+
+
+def test_a_pull_requests_files_cannot_make_the_reader_recurse_or_crawl(tmp_path: Path) -> None:
+    deep = '"' + "${A:-" * 3000 + "x" + "}" * 3000 + '"'
+    with pytest.raises(SpecError) as raised:
+        load(tmp_path, f"services:\n  web:\n    image: nginx\n    environment:\n      A: {deep}\n")
+    assert "services.web.environment.A" in raised.value.detail and "nest more than" in raised.value.detail
+    with pytest.raises(SpecError) as raised:
+        load(tmp_path, "services:\n  web:\n    image: ${TAG}\n", files={".prdeck/.env": 'TAG="' + "x\n" * 100_000})
+    assert raised.value.title == "Invalid preview spec .prdeck/.env" and "not closed" in raised.value.detail

@@ -46,13 +46,14 @@ def parse_dotenv(text: str, lookup: Lookup, missing: list[str]) -> dict[str, str
                 raise ValueError(f"line {number}: the ' quote of {key} is not closed")
             result[key] = raw[1:end]
         elif raw.startswith('"'):
-            body = raw[1:]
-            while (end := _closing_quote(body)) < 0:
+            parts = [raw[1:]]
+            while (end := _closing_quote(parts[-1])) < 0:  # each line is scanned once: linear in the file
                 if index >= len(lines):
                     raise ValueError(f'line {number}: the " quote of {key} is not closed')
-                body += "\n" + lines[index]
+                parts.append(lines[index])
                 index += 1
-            result[key] = _interpolated(_unescaped(body[:end]), known, missing)
+            body = "\n".join([*parts[:-1], parts[-1][:end]])
+            result[key] = _interpolated(_unescaped(body), known, missing)
         else:
             result[key] = _interpolated(re.split(r"\s+#", raw, maxsplit=1)[0].strip(), known, missing)
     return result

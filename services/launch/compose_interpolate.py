@@ -28,9 +28,15 @@ class InterpolationError(ValueError):
         self.key = key
 
 
-def substitute(text: str, lookup: Lookup, missing: list[str]) -> str:
+MAX_NESTING = 20
+"""Defaults inside defaults a value may nest (real files nest two or three); deeper is refused, not recursed."""
+
+
+def substitute(text: str, lookup: Lookup, missing: list[str], depth: int = 0) -> str:
     """``text`` with every variable replaced; unset ones without a default become "" and are added to
     ``missing``. ValueError for a lone ``$``, an unclosed ``${`` or a ``${VAR:?message}`` whose VAR is unset."""
+    if depth > MAX_NESTING:
+        raise ValueError(f"invalid interpolation: defaults nest more than {MAX_NESTING} levels deep")
     out: list[str] = []
     index = 0
     while (dollar := text.find("$", index)) >= 0:
@@ -43,7 +49,7 @@ def substitute(text: str, lookup: Lookup, missing: list[str]) -> str:
             end = _closing_brace(text, dollar)
             if end < 0:
                 raise ValueError(f"invalid interpolation in {text!r}: ${{ without a closing }}")
-            out.append(_braced(text[dollar + 2:end], text, lookup, missing))
+            out.append(_braced(text[dollar + 2:end], text, lookup, missing, depth))
             index = end + 1
         elif match := _NAME.match(rest):
             out.append(_value(match.group(), lookup, missing))
@@ -70,7 +76,7 @@ def _closing_brace(text: str, start: int) -> int:
     return -1
 
 
-def _braced(inner: str, text: str, lookup: Lookup, missing: list[str]) -> str:
+def _braced(inner: str, text: str, lookup: Lookup, missing: list[str], depth: int) -> str:
     match = _NAME.match(inner)
     if match is None:
         raise ValueError(f"invalid interpolation in {text!r}: ${{{inner}}} does not start with a variable name")
@@ -84,12 +90,13 @@ def _braced(inner: str, text: str, lookup: Lookup, missing: list[str]) -> str:
     value = lookup(name)
     unset = value is None or (operator.startswith(":") and value == "")
     if operator.endswith("-"):
-        return substitute(argument, lookup, missing) if unset else str(value)
+        return substitute(argument, lookup, missing, depth + 1) if unset else str(value)
     if operator.endswith("?"):
         if unset:
-            raise ValueError(f"variable {name} is required: {substitute(argument, lookup, missing) or 'not set'}")
+            reason = substitute(argument, lookup, missing, depth + 1)
+            raise ValueError(f"variable {name} is required: {reason or 'not set'}")
         return str(value)
-    return "" if unset else substitute(argument, lookup, missing)
+    return "" if unset else substitute(argument, lookup, missing, depth + 1)
 
 
 def _value(name: str, lookup: Lookup, missing: list[str]) -> str:
