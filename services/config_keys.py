@@ -101,6 +101,19 @@ def _is_string_table(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
+_BUILD_KEYS = {"context": str, "dockerfile": str, "target": str, "args": dict}
+
+
+def _is_build_table(value: Any) -> bool:
+    """``preview.builds``: {service = {context, dockerfile, target, args}}, args a table of strings."""
+    return isinstance(value, dict) and all(
+        isinstance(build, dict) and all(key in _BUILD_KEYS and isinstance(item, _BUILD_KEYS[key])
+                                        for key, item in build.items())
+        and _is_string_table(build.get("args", {}))
+        for build in value.values()
+    )
+
+
 def _is_repo_list(value: Any) -> bool:
     if not isinstance(value, list):
         return False
@@ -196,13 +209,19 @@ KEYS: tuple[Key, ...] = (
         "the Docker config's credentials (docker login).", "a user name, or empty",
         lambda value: isinstance(value, str), env="PRDECK_REGISTRY_USERNAME"),
     Key("preview.spec", "", "Path of the preview spec in the repository. Empty: .prdeck/compose.yml, "
-        ".prdeck/manifests/, then a compose file with x-uffizzi under .github/uffizzi/.",
+        ".prdeck/manifests/, docker-compose.uffizzi.yml, then a compose file with x-uffizzi under .github/uffizzi/.",
         "a path, or empty", lambda value: isinstance(value, str)),
     Key("preview.variables", {}, "Values for ${VAR} in compose files; they win over the environment.",
         "a table of strings", _is_string_table),
     Key("preview.images", {}, "Manifests form: images built from the PR, as {name = {context, dockerfile}}.",
         "a table of tables", lambda value: isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
     ),
+    Key("preview.builds", {}, "Compose form: builds attached to services, {service = {context, dockerfile, "
+        "target, args}} (e.g. for image: ${WEB_IMAGE} that an earlier CI job used to build).",
+        "a table of {context, dockerfile, target, args} tables", _is_build_table),
+    Key("preview.profiles", [], "Compose profiles whose services start; a service with other profiles is not "
+        "started (a warning names it).", "a list of profile names",
+        lambda value: isinstance(value, list) and all(isinstance(item, str) for item in value)),
     Key("preview.secrets", {}, "Secret values for previews: {NAME = \"ENV_VAR\"} puts $ENV_VAR into the preview's "
         "secret as NAME. Never given to fork PRs unless preview.fork_secrets is true.",
         "a table of environment variable names, none of them prdeck's credentials (GH_TOKEN, GITHUB_TOKEN, PRDECK_*)",

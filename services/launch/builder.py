@@ -114,6 +114,10 @@ class Builder:
         output = BoundedOutput(on_line)
         image_id = ""
         options: dict[str, Any] = {} if network else {"network_mode": "none"}
+        if build.target:
+            options["target"] = build.target
+        if build.cache_from:
+            options["cache_from"] = list(build.cache_from)
         try:
             stream = self.client.api.build(
                 fileobj=context, custom_context=True, tag=ref, dockerfile=build.dockerfile,

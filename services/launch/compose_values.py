@@ -1,4 +1,4 @@
-"""Small value translations from Compose to Kubernetes: variables, ports, sizes, CPUs, durations, health checks.
+"""Small value translations from Compose to Kubernetes: ports, sizes, CPUs, durations, health checks.
 
 Pure functions; each raises :class:`ValueError` with a short reason that :mod:`prdeck.services.launch.spec`
 prefixes with the file and the key.
@@ -11,48 +11,6 @@ import re
 import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
-
-_VARIABLE = re.compile(
-    r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<default>[^}]*))?\}"
-    r"|(?P<named>[A-Za-z_][A-Za-z0-9_]*))"
-)
-
-
-def substitute(text: str, lookup: Callable[[str], str | None], missing: list[str]) -> str:
-    """Compose's interpolation: ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``, ``${VAR:?err}``, ``$VAR``, ``$$``.
-
-    Unset variables without a default become empty strings, as in Compose, and are added to ``missing``.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        if match.group("escaped"):
-            return "$"
-        name = match.group("braced") or match.group("named")
-        value = lookup(name)
-        op, default = match.group("op"), match.group("default") or ""
-        if op in (":-", "-") and (value is None or (op == ":-" and value == "")):
-            return default
-        if op in (":?", "?") and (value is None or (op == ":?" and value == "")):
-            raise ValueError(f"variable {name} is required: {default or 'not set'}")
-        if value is None:
-            missing.append(name)
-            return ""
-        return value
-
-    if "$" in text and re.search(r"\$(?![${A-Za-z_])", text.replace("$$", "")):
-        raise ValueError(f"invalid interpolation in {text!r} (write $$ for a literal $)")
-    return _VARIABLE.sub(replace, text)
-
-
-def substitute_tree(value: Any, lookup: Callable[[str], str | None], missing: list[str]) -> Any:
-    """``substitute`` applied to every string in a parsed YAML document."""
-    if isinstance(value, str):
-        return substitute(value, lookup, missing)
-    if isinstance(value, list):
-        return [substitute_tree(item, lookup, missing) for item in value]
-    if isinstance(value, dict):
-        return {key: substitute_tree(item, lookup, missing) for key, item in value.items()}
-    return value
 
 
 def command_list(value: Any) -> list[str]:

@@ -9,6 +9,7 @@ so a missing Dockerfile fails before anything is streamed.
 
 from __future__ import annotations
 
+import io
 import tarfile
 import tempfile
 from pathlib import PurePosixPath
@@ -35,8 +36,8 @@ def build_context(mirror: GitMirror, sha: str, build: BuildSpec, service: str, m
     The caller closes the returned file (it may live on disk).
     """
     dockerfile = build.dockerfile.removeprefix("./")
-    found = mirror.entry(sha, build.context, dockerfile)
-    if found is None or not found.is_file:
+    found = None if build.dockerfile_inline else mirror.entry(sha, build.context, dockerfile)
+    if not build.dockerfile_inline and (found is None or not found.is_file):
         raise BuildError(
             f"No {build.dockerfile} in the build context",
             f"The spec builds from {build.context!r} with dockerfile {build.dockerfile!r}, which this commit lacks.",
@@ -57,6 +58,8 @@ def build_context(mirror: GitMirror, sha: str, build: BuildSpec, service: str, m
                 name = _checked_name(member, service)
                 if name and name not in (dockerfile, ".dockerignore") and ignore.excludes(name):
                     continue
+                if build.dockerfile_inline and name == dockerfile:
+                    continue
                 if member.name != (name or "."):
                     # else the old name's pax header would win over the new name
                     member.pax_headers = {key: value for key, value in member.pax_headers.items() if key != "path"}
@@ -67,6 +70,8 @@ def build_context(mirror: GitMirror, sha: str, build: BuildSpec, service: str, m
                 target.addfile(member, source.extractfile(member) if member.isfile() else None)
                 if spooled.tell() > max_bytes:
                     raise _too_large(service, build, sha, max_bytes)
+            if build.dockerfile_inline:
+                _add_inline(target, dockerfile, build.dockerfile_inline)
     except tarfile.TarError as exc:
         spooled.close()
         raise BuildError(f"The build context of {service} could not be read", f"git archive gave: {exc}") from exc
@@ -75,6 +80,14 @@ def build_context(mirror: GitMirror, sha: str, build: BuildSpec, service: str, m
         raise
     spooled.seek(0)
     return spooled
+
+
+def _add_inline(target: tarfile.TarFile, name: str, text: str) -> None:
+    """Compose's ``dockerfile_inline``: the Dockerfile the spec holds, added to the context under ``name``."""
+    data = text.encode()
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(data), 0o644
+    target.addfile(info, io.BytesIO(data))
 
 
 def _dockerignore(mirror: GitMirror, sha: str, build: BuildSpec, service: str) -> str:

@@ -86,8 +86,10 @@ class Launcher:
     # plan ---------------------------------------------------------------------------------------------
     def plan(self, repo: RepoRef, number: int, expected_sha: str | None = None, approved_sha: str | None = None,
              spec_tree: Any = None, on_line: Callable[[str], None] = lambda _line: None,
-             check_approval: bool = True, spec_path: str | None = None) -> Plan:
-        """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec."""
+             check_approval: bool = True, spec_path: str | None = None,
+             on_warning: Callable[[str], None] | None = None) -> Plan:
+        """Fetch the PR head (and the base branch, whose spec a fork uses) and read the spec; the spec's warnings
+        go to ``on_warning`` (a launch's result lists them), else to ``on_line``."""
         pull = self.github.pull_detail(repo, number)
         if pull.state != "OPEN":
             raise UsageError(f"{repo}#{number} is {pull.state.lower()}", "Only open pull requests get previews.")
@@ -112,13 +114,17 @@ class Launcher:
         configured = self.settings.spec_path if spec_path is None else spec_path
         variables = self.settings.spec_variables(pull.fork, credentials=(self.github.token,))
         spec = load_spec(tree, configured=configured, variables=variables, images=self.settings.images,
-                         policy=self.settings.policy)
+                         policy=self.settings.policy, compose=self.settings.compose)
         for warning in spec.warnings:
-            on_line(f"warning: {warning}")
+            if on_warning is not None:
+                on_warning(warning)
+            else:
+                on_line(f"warning: {warning}")
         namespace = naming.namespace_for(repo, number, self.cluster.prefix)
         placement = Placement(
             repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
-            expires_at=datetime.now(UTC).replace(microsecond=0) + self.settings.ttl,
+            # x-uffizzi.delete_preview_after may shorten the preview's life, never extend it past the config's
+            expires_at=datetime.now(UTC).replace(microsecond=0) + min(spec.ttl or self.settings.ttl, self.settings.ttl),
             launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
             launch_id=secrets.token_hex(6),
         )
@@ -173,7 +179,8 @@ class Launcher:
         record = ClusterRecord(self.cluster)
         run_id = secrets.token_hex(6)
         with run.step("fetch", entry):
-            plan = until_stopped(lambda: self.plan(repo, number, expected_sha, approved_sha, on_line=run.line),
+            plan = until_stopped(lambda: self.plan(repo, number, expected_sha, approved_sha, on_line=run.line,
+                                                   on_warning=run.warn),
                                  run.stop, "fetching the pull request")
             self._claim(run, plan, run_id)
         namespace = plan.placement.namespace

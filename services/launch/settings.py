@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from prdeck.services.config import Config
 from prdeck.services.errors import ConfigError
+from prdeck.services.launch.compose_prepare import ComposeOptions
 from prdeck.services.launch.placement import ClusterOptions
 from prdeck.services.launch.pod_policy import PodPolicy
 
@@ -37,6 +38,7 @@ class LaunchSettings:
     policy: PodPolicy = field(default_factory=PodPolicy)
     fork_build_network: bool = False
     max_context_bytes: int = 1024 * 1024 * 1024
+    compose: ComposeOptions = field(default_factory=ComposeOptions)
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -61,6 +63,7 @@ class LaunchSettings:
             policy=PodPolicy(config["preview.container_security"], config["preview.service_account_token"]),
             fork_build_network=config["preview.fork_build_network"],
             max_context_bytes=config["build.max_context_mb"] * 1024 * 1024,
+            compose=ComposeOptions(config["preview.builds"], tuple(config["preview.profiles"])),
         )
 
     def require_registry(self) -> str:

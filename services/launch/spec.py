@@ -8,14 +8,17 @@ Two forms (README, "Preview spec"):
 - **Manifests**: plain Kubernetes YAML (or a kustomization's ``resources:``); images named in config ``images`` are
   built from the PR and substituted.
 
-Found by config ``preview.spec`` or, in order: ``.prdeck/compose.yml``, ``.prdeck/manifests/``, a compose file under
-``.github/uffizzi/`` with an ``x-uffizzi`` block. Every problem is a :class:`SpecError` naming the file and the key.
+Found by config ``preview.spec`` or, in order: ``.prdeck/compose.yml``, ``.prdeck/manifests/``,
+``docker-compose.uffizzi.yml`` (or ``.yaml``) at the root, a compose file under ``.github/uffizzi/`` (or a folder in
+it) with an ``x-uffizzi`` block. Every problem is a :class:`SpecError` naming the file and the key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from prdeck.services.launch.compose_files import project_dotenv
+from prdeck.services.launch.compose_prepare import ComposeOptions
 from prdeck.services.launch.pod_policy import PodPolicy
 from prdeck.services.launch.spec_compose import parse_compose
 from prdeck.services.launch.spec_manifests import load_manifests
@@ -24,6 +27,7 @@ from prdeck.services.launch.spec_types import BuildSpec, ContainerSpec, PreviewS
 COMPOSE_PATH = ".prdeck/compose.yml"
 MANIFESTS_DIR = ".prdeck/manifests"
 UFFIZZI_DIR = ".github/uffizzi"
+UFFIZZI_ROOT_FILES = ("docker-compose.uffizzi.yml", "docker-compose.uffizzi.yaml")
 URL_VARIABLES = ("PRDECK_URL", "UFFIZZI_URL")
 """prdeck's own variables: ``${PRDECK_URL}`` in a compose spec becomes Kubernetes' ``$(PRDECK_URL)``, which the
 container's environment (and command) expand to the preview's URL."""
@@ -39,14 +43,27 @@ def find_spec(tree: TreeReader, configured: str = "") -> str:
         return COMPOSE_PATH
     if tree.list(MANIFESTS_DIR):
         return MANIFESTS_DIR
-    for path in sorted(tree.list(UFFIZZI_DIR)):
+    for path in UFFIZZI_ROOT_FILES:
+        if tree.read(path) is not None:
+            return path
+    for path in _files_under(tree, UFFIZZI_DIR):
         if path.endswith((".yml", ".yaml")) and "x-uffizzi" in (tree.read(path) or ""):
             return path
     raise SpecError(
         "This repository has no preview spec",
         f"Add {COMPOSE_PATH} (a compose file with an x-prdeck ingress block), a {MANIFESTS_DIR}/ folder, or a "
-        f"compose file with x-uffizzi under {UFFIZZI_DIR}/; or set preview.spec in the config.",
+        f"compose file with x-uffizzi under {UFFIZZI_DIR}/ (or {UFFIZZI_ROOT_FILES[0]}); or set preview.spec in "
+        "the config.",
     )
+
+
+def _files_under(tree: TreeReader, folder: str, depth: int = 3) -> list[str]:
+    """Files under ``folder`` and its sub-folders (``depth`` levels), sorted: a folder lists as entries."""
+    found: list[str] = []
+    for entry in sorted(tree.list(folder)):
+        children = tree.list(entry) if depth > 1 else []
+        found.extend(_files_under(tree, entry, depth - 1) if children else [entry])
+    return found
 
 
 def load_spec(
@@ -56,15 +73,18 @@ def load_spec(
     variables: Mapping[str, str] | None = None,
     images: Mapping[str, Mapping[str, str]] | None = None,
     policy: PodPolicy | None = None,
+    compose: ComposeOptions | None = None,
 ) -> PreviewSpec:
     """Find and parse the spec. ``variables`` and :data:`URL_VARIABLES` are ALL a compose spec's ``${VAR}`` can
-    see: the caller decides (config ``preview.variables`` and ``preview.pass_env``), never prdeck's environment."""
+    see: the caller decides (config ``preview.variables`` and ``preview.pass_env``), never prdeck's environment;
+    below them, the ``.env`` next to the compose file in the same tree (it is part of the pull request)."""
     path = find_spec(tree, configured)
     text = tree.read(path)
     if text is None:
         return load_manifests(tree, path, images or {}, policy or PodPolicy())
     known = {**{name: f"$({name})" for name in URL_VARIABLES}, **(variables or {})}
-    return parse_compose(text, path, known.get)
+    known = {**project_dotenv(tree, path, known.get), **known}
+    return parse_compose(text, path, known.get, tree, compose)
 
 
 __all__ = ["URL_VARIABLES", "BuildSpec", "ContainerSpec", "PreviewSpec", "SpecError", "TreeReader", "find_spec",

@@ -13,8 +13,11 @@ from typing import Any
 
 from prdeck.services.launch import compose_pod, compose_service, kube_values
 from prdeck.services.launch import compose_values as values
+from prdeck.services.launch.compose_build import build_spec
+from prdeck.services.launch.compose_prepare import ComposeOptions, prepare
+from prdeck.services.launch.compose_yaml import CoreSchemaLoader
 from prdeck.services.launch.pod_policy import BASELINE_CAPABILITIES
-from prdeck.services.launch.spec_types import BuildSpec, ContainerSpec, PreviewSpec, SpecError, problem
+from prdeck.services.launch.spec_types import ContainerSpec, PreviewSpec, SpecError, TreeReader, problem
 from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
 
 SUPPORTED_SERVICE_KEYS = frozenset(
@@ -27,7 +30,7 @@ Lookup = Callable[[str], str | None]
 
 def yaml_documents(text: str, path: str) -> list[Any]:
     try:
-        return bounded_documents(text)
+        return bounded_documents(text, CoreSchemaLoader)
     except ValueError as exc:
         raise problem(path, "", str(exc)) from exc
 
@@ -44,16 +47,17 @@ def container_name(service: str) -> str:
     return name
 
 
-def parse_compose(text: str, path: str, lookup: Lookup) -> PreviewSpec:
+def parse_compose(text: str, path: str, lookup: Lookup, tree: TreeReader | None = None,
+                  options: ComposeOptions | None = None) -> PreviewSpec:
+    """``tree`` (the commit's files) is where ``env_file`` is read; ``options`` come from config."""
     documents = yaml_documents(text, path)
     if len(documents) != 1 or not isinstance(documents[0], dict):
         raise problem(path, "", "a compose file is one YAML mapping")
-    missing: list[str] = []
-    try:
-        raw = values.substitute_tree(documents[0], lookup, missing)
-    except ValueError as exc:
-        raise problem(path, "", str(exc)) from exc
-    warnings = [f"{path}: variable {name} is not set; using an empty string" for name in dict.fromkeys(missing)]
+    prepared = prepare(documents[0], path, lookup, tree, options or ComposeOptions())
+    raw = prepared.document
+    warnings = [f"{path}: variable {name} is not set; using an empty string"
+                for name in dict.fromkeys(prepared.missing)]
+    warnings.extend(prepared.warnings)
     services = raw.get("services")
     if not isinstance(services, dict) or not services:
         raise problem(path, "services", "at least one service is needed")
@@ -80,7 +84,7 @@ def parse_compose(text: str, path: str, lookup: Lookup) -> PreviewSpec:
         raise problem(path, f"{block}.ingress.port", str(exc)) from exc
     compose_pod.check(path, containers, str(service_name))
     return PreviewSpec(source=path, form="compose", containers=containers, ingress_port=ingress_port,
-                       warnings=tuple(warnings), ingress_service=str(service_name))
+                       warnings=tuple(warnings), ingress_service=str(service_name), ttl=prepared.ttl)
 
 
 def _distinct_names(path: str, containers: tuple[ContainerSpec, ...]) -> None:
@@ -103,7 +107,7 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
     key = where
     try:
         key = f"{where}.build"
-        build = _build(service.get("build"), lookup)
+        build = build_spec(service.get("build"), lookup, warnings, f"{path}: {where}")
         key = f"{where}.image"
         image = service.get("image")
         if image is not None and not isinstance(image, str):
@@ -187,26 +191,6 @@ def _capabilities(value: Any) -> tuple[str, ...]:
         raise ValueError(f"{', '.join(refused)} cannot be added to a preview container (Pod Security baseline "
                          f"allows only {', '.join(sorted(BASELINE_CAPABILITIES))})")
     return names
-
-
-def _build(value: Any, lookup: Lookup) -> BuildSpec | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return BuildSpec(context=value)
-    if not isinstance(value, dict):
-        raise ValueError("must be a path or a mapping with context, dockerfile, args")
-    args = value.get("args") or {}
-    if isinstance(args, list):
-        # Compose: a bare ``NAME`` takes its value from the variables, like a bare environment entry.
-        args = values.environment_map(args, lookup)
-    if not isinstance(args, dict):
-        raise ValueError("args must be a map or a list of KEY=value")
-    return BuildSpec(
-        context=str(value.get("context", ".")),
-        dockerfile=str(value.get("dockerfile", "Dockerfile")),
-        args=tuple((str(k), "" if v is None else str(v)) for k, v in args.items()),
-    )
 
 
 __all__ = ["SpecError", "container_name", "parse_compose", "yaml_documents"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from prdeck.services.errors import PrdeckError
@@ -31,6 +32,11 @@ class BuildSpec:
     context: str = "."
     dockerfile: str = "Dockerfile"
     args: tuple[tuple[str, str], ...] = ()
+    target: str = ""
+    """The Dockerfile stage to build (compose ``build.target``); empty: the last one."""
+    dockerfile_inline: str = ""
+    """Compose ``dockerfile_inline``: the Dockerfile's text, added to the context as ``dockerfile``."""
+    cache_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,8 @@ class PreviewSpec:
     warnings: tuple[str, ...] = field(default=())
     ingress_service: str = ""
     """Compose form: the service (its compose name) that gets the URL."""
+    ttl: timedelta | None = None
+    """``x-uffizzi.delete_preview_after``: how long the preview lives (None: config ``preview.ttl_hours``)."""
 
     @property
     def builds(self) -> list[tuple[str, BuildSpec]]:

@@ -19,9 +19,9 @@ MAX_SERVICES = 100
 """Services of one compose spec (each is a container of the preview's one pod)."""
 
 
-def bounded_documents(text: str) -> list[Any]:
+def bounded_documents(text: str, loader: type[yaml.SafeLoader] = yaml.SafeLoader) -> list[Any]:
     """The YAML documents of ``text`` (empty ones dropped); ValueError, with a reason a user can act on, when the
-    text is not YAML or exceeds the bounds above."""
+    text is not YAML or exceeds the bounds above. Compose files pass a YAML 1.2 ``loader``."""
     if len(text) > MAX_SPEC_CHARACTERS:
         raise ValueError(f"the file has {len(text):,} characters; a preview spec may have at most "
                          f"{MAX_SPEC_CHARACTERS:,}")
@@ -29,7 +29,7 @@ def bounded_documents(text: str) -> list[Any]:
     if depth > MAX_SPEC_DEPTH:
         raise ValueError(f"it nests {depth:,} levels deep; a preview spec may nest at most {MAX_SPEC_DEPTH}")
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = [doc for doc in yaml.load_all(text, Loader=loader) if doc is not None]
     except yaml.YAMLError as exc:
         raise ValueError(f"not valid YAML: {exc}") from exc
     except RecursionError:
