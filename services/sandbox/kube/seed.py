@@ -115,10 +115,12 @@ def _preview(
         "terminating": ImageBehaviour(ready_after=0),
     }[state]
     specs = []
-    for container in containers:
+    for index, container in enumerate(containers):
         image = f"{SEED_IMAGE_HOST}/{repo.owner}/{repo.name}-{container}:pr-{number}-{sha[:7]}"
         behaviours.images[image] = behaviour
-        specs.append({"name": container, "image": image, "ports": [{"containerPort": 8080, "name": "http"}]})
+        # one port each: two containers of a pod binding one port is a crash loop (the kubelet emulates it)
+        port = {"containerPort": 8080 + index, "name": "http" if index == 0 else f"http-{index}"}
+        specs.append({"name": container, "image": image, "ports": [port]})
     selector = {**labels, "app.kubernetes.io/name": WORKLOAD}
     _create(
         store,
