@@ -223,8 +223,32 @@ def test_nginx_with_a_repository_config_becomes_ready_on_the_sandbox(tmp_path: P
         rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
         rig.launch(1)
         maps = rig.cluster.core.list_namespaced_config_map("prdeck-octo-app-pr-1").items
-        assert {m.metadata.name for m in maps} >= {"files-nginx-1", "files-nginx-2", "files-app-1"}
+        found = {m.metadata.name: m for m in maps}
+        assert set(found) >= {"files-nginx-1", "files-nginx-2", "files-app-1"}
+        # read from the commit through git: nested folders included
+        assert found["files-app-1"].data["locales__en__messages.yml"] == "hello: Hello\n"
         pods = rig.cluster.core.list_namespaced_pod("prdeck-octo-app-pr-1").items
         assert all(status.ready for status in pods[0].status.container_statuses)
         assert {m.mount_path for m in pods[0].spec.containers[0].volume_mounts} >= {
             "/etc/nginx/conf.d/default.conf", "/usr/share/nginx/html"}
+
+
+def test_a_mount_of_the_services_own_build_context_is_left_to_the_image(tmp_path: Path) -> None:
+    compose = """services:
+  web:
+    build: .
+    ports: ["3000:3000"]
+    volumes:
+      - .:/app
+      - ./src:/app/src
+      - /app/node_modules
+x-prdeck:
+  ingress: {service: web, port: 3000}
+"""
+    spec = spec_in(tmp_path, compose, {"src/index.js": "console.log('hi')\n", "Dockerfile": "FROM scratch\n"})
+    pod = pod_of(objects_of(spec))
+    # the context itself is in the image; a folder inside it may not be (the Dockerfile decides): mounted
+    assert [m["mountPath"] for m in container(pod, "web")["volumeMounts"]] == ["/app/src", "/app/node_modules"]
+    assert [w for w in spec.warnings if "build context" in w] == [
+        f"{COMPOSE}: services.web.volumes: . (the service's build context) is not mounted: the image built from this "
+        "commit has its files"]

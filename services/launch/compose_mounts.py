@@ -76,11 +76,17 @@ class _Builder:
             raise problem(self.path, f"{where}.devices", f"{str(first)[:200]!r}: a preview container cannot use the "
                           "node's devices")
         mounts: list[dict[str, Any]] = []
+        context = _build_context(self.path, service.get("build"))
         for number, entry in enumerate(_entries(self.path, f"{where}.volumes", service.get("volumes")), 1):
             try:
                 volume = parse_volume(entry)
             except ValueError as exc:
                 raise problem(self.path, f"{where}.volumes", str(exc)) from exc
+            if volume.kind == "bind" and context is not None and _holds(
+                    self._repository_path(f"{where}.volumes", volume.source), context):
+                self.warnings.append(f"{self.path}: {where}.volumes: {volume.source} (the service's build context) is "
+                                     f"not mounted: the image built from this commit has its files")
+                continue
             mounts.append(self._volume(volume, where, container, number))
         for number, entry in enumerate(_entries(self.path, f"{where}.tmpfs", service.get("tmpfs")), 1):
             try:
@@ -120,9 +126,6 @@ class _Builder:
 
     def _bind(self, volume: Volume, key: str, target: str, name: str) -> dict[str, Any]:
         source = volume.source
-        if source.rstrip("/").endswith("docker.sock"):
-            raise problem(self.path, key, f"{source}: the Docker socket would hand the preview the Docker engine "
-                          "(and the machine it runs on); a preview cannot mount it")
         files = self._read(key, source)
         if files is None:
             self.warnings.append(f"{self.path}: {key}: {source} is not in the commit; {volume.target} starts as an "
@@ -131,12 +134,20 @@ class _Builder:
             return {"name": name, "mountPath": target}
         return self._object("ConfigMap", name, files, target)
 
-    def _read(self, key: str, source: str) -> data.FileData | None:
-        """A file or folder of the commit at ``source`` (relative to the compose file's folder)."""
+    def _repository_path(self, key: str, source: str) -> str:
+        """``source`` (relative to the compose file's folder) from the repository root (``""``: the root)."""
+        if source.rstrip("/").endswith("docker.sock"):
+            raise problem(self.path, key, f"{source}: the Docker socket would hand the preview the Docker engine "
+                          "(and the machine it runs on); a preview cannot mount it")
         inside = None if is_file_path(source) and source[:1] != "." else repository_path(self.path, source)
         if inside is None:
             raise problem(self.path, key, f"{source} is outside the repository: a preview mounts files of the pull "
                           "request's commit only, never a path of the host")
+        return "" if inside == "." else inside
+
+    def _read(self, key: str, source: str) -> data.FileData | None:
+        """A file or folder of the commit at ``source`` (relative to the compose file's folder)."""
+        inside = self._repository_path(key, source)
         if self.tree is None:
             return None
         if inside not in self.files:
@@ -238,6 +249,20 @@ def _entries(path: str, key: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
         raise problem(path, key, "must be a list")
     return value
+
+
+def _build_context(path: str, build: Any) -> str | None:
+    """The service's build context from the repository root (None: no build, or not in the repository)."""
+    if build is None:
+        return None
+    context = build if isinstance(build, str) else build.get("context", ".") if isinstance(build, dict) else None
+    inside = repository_path(path, context) if isinstance(context, str) else None
+    return None if inside is None else "" if inside == "." else inside
+
+
+def _holds(folder: str, inner: str) -> bool:
+    """``folder`` is ``inner`` or one of its parents (``""`` is the repository root)."""
+    return folder == inner or folder == "" or inner.startswith(f"{folder}/")
 
 
 def _target(path: str, key: str, target: str) -> str:
