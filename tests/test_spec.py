@@ -75,8 +75,7 @@ def test_a_uffizzi_compose_file_becomes_one_pod_with_a_sidecar_on_localhost(tmp_
     assert spec.source == ".github/uffizzi/docker-compose.uffizzi.yml" and spec.form == "compose"
     assert [c.name for c in spec.containers] == ["app", "db"]
     assert spec.builds[0][1].context == "./app" and spec.builds[0][1].args == (("NODE_ENV", "preview"),)
-    assert any("volumes" in w for w in spec.warnings), spec.warnings
-    assert any("services.db: volumes not supported" in w for w in spec.warnings)
+    assert not any("not supported" in w for w in spec.warnings), spec.warnings
 
     objects = render(spec, PLACEMENT, ClusterOptions(), {"app": "registry.test/acme-shop-app:pr-7-aaaaaaaaaaaa"})
     kinds = [obj["kind"] for obj in objects]
@@ -90,6 +89,8 @@ def test_a_uffizzi_compose_file_becomes_one_pod_with_a_sidecar_on_localhost(tmp_
     assert env["PUBLIC_URL"] == "https://x" and env["UFFIZZI_URL"] + "/" == env["PRDECK_URL"] == "http://localhost:3000/"
     assert app["resources"]["limits"] == {"memory": "512Mi", "cpu": "500m"}
     assert db["resources"]["limits"] == {"memory": "250Mi"}
+    assert db["volumeMounts"] == [{"name": "volume-data", "mountPath": "/var/lib/postgresql/data"}]
+    assert pod["volumes"] == [{"name": "volume-data", "emptyDir": {}}]
     assert app["readinessProbe"] == {"exec": {"command": ["/bin/sh", "-c", "wget -qO- http://localhost:3000/health"]},
                                      "periodSeconds": 10, "failureThreshold": 3, "timeoutSeconds": 30}
     assert objects[5]["spec"]["ports"][0]["port"] == 3000

@@ -190,6 +190,14 @@ class GitTree:
         self.mirror, self.sha = mirror, sha
 
     def read(self, path: str) -> str | None:
+        content = self._blob(path, " to be a preview spec")
+        return None if content is None else content.decode(errors="replace")
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """A file as it is (a mounted file may be binary); None when the commit has no file there."""
+        return self._blob(path, "")
+
+    def _blob(self, path: str, purpose: str) -> bytes | None:
         path = path.strip("/")
         try:
             kind = self.mirror.git("cat-file", "-t", f"{self.sha}:{path}", doing=f"find {path}").decode().strip()
@@ -200,9 +208,9 @@ class GitTree:
         size = int(self.mirror.git("cat-file", "-s", f"{self.sha}:{path}", doing=f"size {path}").decode().strip() or 0)
         if size > MAX_READ_BYTES:
             # a PR's 1 GB "compose file" (a few KB packed) must not be read into memory to be refused
-            raise GitError(f"{path} is too large to be a preview spec",
+            raise GitError(f"{path} is too large{purpose}",
                            f"It has {size:,} bytes at {self.sha[:12]}; prdeck reads at most {MAX_READ_BYTES:,}.")
-        return self.mirror.git("cat-file", "blob", f"{self.sha}:{path}", doing=f"read {path}").decode(errors="replace")
+        return self.mirror.git("cat-file", "blob", f"{self.sha}:{path}", doing=f"read {path}")
 
     def list(self, folder: str) -> list[str]:
         folder = folder.strip("/")
@@ -231,6 +239,19 @@ class LocalTree:
         except UnicodeDecodeError as exc:
             raise SpecError(f"{target} is not UTF-8 text",
                             f"byte {exc.start:,} cannot be decoded; a preview spec is YAML in UTF-8") from None
+        except OSError as exc:
+            raise SpecError(f"Cannot read {target}", exc.strerror or str(exc)) from None
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """A file as it is (a mounted file may be binary); None when there is no file there."""
+        target = self.root / path
+        if not target.is_file():
+            return None
+        try:
+            if target.stat().st_size > MAX_READ_BYTES:
+                raise SpecError(f"{target} is too large",
+                                f"It has {target.stat().st_size:,} bytes; prdeck reads at most {MAX_READ_BYTES:,}.")
+            return target.read_bytes()
         except OSError as exc:
             raise SpecError(f"Cannot read {target}", exc.strerror or str(exc)) from None
 

@@ -94,6 +94,8 @@ def _container(
         result["resources"] = resources
     if secrets:
         result["envFrom"] = [{"secretRef": {"name": SECRET_NAME}}]
+    if container.volume_mounts:
+        result["volumeMounts"] = copy.deepcopy([dict(mount) for mount in container.volume_mounts])
     result["securityContext"] = container_security(container.capabilities, options.policy)
     return result
 
@@ -124,6 +126,8 @@ def _pod_containers(spec: PreviewSpec, images: Mapping[str, str], url: str,
     pod: dict[str, Any] = {"containers": [rendered(c, "app") for c in arrangement.main]}
     if arrangement.init:
         pod["initContainers"] = [rendered(c, role) for c, role in arrangement.init]
+    if spec.volumes:
+        pod["volumes"] = copy.deepcopy([dict(volume) for volume in spec.volumes])
     aliases = compose_pod.host_aliases(spec.containers)
     if aliases:
         pod["hostAliases"] = aliases
@@ -162,7 +166,9 @@ def _compose_workload(
         "metadata": metadata(WORKLOAD_NAME, placement),
         "spec": {"selector": selector, "ports": [{"name": "http", "port": port, "targetPort": target}]},
     }
-    objects = [deployment, service]
+    files = [{**copy.deepcopy(dict(obj)), "metadata": metadata(str(obj["metadata"]["name"]), placement)}
+             for obj in spec.files]
+    objects = [*files, deployment, service]
     ingress = _ingress(placement, options, WORKLOAD_NAME, port)
     return [*objects, ingress] if ingress else objects
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from prdeck.services.launch import compose_pod, compose_service, kube_values
+from prdeck.services.launch import compose_mounts, compose_pod, compose_service, kube_values
 from prdeck.services.launch import compose_values as values
 from prdeck.services.launch.compose_build import build_spec
 from prdeck.services.launch.compose_prepare import ComposeOptions, prepare
@@ -22,9 +23,9 @@ from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
 
 SUPPORTED_SERVICE_KEYS = frozenset(
     {"build", "image", "environment", "command", "entrypoint", "ports", "deploy", "healthcheck", "expose", "cap_add",
-     "restart", "depends_on", "hostname", "container_name", "networks"}
+     "restart", "depends_on", "hostname", "container_name", "networks", *compose_mounts.SERVICE_KEYS}
 )
-IGNORED_TOP_KEYS = frozenset({"version", "name", "services", "x-prdeck", "x-uffizzi"})
+IGNORED_TOP_KEYS = frozenset({"version", "name", "services", "x-prdeck", "x-uffizzi", *compose_mounts.TOP_KEYS})
 Lookup = Callable[[str], str | None]
 
 
@@ -74,6 +75,9 @@ def parse_compose(text: str, path: str, lookup: Lookup, tree: TreeReader | None 
             warnings.append(f"{path}: {key} is not supported (ignored)")
     containers = tuple(_container(path, str(name), service, lookup, warnings) for name, service in services.items())
     _distinct_names(path, containers)
+    names = {str(name): c.name for name, c in zip(services, containers, strict=True)}
+    files = compose_mounts.pod_files(path, raw, names, tree, lookup, warnings)
+    containers = tuple(replace(c, volume_mounts=files.mounts[name]) for name, c in zip(names, containers, strict=True))
     service_name, port = ingress.get("service"), ingress.get("port")
     target = next((c for c in containers if (c.service or c.name) == service_name), None)
     if target is None:
@@ -84,7 +88,8 @@ def parse_compose(text: str, path: str, lookup: Lookup, tree: TreeReader | None 
         raise problem(path, f"{block}.ingress.port", str(exc)) from exc
     compose_pod.check(path, containers, str(service_name))
     return PreviewSpec(source=path, form="compose", containers=containers, ingress_port=ingress_port,
-                       warnings=tuple(warnings), ingress_service=str(service_name), ttl=prepared.ttl)
+                       warnings=tuple(warnings), ingress_service=str(service_name), ttl=prepared.ttl,
+                       volumes=files.volumes, files=files.objects)
 
 
 def _distinct_names(path: str, containers: tuple[ContainerSpec, ...]) -> None:

@@ -70,6 +70,8 @@ class ContainerSpec:
     """``(published or 0, container port, protocol)`` of ``ports`` and ``expose``."""
     memory_request: str | None = None
     cpu_request: str | None = None
+    volume_mounts: tuple[Mapping[str, Any], ...] = ()
+    """Kubernetes ``volumeMounts`` of its ``volumes``, ``tmpfs``, ``configs`` and ``secrets``."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class PreviewSpec:
     """Compose form: the service (its compose name) that gets the URL."""
     ttl: timedelta | None = None
     """``x-uffizzi.delete_preview_after``: how long the preview lives (None: config ``preview.ttl_hours``)."""
+    volumes: tuple[Mapping[str, Any], ...] = ()
+    """Compose form: the pod's ``volumes`` (emptyDirs, and the ConfigMaps and Secrets of ``files``)."""
+    files: tuple[Mapping[str, Any], ...] = ()
+    """Compose form: ConfigMaps and Secrets of files from the repository (``metadata`` holds only the name)."""
 
     @property
     def builds(self) -> list[tuple[str, BuildSpec]]:
