@@ -22,6 +22,8 @@ from prdeck.services.github.service import GitHubService
 from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, RepoRef
 from prdeck.services.naming import namespace_for
 
+CLOSE_GRACE_SECONDS = 5.0  # how long closing waits for stopped launches to report (milliseconds, usually)
+
 if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it costs ~0.4 s at start-up)
     from prdeck.services.deck.reports import PendingReports
     from prdeck.services.kube.service import ClusterService
@@ -68,10 +70,8 @@ class Deck:
 
     # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
-        """Start the first fetch now, in a background thread, so it overlaps the UI's own start-up.
-
-        The next :meth:`snapshots` call takes over the fetch in flight instead of starting another.
-        """
+        """Start the first fetch now, in a background thread, so it overlaps the UI's own start-up; the next
+        :meth:`snapshots` call takes over the fetch in flight instead of starting another."""
         self._prefetch = Prefetch(self._fetch())
 
     def snapshot(self) -> Snapshot:
@@ -80,10 +80,8 @@ class Deck:
         return last
 
     def snapshots(self) -> Iterator[Snapshot]:
-        """The same fetch, yielding a growing partial snapshot as each page arrives; the last one is complete.
-
-        A first screen can show the first hundred rows while the rest are still on the wire.
-        """
+        """The same fetch, yielding a growing partial snapshot as each page arrives (a first screen shows the first
+        hundred rows while the rest are on the wire); the last one is complete."""
         prefetch, self._prefetch = self._prefetch, None
         return prefetch if prefetch is not None else self._fetch()
 
@@ -103,11 +101,8 @@ class Deck:
         return self._github.api_url
 
     def overview(self) -> Overview:
-        """Pull requests and previews at once: one GraphQL query per 100 PRs, one list call on the cluster.
-
-        The two run side by side, so a cluster that answers slowly (or not: its timeout) delays the list by
-        what it takes beyond GitHub's time, not by all of it.
-        """
+        """Pull requests and previews at once, side by side (a slow cluster delays the list by what it takes beyond
+        GitHub's time): one GraphQL query per 100 PRs, one list call on the cluster."""
         if self._cluster is None:
             return Overview(self.snapshot(), self._problem)
         snapshot, error = side_by_side(self.snapshot, self.list_previews)
@@ -294,7 +289,10 @@ class Deck:
             self._launches.close()
 
     def close(self) -> None:
+        """Stop launches, give them a moment to record how they ended (GitHub, cluster), then close."""
         self.interrupt()
+        if self._launches is not None:
+            self._launches.wait_idle(CLOSE_GRACE_SECONDS)
         self._github.close()
         if self._cluster is not None:
             self._cluster.close()

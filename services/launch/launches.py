@@ -63,6 +63,7 @@ class Launches:
         self.running: dict[str, Running] = {}
         self.relays: dict[str, PortForwardRelay] = {}
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self.stop = threading.Event()
         """Set when the app quits: launches stop at their next step and show as interrupted."""
         self._stops: dict[str, StopEvent] = {}
@@ -112,6 +113,12 @@ class Launches:
         with self._lock:
             self.running.pop(f"{naming.repo_identity(repo)}#{number}", None)
             self._stops.pop(f"{naming.repo_identity(repo)}#{number}", None)
+            self._idle.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no launch runs (a stopped one is writing its interrupted record); False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: not self.running, timeout)
 
     def overlay(self, previews: Iterable[Preview]) -> tuple[Preview, ...]:
         """Launch states over the previews; a preview with no public URL shows its relay's, once ``o`` opened one."""
