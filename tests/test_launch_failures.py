@@ -80,6 +80,7 @@ def test_pull_failure_crash_loop_and_timeout_report_reason_events_and_logs(rig: 
     rig.launcher.settings = type(rig.launcher.settings)(**{**rig.launcher.settings.__dict__, "rollout_timeout": 1.5})
     timed_out = failed_step(rig)
     assert timed_out.step == "rollout" and "timed out after 2 s" in timed_out.title
+    assert timed_out.title.endswith("still waiting for container web"), "issue 14: name what is still starting"
 
 
 def test_github_failing_to_take_the_report_never_breaks_the_preview(tmp_path: Path) -> None:

@@ -164,7 +164,9 @@ class Deployer:
             if stop is not None and stop.is_set():
                 raise RolloutStopped("The rollout wait was stopped", "the preview keeps deploying on the cluster")
             if remaining <= 0:
-                raise self._failure(namespace, f"Rollout timed out after {timeout:.0f} s", last)
+                waiting = not_ready_containers(pods.values(), launch_id)
+                still = f": still waiting for {', '.join(waiting)}" if waiting else ""
+                raise self._failure(namespace, f"Rollout timed out after {timeout:.0f} s{still}", last)
             try:
                 if not resource_version:
                     listing = self.cluster.core.list_namespaced_pod(
@@ -270,3 +272,22 @@ class Deployer:
         except CLUSTER_FAILURES as exc:
             tail.append(f"(logs unavailable: {exc})")
         return tail
+
+
+def not_ready_containers(pods: Iterable[Any], launch_id: str) -> list[str]:
+    """The containers of this launch's pods that are not ready yet (init containers not finished first), as
+    ``container web`` / ``init container migrate``: what a rollout timeout was waiting for."""
+    names: list[str] = []
+    for pod in pods:
+        if launch_id and ((pod.metadata.annotations or {}).get(ANNOTATION_LAUNCH) != launch_id):
+            continue
+        for status in pod.status.init_container_statuses or []:
+            ended = status.state.terminated if status.state is not None else None
+            if not (ended is not None and not ended.exit_code) and not status.ready:
+                names.append(f"init container {status.name}")
+        statuses = {status.name: status for status in pod.status.container_statuses or []}
+        for container in pod.spec.containers:
+            status = statuses.get(container.name)
+            if status is None or not status.ready:
+                names.append(f"container {container.name}")
+    return list(dict.fromkeys(names))
