@@ -9,16 +9,18 @@ import threading
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prdeck.services.deck import Deck
 from prdeck.services.errors import UsageError
-from prdeck.services.launch.results import LaunchCancelled, LaunchFailed
 from prdeck.services.models import LaunchEvent
 from prdeck.tui.cli import commands
 from prdeck.tui.cli.interruption import Interruption, safe_printer
 from prdeck.tui.cli.yaml_out import dump_all
 from prdeck.tui.view.safe_text import printable
+
+if TYPE_CHECKING:
+    from prdeck.services.launch.results import LaunchFailed
 
 SANDBOX_BUILDS = "PRDECK_SANDBOX_BUILDS"
 
@@ -76,6 +78,8 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
     repo, number = commands.pull_of(deck, args.pull)
     if args.timeout is not None and not 10 <= args.timeout <= 3600:
         raise UsageError("--timeout must be between 10 and 3600 seconds")
+    from prdeck.services.launch.results import LaunchCancelled, LaunchFailed  # the launch machinery: only here
+
     interruption = Interruption(deck)
     err = safe_printer(sys.stderr, interruption.pipe_closed)
     out = safe_printer(sys.stdout, interruption.pipe_closed)
