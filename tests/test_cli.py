@@ -149,7 +149,8 @@ def test_sandbox_command_writes_info_and_serves_until_interrupted(tmp_path):
         deadline = time.monotonic() + 30
         while not info_path.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        info = json.loads(info_path.read_text())
+        info = json.loads(info_path.read_text())  # written whole (atomically): a poller never reads it half done
+        assert info_path.stat().st_mode & 0o777 == 0o600, "the info file holds a token"
         assert set(info) >= {"github_url", "graphql_url", "git_url", "github_admin_url", "token", "env"}
         assert info["env"]["PRDECK_GITHUB_URL"] == info["github_url"]
         listed = run_prdeck("ls", "--json", env=info["env"])

@@ -159,9 +159,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             contextlib.suppress(KeyboardInterrupt):  # Ctrl+C at any moment once it runs is the way to stop it
         info = sandbox.info()
         if args.info:
-            path = Path(args.info)
-            path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-            path.chmod(0o600)
+            _write_private_atomically(Path(args.info), json.dumps(info, indent=2) + "\n")
         print(f"GitHub sandbox at {info['github_url']} (git at {info['git_url']}), signed in as {info['login']}.")
         print(f"Kubernetes sandbox at {info['kube_url']} (kubeconfig {info['kubeconfig']}).")
         builds = {"docker": f"built by Docker, pushed to the registry at {info['registry']}",
@@ -173,6 +171,17 @@ def _sandbox(args: argparse.Namespace) -> int:
         print("Ctrl+C stops it.", flush=True)
         interruption.wait_for_interrupt()
     return 0
+
+
+def _write_private_atomically(path: Path, text: str) -> None:
+    """Write ``text`` readable by the owner only, so that a reader never sees the file half written.
+
+    Scripts poll for the ``--info`` file to appear; it holds a token, so it is never world-readable either.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(text)
+    tmp.replace(path)
 
 
 def _demo(args: argparse.Namespace) -> int:
