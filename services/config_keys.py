@@ -254,6 +254,16 @@ KEYS: tuple[Key, ...] = (
     Key("preview.ttl_hours", 72, "Hours until a preview expires (its namespace's expires-at annotation).",
         "a whole number of hours from 1 to 8760",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8760),
+    Key("preview.max_cpu", "8", "The most CPU one preview's pods may use (the sum of their limits; a container "
+        "without a limit counts 500m). The namespace quota is sized from the spec up to this; a bigger spec is "
+        "refused before anything is built, and one that fits once but not twice replaces its pods on relaunch "
+        "(Recreate) instead of rolling.", 'cores as a Kubernetes quantity, e.g. "8" or "2500m"',
+        lambda value: isinstance(value, str) and re.fullmatch(r"(?:\d{1,6}(?:\.\d{1,3})?|\d{1,9}m)", value) is not None
+        and value.strip("0.m") != ""),
+    Key("preview.max_memory", "16Gi", "The most memory one preview's pods may use (the sum of their limits; a "
+        "container without a limit counts 512Mi); see preview.max_cpu.", 'a Kubernetes quantity, e.g. "16Gi"',
+        lambda value: isinstance(value, str) and value.strip("0.KMGTi") != ""
+        and re.fullmatch(r"\d{1,9}(?:\.\d{1,3})?(?:Ki|Mi|Gi|Ti)", value) is not None),
     Key("preview.rollout_timeout", 300, "Seconds to wait for a preview's pods to become ready.",
         "a whole number of seconds from 10 to 3600",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 3600),

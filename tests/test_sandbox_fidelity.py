@@ -154,6 +154,47 @@ def test_resource_quota_refuses_the_pod_over_it_and_limit_range_fills_defaults(a
                                "used: limits.memory=512Mi, limited: limits.memory=1Gi")
 
 
+def test_quota_counts_init_containers_and_sidecars_as_the_api_server_does(api):
+    """The pod's amount is its containers plus sidecars, or its largest init container with the sidecars started
+    before it, whichever is larger; LimitRange defaults reach init containers too (prdeck sizes quotas so)."""
+    ns = api.namespace_with({})
+    assert api.call("POST", f"/api/v1/namespaces/{ns}/limitranges", {"metadata": {"name": "limits"}, "spec": {
+        "limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
+                    "defaultRequest": {"cpu": "50m", "memory": "64Mi"}}]}})[0] == 201
+    assert api.call("POST", f"/api/v1/namespaces/{ns}/resourcequotas", {"metadata": {"name": "quota"}, "spec": {
+        "hard": {"limits.cpu": "2", "limits.memory": "2Gi"}}})[0] == 201
+    time.sleep(1 if REAL else 0)
+
+    def pod(name: str, one_shot_cpu: str) -> dict[str, Any]:
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+            "initContainers": [
+                {"name": "side", "image": "busybox:1.36", "restartPolicy": "Always",
+                 "resources": {"limits": {"cpu": "200m"}}},
+                {"name": "one", "image": "busybox:1.36", "resources": {"limits": {"cpu": one_shot_cpu}}}],
+            "containers": [{"name": "main", "image": "busybox:1.36", "resources": {"limits": {"cpu": "300m"}}},
+                           {"name": "m2", "image": "busybox:1.36"}]}}
+
+    status, _, body = eventually(lambda: (r := api.call("POST", f"/api/v1/namespaces/{ns}/pods", pod("a", "2")))
+                                 [0] == 403 and r, timeout=TIMEOUT)
+    assert body["message"] == ('pods "a" is forbidden: exceeded quota: quota, requested: limits.cpu=2200m, '
+                               "used: limits.cpu=0, limited: limits.cpu=2")
+    status, _, created = api.call("POST", f"/api/v1/namespaces/{ns}/pods", pod("b", "1"))
+    assert status == 201, created
+    assert created["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: memory request for container main; memory limit for container main; cpu, memory "
+        "request for container m2; cpu, memory limit for container m2; memory request for init container side; "
+        "memory limit for init container side; memory request for init container one; memory limit for init "
+        "container one")
+    assert created["spec"]["initContainers"][1]["resources"] == {"limits": {"cpu": "1", "memory": "512Mi"},
+                                                                 "requests": {"cpu": "1", "memory": "64Mi"}}
+
+    def used() -> dict[str, str]:
+        return api.call("GET", f"/api/v1/namespaces/{ns}/resourcequotas/quota")[2].get("status", {}).get("used", {})
+
+    assert eventually(lambda: used().get("limits.cpu") == "1200m", timeout=TIMEOUT)
+    assert used()["limits.memory"] == "1536Mi"
+
+
 def test_server_side_apply_dry_run_saves_nothing_and_codes_are_201_then_200(api):
     ns = api.namespace_with({})
     path = f"{deployments(ns)}/web"

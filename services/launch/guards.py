@@ -4,19 +4,28 @@ and secret. Their names start with ``prdeck-``, which a spec may not use (:mod:`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from prdeck.services import naming
 from prdeck.services.config_keys import egress_rule
+from prdeck.services.launch.limit_range import DEFAULT_LIMITS, DEFAULT_REQUESTS
 from prdeck.services.launch.placement import ClusterOptions, Placement, metadata, preview_annotations, public_url
+from prdeck.services.launch.quota import FIXED_HARD
 
 SECRET_NAME = "prdeck-secrets"
-CONTAINER_DEFAULTS = {"cpu": "500m", "memory": "512Mi"}
-"""The LimitRange's default limits: a container without a limit gets these (so its requests must stay below)."""
 
 
-def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[str, Any]]:
-    """Namespace, quota, limits, network policy and (when configured) the secret: the same for both spec forms."""
+def guard_objects(placement: Placement, options: ClusterOptions,
+                  quota_hard: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Namespace, quota, limits, network policy and (when configured) the secret: the same for both spec forms.
+
+    ``quota_hard``: the quota sized from the spec (:func:`prdeck.services.launch.quota.size`); without it, the
+    configured cap (``preview.max_cpu``, ``preview.max_memory``)."""
+    cap = options.quota_cap
+    hard = dict(quota_hard) if quota_hard is not None else {
+        "requests.cpu": cap.cpu, "requests.memory": cap.memory, "limits.cpu": cap.cpu, "limits.memory": cap.memory,
+        **FIXED_HARD}
     labels = naming.preview_labels(placement.repo, placement.number)
     namespace = {
         "apiVersion": "v1",
@@ -35,16 +44,14 @@ def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[st
         "apiVersion": "v1",
         "kind": "ResourceQuota",
         "metadata": metadata("prdeck-quota", placement),
-        "spec": {"hard": {"pods": "20", "requests.cpu": "4", "requests.memory": "8Gi",
-                          "limits.cpu": "8", "limits.memory": "16Gi", "persistentvolumeclaims": "5",
-                          "requests.storage": "20Gi", "services.loadbalancers": "0", "services.nodeports": "0"}},
+        "spec": {"hard": hard},
     }
     limits = {
         "apiVersion": "v1",
         "kind": "LimitRange",
         "metadata": metadata("prdeck-limits", placement),
-        "spec": {"limits": [{"type": "Container", "default": dict(CONTAINER_DEFAULTS),
-                             "defaultRequest": {"cpu": "50m", "memory": "64Mi"}}]},
+        "spec": {"limits": [{"type": "Container", "default": dict(DEFAULT_LIMITS),
+                             "defaultRequest": dict(DEFAULT_REQUESTS)}]},
     }
     policy = {
         "apiVersion": "networking.k8s.io/v1",
@@ -66,6 +73,11 @@ def guard_objects(placement: Placement, options: ClusterOptions) -> list[dict[st
         objects.append({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
                         "metadata": metadata(SECRET_NAME, placement), "stringData": dict(options.secrets)})
     return objects
+
+
+def is_guard(obj: Mapping[str, Any]) -> bool:
+    """One of the objects above (a spec's own objects cannot take the reserved ``prdeck-`` names)."""
+    return obj.get("kind") == "Namespace" or str((obj.get("metadata") or {}).get("name", "")).startswith("prdeck-")
 
 
 DNS_NAMESPACE = "kube-system"

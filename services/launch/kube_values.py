@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from prdeck.services import naming
-from prdeck.services.launch.guards import CONTAINER_DEFAULTS
+from prdeck.services.launch.limit_range import DEFAULT_LIMITS
 
 INT32_MAX = 2**31 - 1
 PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
@@ -147,7 +147,7 @@ def resources_problem(resources: Any) -> str | None:
         if limit is not None and request > limit:
             return f"resources.requests.{name} ({resources['requests'][name]}) is above its limit " \
                    f"({resources['limits'][name]})"
-        default = CONTAINER_DEFAULTS.get(name)
+        default = DEFAULT_LIMITS.get(name)
         if limit is None and default is not None and request > quantity(default):
             return f"resources.requests.{name} ({resources['requests'][name]}) is above the default limit " \
                    f"{default} that the preview's LimitRange gives a container without one: set limits.{name} too"

@@ -27,7 +27,7 @@ from prdeck.services.launch.builder import image_ref
 from prdeck.services.launch.compose_pod import largest_start_period
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
-from prdeck.services.launch.guards import guard_objects
+from prdeck.services.launch.guards import is_guard
 from prdeck.services.launch.image_steps import build_and_push
 from prdeck.services.launch.interrupt import until_stopped
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
@@ -143,7 +143,7 @@ class Launcher:
 
     def objects(self, plan: Plan) -> list[dict[str, Any]]:
         options = self.settings.cluster_options(fork=plan.pull.fork)
-        return render(plan.spec, plan.placement, options, plan.images)
+        return render(plan.spec, plan.placement, options, plan.images, plan.in_use)
 
     # launch -------------------------------------------------------------------------------------------
     def launch(
@@ -231,7 +231,8 @@ class Launcher:
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
             plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
             run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
-        guards = guard_objects(plan.placement, self.settings.cluster_options(plan.pull.fork))
+        plan.in_use = ClusterRecord(self.cluster).quota_used(plan.placement.namespace)
+        guards = [obj for obj in self.objects(plan) if is_guard(obj)]  # sized from the spec: refused before a build
         launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
                   naming.ANNOTATION_PHASE_AT: now_text()}
         guards[0]["metadata"]["annotations"].update(launch)

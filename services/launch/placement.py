@@ -9,6 +9,7 @@ from typing import Any
 
 from prdeck.services import naming
 from prdeck.services.launch.pod_policy import PodPolicy
+from prdeck.services.launch.quota import QuotaCap
 from prdeck.services.models import RepoRef
 
 
@@ -40,6 +41,8 @@ class ClusterOptions:
     egress: str | tuple[str, ...] = "dns"
     """``preview.egress`` (or ``preview.fork_egress`` for a fork): "dns", "open" or CIDR[:port] rules."""
     policy: PodPolicy = field(default_factory=PodPolicy)
+    quota_cap: QuotaCap = field(default_factory=QuotaCap)
+    """``preview.max_cpu`` / ``preview.max_memory``: the most one preview's pods may use."""
 
 
 def preview_host(placement: Placement, options: ClusterOptions) -> str | None:

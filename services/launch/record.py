@@ -18,7 +18,7 @@ from kubernetes.client.rest import ApiException
 
 from prdeck.services import naming
 from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
-from prdeck.services.kube.errors import cluster_errors
+from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.results import LaunchCancelled, LaunchDestroyed
 
@@ -76,6 +76,16 @@ class ClusterRecord:
             listing: Any = self.cluster.core.list_namespace(label_selector=naming.SELECTOR,
                                                             _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
         return [_record(ns) for ns in listing.items]
+
+    def quota_used(self, namespace: str) -> dict[str, Any] | None:
+        """``status.used`` of the namespace's ``prdeck-quota``: what its pods use now (a relaunch rolls next to
+        them). None when there is no quota or it cannot be read: the new one is sized from the spec alone."""
+        try:
+            quota: Any = self.cluster.core.read_namespaced_resource_quota(
+                "prdeck-quota", namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        except CLUSTER_FAILURES:  # no known quota: the launch goes on, its quota sized from the spec alone
+            return None
+        return dict((quota.status.used if quota.status else None) or {})
 
     def mark(self, namespace: str, annotations: Mapping[str, str], resource_version: str | None = None) -> bool:
         """Merge ``annotations`` into the namespace's (a PATCH never creates it). False when the namespace is gone

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prdeck.services import naming
-from prdeck.services.launch import compose_pod
+from prdeck.services.launch import compose_pod, quota
 from prdeck.services.launch.guards import SECRET_NAME, guard_objects
 from prdeck.services.launch.placement import (
     ClusterOptions,
@@ -35,15 +35,23 @@ __all__ = ["ClusterOptions", "Placement", "render", "spec_url"]
 
 
 def render(
-    spec: PreviewSpec, placement: Placement, options: ClusterOptions, images: Mapping[str, str]
+    spec: PreviewSpec, placement: Placement, options: ClusterOptions, images: Mapping[str, str],
+    in_use: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """All objects of one preview, in apply order. ``images``: built image refs by service / image name."""
+    """All objects of one preview, in apply order. ``images``: built image refs by service / image name;
+    ``in_use``: what the namespace's pods use now (its quota's ``status.used``; a relaunch rolls next to them).
+
+    SpecError when the pods do not fit under ``preview.max_cpu``/``preview.max_memory``
+    (:mod:`prdeck.services.launch.quota`)."""
     url = spec_url(spec, placement, options)
     if spec.form == "compose":
         workload = _compose_workload(spec, placement, options, images, url)
     else:
         workload = _manifest_workload(spec, placement, options, images, url)
-    return [*guard_objects(placement, options), *workload]
+    sizing = quota.size(workload, options.quota_cap, in_use)
+    if sizing.recreate:
+        quota.use_recreate(workload)
+    return [*guard_objects(placement, options, sizing.hard), *workload]
 
 
 def spec_url(spec: PreviewSpec, placement: Placement, options: ClusterOptions) -> str:

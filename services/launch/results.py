@@ -102,6 +102,9 @@ class Plan:
     spec: PreviewSpec
     placement: Placement
     images: dict[str, str] = field(default_factory=dict)
+    in_use: dict[str, Any] | None = None
+    """What the namespace's pods use before this launch (its quota's ``status.used``): a relaunch rolls the new
+    pods in next to them, and the new quota keeps room for both."""
 
     @property
     def sha(self) -> str:

@@ -12,6 +12,7 @@ from prdeck.services.errors import ConfigError
 from prdeck.services.launch.compose_prepare import ComposeOptions
 from prdeck.services.launch.placement import ClusterOptions
 from prdeck.services.launch.pod_policy import PodPolicy
+from prdeck.services.launch.quota import QuotaCap
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class LaunchSettings:
     fork_build_network: bool = False
     max_context_bytes: int = 1024 * 1024 * 1024
     compose: ComposeOptions = field(default_factory=ComposeOptions)
+    quota_cap: QuotaCap = field(default_factory=QuotaCap)
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -64,6 +66,7 @@ class LaunchSettings:
             fork_build_network=config["preview.fork_build_network"],
             max_context_bytes=config["build.max_context_mb"] * 1024 * 1024,
             compose=ComposeOptions(config["preview.builds"], tuple(config["preview.profiles"])),
+            quota_cap=QuotaCap(config["preview.max_cpu"], config["preview.max_memory"]),
         )
 
     def require_registry(self) -> str:
@@ -81,7 +84,7 @@ class LaunchSettings:
                     raise ConfigError(f"Secret {name} has no value", f"preview.secrets reads ${variable}: not set.")
                 secrets[name] = self.environ[variable]
         return ClusterOptions(self.domain, self.ingress_class, self.tls_secret, self.ingress_namespace, secrets,
-                              self.fork_egress if fork else self.egress, self.policy)
+                              self.fork_egress if fork else self.egress, self.policy, self.quota_cap)
 
     def spec_variables(self, fork: bool, credentials: tuple[str | None, ...] = ()) -> dict[str, str]:
         """Everything a compose spec's ``${VAR}`` may read: ``preview.variables``, then the ``preview.pass_env``

@@ -61,14 +61,17 @@ def _limit_ranges(store: KubeStore, pod: dict[str, Any]) -> None:
                 continue
             default = {**(item.get("max") or {}), **(item.get("default") or {})}
             default_request = {**(item.get("min") or {}), **default, **(item.get("defaultRequest") or {})}
-            for container in pod["spec"].get("containers") or []:
-                resources = container.setdefault("resources", {})
-                for key, defaults, word in (("requests", default_request, "request"), ("limits", default, "limit")):
-                    missing = [name for name in sorted(defaults) if name not in (resources.get(key) or {})]
-                    if missing:
-                        resources.setdefault(key, {}).update({name: defaults[name] for name in missing})
-                        notes.append(f"{', '.join(missing)} {word} for container {container['name']}")
-                _bounds(pod, item, resources)
+            kinds = (("containers", "container"), ("initContainers", "init container"))
+            for field, what in kinds:
+                for container in pod["spec"].get(field) or []:
+                    resources = container.setdefault("resources", {})
+                    for key, defaults, word in (("requests", default_request, "request"),
+                                                ("limits", default, "limit")):
+                        missing = [name for name in sorted(defaults) if name not in (resources.get(key) or {})]
+                        if missing:
+                            resources.setdefault(key, {}).update({name: defaults[name] for name in missing})
+                            notes.append(f"{', '.join(missing)} {word} for {what} {container['name']}")
+                    _bounds(pod, item, resources)
     if notes:
         pod["metadata"].setdefault("annotations", {})["kubernetes.io/limit-ranger"] = (
             f"LimitRanger plugin set: {'; '.join(notes)}"
@@ -89,18 +92,42 @@ def _bounds(pod: dict[str, Any], item: dict[str, Any], resources: dict[str, Any]
 
 
 def usage(pod: dict[str, Any]) -> dict[str, Fraction]:
-    """What a pod counts against a quota: pods, and requests/limits of cpu and memory (bare names = requests)."""
+    """What a pod counts against a quota: pods, and requests/limits of cpu and memory (bare names = requests).
+
+    As the API server counts it (resource helpers' PodRequests/PodLimits): the containers plus the sidecars
+    (init containers with ``restartPolicy: Always``), or the largest init container together with the sidecars
+    started before it, whichever is larger."""
     used: dict[str, Fraction] = {"pods": Fraction(1), "count/pods": Fraction(1)}
-    for container in pod["spec"].get("containers") or []:
-        resources = container.get("resources") or {}
-        for key in ("requests", "limits"):
-            for name in COMPUTE:
-                value = quantity.parse((resources.get(key) or {}).get(name))
-                if value is not None:
-                    used[f"{key}.{name}"] = used.get(f"{key}.{name}", Fraction(0)) + value
-                    if key == "requests":
-                        used[name] = used.get(name, Fraction(0)) + value
+    for key in ("requests", "limits"):
+        for name in COMPUTE:
+            amount = _effective(pod["spec"], key, name)
+            if amount is not None:
+                used[f"{key}.{name}"] = amount
+                if key == "requests":
+                    used[name] = amount
     return used
+
+
+def _effective(spec: dict[str, Any], key: str, name: str) -> Fraction | None:
+    def amount(container: dict[str, Any]) -> Fraction | None:
+        return quantity.parse(((container.get("resources") or {}).get(key) or {}).get(name))
+
+    seen = False
+    sidecars, peak = Fraction(0), Fraction(0)
+    for init in spec.get("initContainers") or []:
+        value = amount(init)
+        seen = seen or value is not None
+        if init.get("restartPolicy") == "Always":
+            sidecars += value or 0
+            peak = max(peak, sidecars)
+        else:
+            peak = max(peak, sidecars + (value or 0))
+    running = sidecars
+    for container in spec.get("containers") or []:
+        value = amount(container)
+        seen = seen or value is not None
+        running += value or 0
+    return max(peak, running) if seen else None
 
 
 def _show(values: dict[str, Any], names: list[str], raw: bool = False) -> str:
@@ -168,7 +195,7 @@ def _qos_class(pod: dict[str, Any]) -> str:
 def admit_pod(store: KubeStore, pod: dict[str, Any]) -> None:
     """Mutate and check a pod about to be created; raises KubeError 403 as the real admission plugins do."""
     spec = pod["spec"]
-    for container in spec.get("containers") or []:
+    for container in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]:
         resources = container.get("resources") or {}
         for name, value in (resources.get("limits") or {}).items():  # API defaulting: requests follow limits
             container.setdefault("resources", {}).setdefault("requests", {}).setdefault(name, value)

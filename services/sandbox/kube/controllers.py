@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 import time
 from typing import Any
@@ -60,28 +61,58 @@ class DeploymentController:
         name = f"{meta['name']}-{digest}"
         owned = owned_by(self.store, "ReplicaSet", deployment)
         current = next((rs for rs in owned if rs["metadata"]["name"] == name), None)
+        olds = [rs for rs in owned if rs["metadata"]["name"] != name]
         if current is None:
-            current = self._create_replicaset(deployment, name, digest, revision=len(owned) + 1)
-        elif current["spec"]["replicas"] != spec.get("replicas", 1):
-            current["spec"]["replicas"] = spec.get("replicas", 1)
-            current = self.store.update(BY_KIND["ReplicaSet"], current)
-        for old in owned:
-            if old["metadata"]["name"] != name and old["spec"]["replicas"] != 0:
-                old["spec"]["replicas"] = 0
-                self.store.update(BY_KIND["ReplicaSet"], old)
-                record_event(
-                    self.store,
-                    deployment,
-                    "ScalingReplicaSet",
-                    f"Scaled down replica set {old['metadata']['name']} to 0",
-                    source="deployment-controller",
-                )
+            current = self._create_replicaset(deployment, name, digest, len(owned) + 1, self._target(spec, olds, 0))
+        else:
+            target = self._target(spec, olds, current["spec"]["replicas"])
+            if current["spec"]["replicas"] != target:
+                self._scale(deployment, current, target)
+        for old, replicas in zip(olds, self._old_targets(spec, olds, current), strict=True):
+            if old["spec"]["replicas"] != replicas:
+                self._scale(deployment, old, replicas)
         new_status = _deployment_status(deployment, current)
         if _changed(deployment.get("status"), new_status):
             deployment["status"] = _stamp(new_status)
             self.store.update(BY_KIND["Deployment"], deployment)
 
-    def _create_replicaset(self, deployment: dict[str, Any], name: str, digest: str, revision: int) -> dict[str, Any]:
+    def _target(self, spec: dict[str, Any], olds: list[dict[str, Any]], now: int) -> int:
+        """The new ReplicaSet's replicas: with Recreate, none until every old pod is gone; with RollingUpdate, as
+        many as maxSurge allows next to the old ones (never fewer than it already has)."""
+        desired = spec.get("replicas", 1)
+        if _strategy(spec)["type"] == "Recreate":
+            old_pods = [p for rs in olds for p in owned_by(self.store, "Pod", rs)]
+            return 0 if old_pods else desired
+        surge, _ = _rolling_bounds(spec)
+        return min(desired, max(now, desired + surge - sum(rs["spec"]["replicas"] for rs in olds)))
+
+    def _old_targets(self, spec: dict[str, Any], olds: list[dict[str, Any]], current: dict[str, Any]) -> list[int]:
+        """The old ReplicaSets' replicas: with Recreate, 0; with RollingUpdate, scaled down (oldest first) only as
+        far as the new pods that are ready keep ``replicas - maxUnavailable`` available, as the real one does."""
+        if _strategy(spec)["type"] == "Recreate":
+            return [0] * len(olds)
+        _, unavailable = _rolling_bounds(spec)
+        new_replicas = current["spec"]["replicas"]
+        new_unavailable = max(new_replicas - (current.get("status") or {}).get("readyReplicas", 0), 0)
+        all_pods = new_replicas + sum(rs["spec"]["replicas"] for rs in olds)
+        room = max(all_pods - (spec.get("replicas", 1) - unavailable) - new_unavailable, 0)
+        targets: dict[str, int] = {}
+        for rs in sorted(olds, key=lambda rs: int(rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"])):
+            down = min(room, rs["spec"]["replicas"])
+            room -= down
+            targets[rs["metadata"]["name"]] = rs["spec"]["replicas"] - down
+        return [targets[rs["metadata"]["name"]] for rs in olds]
+
+    def _scale(self, deployment: dict[str, Any], replicaset: dict[str, Any], replicas: int) -> None:
+        word = "up" if replicas > replicaset["spec"]["replicas"] else "down"
+        replicaset["spec"]["replicas"] = replicas
+        self.store.update(BY_KIND["ReplicaSet"], replicaset)
+        record_event(self.store, deployment, "ScalingReplicaSet",
+                     f"Scaled {word} replica set {replicaset['metadata']['name']} to {replicas}",
+                     source="deployment-controller")
+
+    def _create_replicaset(self, deployment: dict[str, Any], name: str, digest: str, revision: int,
+                           replicas: int) -> dict[str, Any]:
         meta, spec = deployment["metadata"], deployment["spec"]
         template = spec["template"]
         labels = {**(template.get("metadata", {}).get("labels") or {}), "pod-template-hash": digest}
@@ -100,7 +131,7 @@ class DeploymentController:
                     "generation": 1,
                 },
                 "spec": {
-                    "replicas": spec.get("replicas", 1),
+                    "replicas": replicas,
                     "selector": {"matchLabels": selector},
                     "template": rs_template,
                 },
@@ -111,10 +142,31 @@ class DeploymentController:
             self.store,
             deployment,
             "ScalingReplicaSet",
-            f"Scaled up replica set {name} to {spec.get('replicas', 1)}",
+            f"Scaled up replica set {name} to {replicas}",
             source="deployment-controller",
         )
         return created
+
+
+def _strategy(spec: dict[str, Any]) -> dict[str, Any]:
+    strategy = spec.get("strategy")
+    return strategy if isinstance(strategy, dict) and strategy.get("type") else {"type": "RollingUpdate"}
+
+
+def _rolling_bounds(spec: dict[str, Any]) -> tuple[int, int]:
+    """maxSurge (rounded up) and maxUnavailable (rounded down) as pod counts; both 0 means 1 unavailable."""
+    desired = spec.get("replicas", 1)
+    rolling = _strategy(spec).get("rollingUpdate") or {}
+
+    def count(value: Any, default: str, rounding: Any) -> int:
+        value = default if value is None else value
+        if isinstance(value, str) and value.endswith("%"):
+            return int(rounding(desired * int(value[:-1]) / 100))
+        return int(value)
+
+    surge = count(rolling.get("maxSurge"), "25%", math.ceil)
+    unavailable = count(rolling.get("maxUnavailable"), "25%", math.floor)
+    return surge, unavailable if surge or unavailable else 1
 
 
 def _deployment_status(deployment: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:

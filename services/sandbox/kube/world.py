@@ -19,6 +19,7 @@ from prdeck.services.sandbox.kube.behaviour import Behaviours, Timing
 from prdeck.services.sandbox.kube.controllers import DeploymentController, NamespaceController, ReplicaSetController
 from prdeck.services.sandbox.kube.kubelet import Kubelet
 from prdeck.services.sandbox.kube.logs import LogBook
+from prdeck.services.sandbox.kube.quota_status import QuotaController
 from prdeck.services.sandbox.kube.registry import ImageRegistry
 from prdeck.services.sandbox.kube.resources import BY_KIND
 from prdeck.services.sandbox.kube.store import KubeStore
@@ -34,6 +35,7 @@ class KubeWorld:
         self.deployments = DeploymentController(store)
         self.replicasets = ReplicaSetController(store)
         self.namespaces = NamespaceController(store)
+        self.quotas = QuotaController(store)
 
     async def run(self) -> None:
         self.registry.open()
@@ -62,3 +64,5 @@ class KubeWorld:
             self.kubelet.adopt(pod)
         for namespace in self.store.items(BY_KIND["Namespace"]):
             self.namespaces.sync(namespace)
+        for quota in self.store.items(BY_KIND["ResourceQuota"]):
+            self.quotas.sync(quota)
