@@ -135,8 +135,8 @@ spec: {selector: {app: api}, ports: [{port: 80}]}
 def rig(tmp_path: Path) -> Iterator[Rig]:
     """PR 1's spec asks for 3G of memory under a cap of 4Gi; ``rig.spec`` holds that compose file."""
     port = free_port()
-    big = ("services:\n  web:\n    build: .\n    ports: ['{port}']\n    deploy: {{resources: {{limits: "
-           "{{memory: 3G}}}}}}\nx-prdeck:\n  ingress:\n    service: web\n    port: {port}\n").format(port=port)
+    big = (f"services:\n  web:\n    build: .\n    ports: ['{port}']\n    deploy: {{resources: {{limits: "
+           f"{{memory: 3G}}}}}}\nx-prdeck:\n  ingress:\n    service: web\n    port: {port}\n")
     with SandboxStack(app_seed(port, files={".prdeck/compose.yml": big}), builds="simulate") as stack:
         rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0), **{"preview.max_memory": "4Gi"})
         rig.spec = big  # type: ignore[attr-defined]

@@ -47,12 +47,16 @@ class Amount:
         return all(self.limits[r] <= cap[r] and self.requests[r] <= cap[r] for r in RESOURCES)
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def container_amount(container: Mapping[str, Any]) -> Amount:
     """One container after defaulting: a limit without a request is also the request (the API server's own
     defaulting); what is still missing comes from the preview's LimitRange."""
-    resources = container.get("resources") if isinstance(container.get("resources"), dict) else {}
-    limits_given = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
-    requests_given = resources.get("requests") if isinstance(resources.get("requests"), dict) else {}
+    resources = _mapping(container.get("resources"))
+    limits_given = _mapping(resources.get("limits"))
+    requests_given = _mapping(resources.get("requests"))
     requests, limits = {}, {}
     for resource in RESOURCES:
         limit = limits_given.get(resource)
@@ -96,7 +100,7 @@ def footprint(objects: Iterable[Mapping[str, Any]]) -> Footprint:
     scaled = _autoscaled_replicas(objects)
     steady, surge, rolling = Amount.zero(), Amount.zero(), []
     for obj in objects:
-        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        spec = _mapping(obj.get("spec"))
         for pod in pod_specs(obj):
             copies = _copies(obj, spec, scaled)
             amount = pod_amount(pod)
@@ -125,7 +129,7 @@ def _surge(obj: Mapping[str, Any], spec: Mapping[str, Any], copies: int) -> int:
     """Extra pods a Deployment's rolling update starts before it stops old ones (default maxSurge 25%)."""
     if obj.get("kind") != "Deployment" or copies == 0:
         return 0
-    strategy = spec.get("strategy") if isinstance(spec.get("strategy"), dict) else {}
+    strategy = _mapping(spec.get("strategy"))
     if strategy.get("type") == "Recreate":
         return 0
     surge = (strategy.get("rollingUpdate") or {}).get("maxSurge", "25%")
@@ -138,7 +142,7 @@ def _autoscaled_replicas(objects: list[Mapping[str, Any]]) -> dict[tuple[str, st
     """A HorizontalPodAutoscaler may scale its target up to ``maxReplicas``: the quota must leave room for that."""
     scaled: dict[tuple[str, str], int] = {}
     for obj in objects:
-        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        spec = _mapping(obj.get("spec"))
         target = spec.get("scaleTargetRef") if obj.get("kind") == "HorizontalPodAutoscaler" else None
         if isinstance(target, dict) and isinstance(spec.get("maxReplicas"), int):
             scaled[(str(target.get("kind")), str(target.get("name")))] = spec["maxReplicas"]
