@@ -191,6 +191,21 @@ def test_host_paths_the_docker_socket_and_devices_are_refused_naming_service_and
     assert error.value.detail.startswith(expected), error.value.detail
 
 
+@pytest.mark.parametrize(("fragment", "key"), [
+    ("    deploy:\n      resources:\n        reservations:\n          devices:\n            - driver: nvidia\n"
+     "              count: 1\n              capabilities: [gpu]\n", "deploy.resources.reservations.devices"),
+    ("    deploy: {resources: {reservations: {devices: [{capabilities: [[gpu, utility]]}]}}}\n",
+     "deploy.resources.reservations.devices"),
+    ("    gpus: all\n", "gpus"),
+])
+def test_gpus_are_refused_clearly_naming_service_and_key(tmp_path: Path, fragment: str, key: str) -> None:
+    compose = f"services:\n  web:\n    image: ollama/ollama\n{fragment}x-prdeck:\n  ingress: {{service: web, port: 80}}\n"
+    with pytest.raises(SpecError) as error:
+        spec_in(tmp_path, compose)
+    assert error.value.detail.startswith(f"services.web.{key}"), error.value.detail
+    assert "no GPUs" in error.value.detail and "profiles" in error.value.detail
+
+
 def test_a_mount_over_kubernetes_1_mib_object_limit_is_refused_naming_service_and_path(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {"assets/a.bin": b"\xff" * (600 * 1024), "assets/b.bin": b"\xfe" * (600 * 1024)}
     with pytest.raises(SpecError) as error:

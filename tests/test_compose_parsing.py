@@ -63,8 +63,13 @@ def test_dotenv_next_to_the_compose_file_is_read_below_preview_variables(tmp_pat
 
 def test_null_environment_values_and_bare_build_args_take_the_variable(tmp_path: Path) -> None:
     spec = load(tmp_path, "services:\n  web:\n    build:\n      context: .\n      args: [VERSION, UNSET_ARG]\n"
-                          "    environment:\n      API_KEY:\n", variables={"VERSION": "3", "API_KEY": "k"})
-    assert dict(web(spec).environment) == {"API_KEY": "k"}
+                          "    environment:\n      API_KEY:\n      UNSET_KEY:\n      EMPTY:\n      SET: ''\n",
+                variables={"VERSION": "3", "API_KEY": "k", "EMPTY": ""})
+    assert dict(web(spec).environment) == {"API_KEY": "k", "EMPTY": "", "SET": ""}, \
+        "an unset bare variable is left out, as Compose does (not set to an empty string)"
+    listed = load(tmp_path, "services:\n  web:\n    image: app\n    environment: [API_KEY, UNSET_KEY, A=]\n",
+                  variables={"API_KEY": "k"})
+    assert dict(web(listed).environment) == {"API_KEY": "k", "A": ""}
     assert web(spec).build.args == (("VERSION", "3"),), "an unset bare arg is left out, as Compose does"
 
 

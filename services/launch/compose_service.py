@@ -34,8 +34,15 @@ def pod_fields(path: str, name: str, service: Mapping[str, Any]) -> dict[str, An
         bindings = [*(_binding(item) for item in _list(service.get("ports")))]
         key = f"{where}.expose"
         bindings += [(0, *_port_protocol(item)) for item in _list(service.get("expose"))]
+        key = f"{where}.gpus"
+        if service.get("gpus") not in (None, [], 0):
+            raise ValueError(NO_GPUS)
         key = f"{where}.deploy.resources.reservations"
         reservations = _reservations(service.get("deploy"))
+        if reservations.get("devices"):
+            key = f"{where}.deploy.resources.reservations.devices"
+            raise ValueError(NO_GPUS if _asks_for_gpu(reservations["devices"]) else
+                             "a preview container cannot reserve the node's devices")
         memory = values.memory_quantity(reservations["memory"]) if "memory" in reservations else None
         cpus = values.cpu_quantity(reservations["cpus"]) if "cpus" in reservations else None
     except (ValueError, TypeError) as exc:
@@ -132,6 +139,21 @@ def _binding(value: Any) -> tuple[int, int, str]:
         published = parts[-2] if len(parts) > 1 else None
     text = str(published or "")
     return (int(text) if text.isdigit() and 0 < int(text) < 65536 else 0), target, protocol
+
+
+NO_GPUS = ("preview pods get no GPUs (prdeck's namespaces do not request GPU devices); remove it, or give the "
+           "service a profile (profiles: [gpu]) so that previews leave it out")
+
+
+def _asks_for_gpu(devices: Any) -> bool:
+    for device in devices if isinstance(devices, list) else [devices]:
+        if not isinstance(device, dict):
+            return False
+        capabilities = device.get("capabilities") or []
+        flat = [c for group in capabilities for c in (group if isinstance(group, list) else [group])]
+        if "gpu" in flat or str(device.get("driver", "")).lower() in ("nvidia", "amd"):
+            return True
+    return False
 
 
 def _reservations(deploy: Any) -> dict[str, Any]:

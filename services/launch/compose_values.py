@@ -24,20 +24,22 @@ def command_list(value: Any) -> list[str]:
 
 def environment_map(value: Any, lookup: Callable[[str], str | None]) -> dict[str, str]:
     """``environment`` as a map or as ``["KEY=value", "KEY"]``; a bare or empty key takes its value from the
-    variables (as Compose takes it from the shell), which hold only what the maintainer allowed."""
+    variables (as Compose takes it from the shell), which hold only what the maintainer allowed; when they do not
+    have it, the container does not get the variable at all (as with Compose), rather than an empty one."""
     if value is None:
         return {}
+    pairs: list[tuple[str, str | None]] = []
     if isinstance(value, dict):
-        return {str(key): (lookup(str(key)) or "") if item is None else _scalar(item) for key, item in value.items()}
-    if isinstance(value, list):
-        result: dict[str, str] = {}
+        pairs = [(str(key), lookup(str(key)) if item is None else _scalar(item)) for key, item in value.items()]
+    elif isinstance(value, list):
         for item in value:
             if not isinstance(item, str):
                 raise ValueError("list entries must be KEY=value strings")
             key, sep, text = item.partition("=")
-            result[key] = text if sep else (lookup(key) or "")
-        return result
-    raise ValueError("must be a map or a list of KEY=value strings")
+            pairs.append((key, text if sep else lookup(key)))
+    else:
+        raise ValueError("must be a map or a list of KEY=value strings")
+    return {key: text for key, text in pairs if text is not None}
 
 
 def _scalar(value: Any) -> str:

@@ -23,7 +23,7 @@ from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
 
 SUPPORTED_SERVICE_KEYS = frozenset(
     {"build", "image", "environment", "command", "entrypoint", "ports", "deploy", "healthcheck", "expose", "cap_add",
-     "restart", "depends_on", "hostname", "container_name", "networks", *compose_mounts.SERVICE_KEYS}
+     "restart", "depends_on", "hostname", "container_name", "networks", "gpus", *compose_mounts.SERVICE_KEYS}
 )
 IGNORED_TOP_KEYS = frozenset({"version", "name", "services", "x-prdeck", "x-uffizzi", *compose_mounts.TOP_KEYS})
 Lookup = Callable[[str], str | None]
