@@ -199,7 +199,8 @@ def test_host_paths_the_docker_socket_and_devices_are_refused_naming_service_and
     ("    gpus: all\n", "gpus"),
 ])
 def test_gpus_are_refused_clearly_naming_service_and_key(tmp_path: Path, fragment: str, key: str) -> None:
-    compose = f"services:\n  web:\n    image: ollama/ollama\n{fragment}x-prdeck:\n  ingress: {{service: web, port: 80}}\n"
+    compose = (f"services:\n  web:\n    image: ollama/ollama\n{fragment}"
+               "x-prdeck:\n  ingress: {service: web, port: 80}\n")
     with pytest.raises(SpecError) as error:
         spec_in(tmp_path, compose)
     assert error.value.detail.startswith(f"services.web.{key}"), error.value.detail
