@@ -17,6 +17,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from prdeck.services.kube.version import server_version
+from prdeck.services.launch import compose_pod
 from prdeck.services.launch.compose_pod import largest_start_period
 from prdeck.services.launch.git_mirror import LocalTree
 from prdeck.services.launch.render import ClusterOptions, Placement, render
@@ -188,3 +190,71 @@ def test_the_sandbox_fails_the_second_container_binding_a_port(tmp_path: Path) -
         assert statuses["b"].restart_count >= 1 and statuses["a"].restart_count == 0
         log = rig.cluster.core.read_namespaced_pod_log("two", "ports", container="b", previous=True)
         assert "bind: address already in use" in log
+
+
+OLD_CLUSTER = ClusterOptions(domain="previews.example.com", server_version=(1, 28))
+WEB_WAITS_FOR_DB = """services:
+  web:
+    build: .
+    ports: ["8000"]
+    depends_on:
+      db: {condition: service_healthy}
+  db:
+    image: postgres:16
+    healthcheck: {test: ["CMD-SHELL", "pg_isready -U postgres"], interval: 5s}
+x-prdeck:
+  ingress: {service: web, port: 8000}
+"""
+
+
+def test_before_kubernetes_1_29_healthy_dependencies_start_with_the_app_and_a_launch_says_so(tmp_path: Path) -> None:
+    """An older API server drops an init container's restartPolicy: a database as an init container would never
+    end, and the pod would never start. So it starts as an app container, and the launch warns once."""
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(WEB_WAITS_FOR_DB)
+    spec = load_spec(LocalTree(tmp_path))
+    deployment = next(o for o in render(spec, PLACEMENT, OLD_CLUSTER, {"web": "r/web:1"}) if o["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert "initContainers" not in pod and names(pod["containers"]) == ["db", "web"]
+    assert all("startupProbe" not in c and "restartPolicy" not in c for c in pod["containers"])
+    assert compose_pod.sidecar_warning(spec, (1, 28)) == (
+        "The cluster runs Kubernetes 1.28, without native sidecar containers (1.29+): db starts together with the "
+        "other services instead of before them (depends_on: service_healthy is not kept).")
+    assert compose_pod.sidecar_warning(spec, (1, 29)) is None and compose_pod.sidecar_warning(spec, None) is None
+
+
+def test_before_kubernetes_1_29_a_one_shot_that_needs_a_running_service_is_refused(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, "healthy_sidecar.yml")
+    with pytest.raises(SpecError) as error:
+        render(spec, PLACEMENT, OLD_CLUSTER, {c.name: f"registry.test/{c.name}:pr-7" for c in spec.containers})
+    assert error.value.title == ("The one-shot service migrate needs db running before it, which this cluster "
+                                 "(Kubernetes 1.28) cannot do")
+
+
+def test_a_launch_on_a_1_28_cluster_starts_the_database_alongside_and_warns_once(tmp_path: Path) -> None:
+    seed = app_seed(free_port(), files={".prdeck/compose.yml": WEB_WAITS_FOR_DB})
+    seed["kube"]["version"] = "1.28"
+    with SandboxStack(seed, builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        result = rig.launch(1)
+        assert [w for w in result.warnings if "native sidecar" in w] == [
+            "The cluster runs Kubernetes 1.28, without native sidecar containers (1.29+): db starts together with "
+            "the other services instead of before them (depends_on: service_healthy is not kept)."]
+        pod = the_pod(rig)
+        assert names(pod["spec"]["containers"]) == ["db", "web"] and not pod["spec"].get("initContainers")
+        assert all(status["ready"] for status in pod["status"]["containerStatuses"])
+
+
+def test_the_sandbox_plays_an_older_server_that_drops_sidecar_restart_policies(tmp_path: Path) -> None:
+    seed = app_seed(free_port())
+    seed["kube"]["version"] = "1.28"
+    with SandboxStack(seed, builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        assert server_version(rig.cluster) == (1, 28)
+        rig.cluster.core.create_namespace({"metadata": {"name": "old"}})
+        pod = {"metadata": {"name": "p"}, "spec": {
+            "initContainers": [{"name": "db", "image": "postgres:16", "restartPolicy": "Always"}],
+            "containers": [{"name": "web", "image": "web:1"}]}}
+        created = rig.cluster.core.create_namespaced_pod("old", pod)
+        assert created.spec.init_containers[0].restart_policy is None

@@ -21,7 +21,7 @@ from typing import Any
 
 from prdeck.services.launch import compose_values as values
 from prdeck.services.launch.compose_service import is_one_shot
-from prdeck.services.launch.spec_types import ContainerSpec, PreviewSpec, problem
+from prdeck.services.launch.spec_types import ContainerSpec, PreviewSpec, SpecError, problem
 
 DEFAULT_INTERVAL = 30
 DEFAULT_TIMEOUT = 30
@@ -136,6 +136,51 @@ def arrange(containers: Sequence[ContainerSpec]) -> Arrangement:
     return Arrangement(init, tuple(c for c in containers if original(c) not in members))
 
 
+NATIVE_SIDECARS = (1, 29)
+"""Init containers with ``restartPolicy: Always`` keep running (beta and on by default since 1.29). An older API
+server drops the field, and such an init container would then have to exit before the pod's containers start."""
+
+
+def has_native_sidecars(version: tuple[int, int] | None) -> bool:
+    """Unknown (``render`` without a cluster, a server that does not say) counts as current."""
+    return version is None or version >= NATIVE_SIDECARS
+
+
+def sidecar_warning(spec: PreviewSpec, version: tuple[int, int] | None) -> str | None:
+    """What a launch says once on a cluster before 1.29 when services would have started first."""
+    if spec.form != "compose" or has_native_sidecars(version):
+        return None
+    early = [original(c) for c, role in arrange(spec.containers).init if role == "sidecar"]
+    if not early:
+        return None
+    return (f"The cluster runs Kubernetes {'.'.join(map(str, version or ()))}, without native sidecar containers "
+            f"(1.29+): {' and '.join(early) if len(early) < 3 else ', '.join(early)} "
+            f"start{'s' if len(early) == 1 else ''} together with the other services instead of before them "
+            "(depends_on: service_healthy is not kept).")
+
+
+def without_native_sidecars(arrangement: Arrangement, version: str) -> Arrangement:
+    """For a cluster older than Kubernetes 1.29: the services that would be sidecars start with the app
+    containers instead (compose's ``service_healthy`` order is not kept); a one-shot service that needs one of
+    them running first cannot run at all, and is refused naming both."""
+    sidecars = [c for c, role in arrangement.init if role == "sidecar"]
+    if not sidecars:
+        return arrangement
+    names = {original(c) for c in sidecars}
+    for job, role in arrangement.init:
+        needs = [dep for dep, _ in job.depends_on if dep in names]
+        if role == "job" and needs:
+            raise SpecError(
+                f"The one-shot service {original(job)} needs {needs[0]} running before it, which this cluster "
+                f"(Kubernetes {version}) cannot do",
+                "A service that keeps running can start before a pod's init containers only as a native sidecar "
+                "container (Kubernetes 1.29+). Upgrade the cluster, or run the one-shot step from the app's own "
+                "start command.",
+            )
+    jobs = tuple((c, role) for c, role in arrangement.init if role == "job")
+    return Arrangement(jobs, (*sidecars, *arrangement.main))
+
+
 def check(path: str, containers: Sequence[ContainerSpec], ingress: str) -> None:
     """Refuse what one pod cannot run: a dependency cycle, a one-shot ingress, two services on one port."""
     by_name = {original(c): c for c in containers}
@@ -178,5 +223,6 @@ def _no_cycle(path: str, by_name: Mapping[str, ContainerSpec]) -> None:
             visit(name)
 
 
-__all__ = ["Arrangement", "arrange", "check", "health_probe", "host_aliases", "largest_start_period", "probes",
-           "service_port", "startup_probe"]
+__all__ = ["Arrangement", "arrange", "check", "has_native_sidecars", "health_probe", "host_aliases",
+           "largest_start_period", "probes", "service_port", "sidecar_warning", "startup_probe",
+           "without_native_sidecars"]

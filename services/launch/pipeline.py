@@ -22,9 +22,10 @@ from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
+from prdeck.services.kube.version import server_version
+from prdeck.services.launch import compose_pod
 from prdeck.services.launch.approval import approved_head
 from prdeck.services.launch.builder import image_ref
-from prdeck.services.launch.compose_pod import largest_start_period
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitMirror, GitTree
 from prdeck.services.launch.guards import is_guard
@@ -142,7 +143,7 @@ class Launcher:
         return Rendered(tuple(self.objects(plan)), tuple(plan.spec.warnings))
 
     def objects(self, plan: Plan) -> list[dict[str, Any]]:
-        options = self.settings.cluster_options(fork=plan.pull.fork)
+        options = replace(self.settings.cluster_options(fork=plan.pull.fork), server_version=plan.server_version)
         return render(plan.spec, plan.placement, options, plan.images, plan.in_use)
 
     # launch -------------------------------------------------------------------------------------------
@@ -202,7 +203,7 @@ class Launcher:
                     reporter.progress("Deploying")
                     return self._result(run, plan, built, time.monotonic() - started, stale=False)
                 # a declared start_period is time the spec says it needs before it can be healthy
-                self._rollout(run, plan, timeout + largest_start_period(plan.spec), record, run_id)
+                self._rollout(run, plan, timeout + compose_pod.largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
             if _claim_report(record, namespace, run_id, "failed"):
                 reporter.failed(failure.step, failure.cause.title)
@@ -232,6 +233,10 @@ class Launcher:
             plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
             run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
         plan.in_use = ClusterRecord(self.cluster).quota_used(plan.placement.namespace)
+        plan.server_version = server_version(self.cluster)
+        warning = compose_pod.sidecar_warning(plan.spec, plan.server_version)
+        if warning:
+            run.warn(warning)
         guards = [obj for obj in self.objects(plan) if is_guard(obj)]  # sized from the spec: refused before a build
         launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
                   naming.ANNOTATION_PHASE_AT: now_text()}
@@ -263,8 +268,6 @@ class Launcher:
 
 def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:
     run.line(f"pods: {status.state}{f' ({status.reason})' if status.reason else ''}")
-
-
 
 
 def _claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str) -> bool:

@@ -43,6 +43,8 @@ class ClusterOptions:
     policy: PodPolicy = field(default_factory=PodPolicy)
     quota_cap: QuotaCap = field(default_factory=QuotaCap)
     """``preview.max_cpu`` / ``preview.max_memory``: the most one preview's pods may use."""
+    server_version: tuple[int, int] | None = None
+    """The cluster's Kubernetes version when known (a launch asks; ``render`` alone assumes a current one)."""
 
 
 def preview_host(placement: Placement, options: ClusterOptions) -> str | None:

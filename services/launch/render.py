@@ -123,6 +123,8 @@ def _pod_containers(spec: PreviewSpec, images: Mapping[str, str], url: str,
     port = compose_pod.service_port(spec)[1]
     extra = {"UFFIZZI_DOMAIN": urlsplit(url).hostname or "localhost", "PORT": str(port)}
     arrangement = compose_pod.arrange(spec.containers)
+    if not compose_pod.has_native_sidecars(options.server_version):
+        arrangement = compose_pod.without_native_sidecars(arrangement, ".".join(map(str, options.server_version or ())))
 
     def rendered(container: ContainerSpec, role: str) -> dict[str, Any]:
         result = _container(container, images, url, options, extra if container is ingress else None)

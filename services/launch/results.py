@@ -102,6 +102,8 @@ class Plan:
     spec: PreviewSpec
     placement: Placement
     images: dict[str, str] = field(default_factory=dict)
+    server_version: tuple[int, int] | None = None
+    """The cluster's Kubernetes version, asked once the namespace is claimed (None: not known)."""
     in_use: dict[str, Any] | None = None
     """What the namespace's pods use before this launch (its quota's ``status.used``): a relaunch rolls the new
     pods in next to them, and the new quota keeps room for both."""

@@ -90,7 +90,9 @@ class KubeApi:
 
     # discovery ----------------------------------------------------------------------------------------
     async def version(self, request: web.Request) -> web.Response:
-        return web.json_response(SERVER_VERSION)
+        major, minor = self.store.version
+        return web.json_response({**SERVER_VERSION, "major": str(major), "minor": str(minor),
+                                  "gitVersion": f"v{major}.{minor}.0-prdeck-sandbox"})
 
     async def healthy(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")

@@ -66,6 +66,9 @@ class KubeSandbox:
         self.root = root or Path(self._tmp.name)  # type: ignore[union-attr]
         self.token = secrets.token_hex(20)
         self.store = KubeStore()
+        if kube.get("version"):  # "1.28": an older API server (what it drops, what /version says)
+            major, minor = (int(part) for part in str(kube["version"]).split(".")[:2])
+            self.store.version = (major, minor)
         self.logs = LogBook()
         known = {f.name for f in fields(Timing)}
         self.timing = Timing(**{k: float(v) for k, v in (kube.get("timing") or {}).items() if k in known})

@@ -45,6 +45,8 @@ class KubeStore:
         self._watchers: set[asyncio.Queue[Change]] = set()
         self.changed = asyncio.Event()
         """Set on every write; the controllers wait on it."""
+        self.version = (1, 32)
+        """The Kubernetes version the sandbox plays (seed ``kube.version``): fields newer than it are dropped."""
 
     # reading ------------------------------------------------------------------------------------------
     def get(self, resource: Resource, namespace: str, name: str) -> dict[str, Any]:

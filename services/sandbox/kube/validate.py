@@ -152,8 +152,11 @@ def _kind_rules(obj: dict[str, Any]) -> list[Cause]:
     return []
 
 
-def validate(resource: Resource, obj: dict[str, Any], namespace: str | None) -> None:
-    """Raise 400/422 as the API server would for ``obj`` sent to a URL in ``namespace``."""
+def validate(resource: Resource, obj: dict[str, Any], namespace: str | None,
+             version: tuple[int, int] = (1, 32)) -> None:
+    """Raise 400/422 as the API server would for ``obj`` sent to a URL in ``namespace``; fields that the
+    server's ``version`` does not have are dropped first, as it drops them (feature gates off)."""
+    _drop_disabled_fields(resource.kind, obj, version)
     if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
         raise KubeError(400, "the object provided is unrecognized (must be of type object)")
     if obj.get("kind") not in (None, resource.kind) or obj.get("apiVersion") not in (None, resource.api_version):
@@ -184,6 +187,18 @@ def validate(resource: Resource, obj: dict[str, Any], namespace: str | None) -> 
         causes.extend(_kind_rules(obj))
     if causes:
         raise invalid(resource, name, causes)
+
+
+def _drop_disabled_fields(kind: str, obj: Any, version: tuple[int, int]) -> None:
+    """Before 1.29 (SidecarContainers off by default) the server drops ``restartPolicy`` of init containers: such
+    a container then runs as a plain init container, which must exit before the pod's containers start."""
+    if version >= (1, 29) or not isinstance(obj, dict) or not isinstance(obj.get("spec"), dict):
+        return
+    spec = obj["spec"]
+    pod = spec if kind == "Pod" else (spec.get("template") or {}).get("spec")
+    for init in (pod or {}).get("initContainers") or [] if isinstance(pod, dict) else []:
+        if isinstance(init, dict):
+            init.pop("restartPolicy", None)
 
 
 def apply_defaults(obj: dict[str, Any], created: bool) -> None:

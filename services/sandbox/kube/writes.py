@@ -92,7 +92,7 @@ class Writes:
             admit_pod(self.store, obj)
 
     def create(self, resource: Resource, namespace: str | None, obj: Any, request: web.Request) -> dict[str, Any]:
-        validate(resource, obj, namespace)
+        validate(resource, obj, namespace, self.store.version)
         self._require_namespace(namespace if resource.namespaced else None)
         self._admit(request, resource, obj, created=True)
         if _dry_run(request):
@@ -107,7 +107,7 @@ class Writes:
 
     def replace(self, target: Target, obj: Any, request: web.Request) -> dict[str, Any]:
         resource, namespace = target.resource, target.namespace or ""
-        validate(resource, obj, target.namespace)
+        validate(resource, obj, target.namespace, self.store.version)
         if obj["metadata"]["name"] != target.name:
             raise KubeError(400, "the name of the object does not match the name on the URL")
         current = self.store.get(resource, namespace, target.name or "")
@@ -148,7 +148,7 @@ class Writes:
                 f"application/apply-patch+yaml (got {kind})",
             )
         patched.setdefault("metadata", {})["name"] = name
-        validate(resource, patched, target.namespace)
+        validate(resource, patched, target.namespace, self.store.version)
         if target.sub != "status":
             patched["status"] = current.get("status", patched.get("status"))
             self._admit(request, resource, patched, created=False)
@@ -181,13 +181,13 @@ class Writes:
         if (applied.get("metadata") or {}).get("name") not in (None, name):
             raise KubeError(400, "the name of the object does not match the name on the URL")
         applied.setdefault("metadata", {})["name"] = name
-        validate(resource, json.loads(json.dumps(applied)), target.namespace)
+        validate(resource, json.loads(json.dumps(applied)), target.namespace, self.store.version)
         force = request.query.get("force") in ("true", "1")
         current = self.store.find(resource, namespace, name)
         merged = server_side_apply(current, applied, manager, force, resource.api_version, now_iso())
         if target.namespace is not None:
             merged["metadata"]["namespace"] = target.namespace
-        validate(resource, merged, target.namespace)
+        validate(resource, merged, target.namespace, self.store.version)
         dry_run = _dry_run(request)
         if current is None:
             self._require_namespace(target.namespace if resource.namespaced else None)
