@@ -202,6 +202,29 @@ def test_deployments_become_ready_pods_and_write_logs_and_events(kube):
         assert {"ScalingReplicaSet", "SuccessfulCreate", "Scheduled", "Pulled", "Started"} <= reasons
 
 
+def test_a_pod_waits_in_container_creating_until_its_config_maps_and_secrets_exist(kube):
+    """As the kubelet: a volume's ConfigMap/Secret that is missing is a FailedMount event, and the pod starts once
+    it is there (an optional one does not hold it back)."""
+    with api(kube) as client_:
+        core, apps = client.CoreV1Api(client_), client.AppsV1Api(client_)
+        _ns(core)
+        deployment = _deployment()
+        deployment["spec"]["template"]["spec"]["volumes"] = [
+            {"name": "conf", "configMap": {"name": "files-web-0"}},
+            {"name": "keys", "projected": {"sources": [{"secret": {"name": "keys"}},
+                                                      {"configMap": {"name": "maybe", "optional": True}}]}}]
+        apps.create_namespaced_deployment(NS, deployment)
+        messages = eventually(lambda: {e.message for e in core.list_namespaced_event(NS).items
+                                       if e.reason == "FailedMount"} or None)
+        assert messages == {'MountVolume.SetUp failed for volume "conf" : configmap "files-web-0" not found',
+                            'MountVolume.SetUp failed for volume "keys" : secret "keys" not found'}
+        (pod,) = core.list_namespaced_pod(NS).items
+        assert pod.status.container_statuses[0].state.waiting.reason == "ContainerCreating"
+        core.create_namespaced_config_map(NS, {"metadata": {"name": "files-web-0"}, "data": {"a": "1"}})
+        core.create_namespaced_secret(NS, {"metadata": {"name": "keys"}, "stringData": {"k": "v"}})
+        eventually(lambda: apps.read_namespaced_deployment("web", NS).status.ready_replicas == 1)
+
+
 def test_missing_images_back_off_and_crashing_ones_loop_with_previous_logs(kube):
     kube_admin(kube, "images", {"image": "gone:1", "missing": True})
     kube_admin(kube, "images", {"image": "crash:1", "crash": True})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from prdeck.services.sandbox.kube import pods
@@ -115,12 +116,27 @@ class Kubelet:
         self._set_status(key, {"containerStatuses": creating, "conditions": pods.conditions(ready=False)})
         if not fast and await self._sleep_or_deleted(key, self.timing.create):
             return
+        while not self._mounted(key):
+            if await self._sleep_or_deleted(key, self.timing.backoff):
+                return
         while not await self._pull_all(key, [*(pod["spec"].get("initContainers") or []), *containers]):
             if await self._sleep_or_deleted(key, self.timing.backoff):
                 return
         if not await run_init(self, key):
             return
         await self._run_containers(key, containers, behaviours, fast)
+
+    def _mounted(self, key: PodKey) -> bool:
+        """Whether the ConfigMaps and Secrets the pod's volumes name exist (unless marked optional); for each one
+        missing, a FailedMount event as the kubelet writes it, and the pod stays ContainerCreating."""
+        pod = self._pod(key)
+        if pod is None:
+            return True
+        missing = list(missing_volume_sources(self.store, pod))
+        for volume, kind, name in missing:
+            self._event(pod, "FailedMount", f'MountVolume.SetUp failed for volume "{volume}" : {kind} "{name}" not '
+                        "found", kind="Warning")
+        return not missing
 
     async def _pull_all(self, key: PodKey, containers: list[dict[str, Any]]) -> bool:
         """Pull every image; when one is missing, ErrImagePull then (shortly after) ImagePullBackOff."""
@@ -261,3 +277,18 @@ class Kubelet:
             if pod is not None:
                 self._event(pod, "BackOff", "Back-off restarting failed container", kind="Warning")
         self._set_status(key, {"containerStatuses": statuses, "conditions": pods.conditions(ready=False)})
+
+
+def missing_volume_sources(store: KubeStore, pod: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """``(volume, "configmap" | "secret", name)`` for each source a pod's volumes need that is not there."""
+    namespace = pod["metadata"]["namespace"]
+    for volume in pod["spec"].get("volumes") or []:
+        sources = [volume, *((volume.get("projected") or {}).get("sources") or [])]
+        for source in sources:
+            for field, kind, key in (("configMap", "configmap", "name"), ("secret", "secret", "secretName")):
+                wanted = source.get(field) if isinstance(source.get(field), dict) else None
+                if wanted is None or wanted.get("optional"):
+                    continue
+                name = wanted.get(key if source is volume else "name") or ""
+                if store.find(BY_KIND["ConfigMap" if kind == "configmap" else "Secret"], namespace, name) is None:
+                    yield volume["name"], kind, name
