@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from prdeck.services.launch import compose_mounts, compose_pod, compose_service, kube_values
+from prdeck.services.launch import compose_extends, compose_mounts, compose_pod, compose_service, kube_values
 from prdeck.services.launch import compose_values as values
 from prdeck.services.launch.compose_build import build_spec
 from prdeck.services.launch.compose_prepare import ComposeOptions, prepare
@@ -54,7 +54,8 @@ def parse_compose(text: str, path: str, lookup: Lookup, tree: TreeReader | None 
     documents = yaml_documents(text, path)
     if len(documents) != 1 or not isinstance(documents[0], dict):
         raise problem(path, "", "a compose file is one YAML mapping")
-    prepared = prepare(documents[0], path, lookup, tree, options or ComposeOptions())
+    document = compose_extends.resolve(documents[0], path, tree)
+    prepared = prepare(document, path, lookup, tree, options or ComposeOptions())
     raw = prepared.document
     warnings = [f"{path}: variable {name} is not set; using an empty string"
                 for name in dict.fromkeys(prepared.missing)]
