@@ -6,10 +6,8 @@ import json
 import re
 
 from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
-from prdeck.services.kube.errors import CLUSTER_FAILURES
+from prdeck.services.kube.raw import READ_FAILURES
 from prdeck.services.kube.service import ClusterService
-
-VERSION_FAILURES: tuple[type[Exception], ...] = (ValueError, *CLUSTER_FAILURES)
 
 
 def server_version(cluster: ClusterService) -> tuple[int, int] | None:
@@ -20,7 +18,7 @@ def server_version(cluster: ClusterService) -> tuple[int, int] | None:
             "Accept": "application/json"}, auth_settings=["BearerToken"])
         response = api.call_api(method, url, header_params=headers, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
         info = json.loads(response.read() or b"{}")
-    except VERSION_FAILURES:
+    except READ_FAILURES:
         return None
     if not isinstance(info, dict) or response.status != 200:
         return None

@@ -25,7 +25,7 @@ from prdeck.services.kube.retry import Backoff, Stopped, call_with_retries
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.kube.state import preview_state
 from prdeck.services.kube.warnings import response_warnings
-from prdeck.services.naming import ANNOTATION_EXPIRES, ANNOTATION_LAUNCH, ANNOTATION_SHA, SELECTOR
+from prdeck.services.naming import ANNOTATION_LAUNCH, SELECTOR
 
 FIELD_MANAGER = "prdeck"
 WORKLOAD = "preview"
@@ -129,21 +129,6 @@ class Deployer:
         response.read()
         self.api_client.response_deserialize(response, {"2XX": "object"})
         return response_warnings(response)
-
-    def deployed_expiry(self, namespace: str, head_sha: str) -> tuple[str, str] | None:
-        """The expires-at of the running pods when they already run ``head_sha``: a relaunch of the same commit
-        keeps the pod template unchanged, so nothing restarts and the relaunch is instant."""
-        try:
-            deployment: Any = self.cluster.apps.read_namespaced_deployment(
-                WORKLOAD, namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        except CLUSTER_FAILURES:
-            return None
-        annotations = deployment.spec.template.metadata.annotations or {}
-        healthy = (deployment.status.ready_replicas or 0) >= (deployment.spec.replicas or 1)
-        if annotations.get(ANNOTATION_SHA) != head_sha or not healthy:
-            return None  # a failed preview gets new pods
-        expires, launch = annotations.get(ANNOTATION_EXPIRES), annotations.get(ANNOTATION_LAUNCH)
-        return (expires, launch) if expires and launch else None
 
     def wait_rollout(
         self,

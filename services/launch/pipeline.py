@@ -32,6 +32,7 @@ from prdeck.services.launch.guards import is_guard
 from prdeck.services.launch.image_steps import build_and_push
 from prdeck.services.launch.interrupt import until_stopped
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
+from prdeck.services.launch.kept_pods import already_rolled, deployed_expiry
 from prdeck.services.launch.placement import public_url
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render
@@ -227,7 +228,7 @@ class Launcher:
         """Create (or take over) the preview's namespace with its guards before anything is built, recording this
         launch on it; a relaunch of the commit that already runs keeps its pods (same template, no restart)."""
         deployer = Deployer(self.cluster)
-        kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
+        kept = deployed_expiry(self.cluster, plan.placement.namespace, plan.sha)
         if kept:
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
             plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
@@ -244,6 +245,10 @@ class Launcher:
         deployer.apply(guards, run.line, on_warning=run.warn)
 
     def _rollout(self, run: LaunchRun, plan: Plan, timeout: float, record: ClusterRecord, run_id: str) -> None:
+        if plan.spec.form == "compose" and already_rolled(self.cluster, plan.placement.namespace,
+                                                          plan.placement.launch_id):
+            run.line("pods: ready (kept: the apply changed nothing they run)")
+            return
         try:
             Deployer(self.cluster).wait_rollout(
                 plan.placement.namespace, plan.placement.launch_id, timeout,

@@ -18,7 +18,8 @@ from kubernetes.client.rest import ApiException
 
 from prdeck.services import naming
 from prdeck.services.kube.client import CONNECT_TIMEOUT, READ_TIMEOUT
-from prdeck.services.kube.errors import CLUSTER_FAILURES, cluster_errors
+from prdeck.services.kube.errors import cluster_errors
+from prdeck.services.kube.raw import READ_FAILURES, get_json
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.results import LaunchCancelled, LaunchDestroyed
 
@@ -62,13 +63,13 @@ class ClusterRecord:
     def read(self, namespace: str) -> NamespaceRecord | None:
         """The namespace's record, or None when it does not exist."""
         with cluster_errors(f"reading {namespace}"):
-            try:
-                ns: Any = self.cluster.core.read_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-            except ApiException as exc:
-                if exc.status == 404:
-                    return None
-                raise
-        return _record(ns)
+            ns = get_json(self.cluster, f"/api/v1/namespaces/{namespace}")
+        if ns is None:
+            return None
+        metadata, status = ns.get("metadata") or {}, ns.get("status") or {}
+        terminating = bool(metadata.get("deletionTimestamp")) or status.get("phase") == "Terminating"
+        return NamespaceRecord(metadata.get("name", namespace), metadata.get("resourceVersion", ""),
+                               dict(metadata.get("annotations") or {}), terminating)
 
     def list(self) -> list[NamespaceRecord]:
         """Every preview namespace's record: one list call by prdeck's label."""
@@ -81,11 +82,11 @@ class ClusterRecord:
         """``status.used`` of the namespace's ``prdeck-quota``: what its pods use now (a relaunch rolls next to
         them). None when there is no quota or it cannot be read: the new one is sized from the spec alone."""
         try:
-            quota: Any = self.cluster.core.read_namespaced_resource_quota(
-                "prdeck-quota", namespace, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        except CLUSTER_FAILURES:  # no known quota: the launch goes on, its quota sized from the spec alone
+            quota = get_json(self.cluster, f"/api/v1/namespaces/{namespace}/resourcequotas/prdeck-quota")
+        except READ_FAILURES:  # no known quota: the launch goes on, its quota sized from the spec alone
             return None
-        return dict((quota.status.used if quota.status else None) or {})
+        used = ((quota or {}).get("status") or {}).get("used")
+        return dict(used) if isinstance(used, dict) else None
 
     def mark(self, namespace: str, annotations: Mapping[str, str], resource_version: str | None = None) -> bool:
         """Merge ``annotations`` into the namespace's (a PATCH never creates it). False when the namespace is gone
