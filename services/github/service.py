@@ -32,6 +32,7 @@ from prdeck.services.errors import (
     RemoteError,
     Unavailable,
 )
+from prdeck.services.github.budget import Budget, budget_from_headers
 from prdeck.services.github.graphql import load_query
 from prdeck.services.github.quiet_logs import quiet_library_logs
 from prdeck.services.models import Identity, PullDetail, PullRequest, RepoRef
@@ -60,6 +61,8 @@ class GitHubService:
             seconds_between_requests=None,
             seconds_between_writes=None,
         )
+        self.budget: Budget | None = None
+        """GraphQL points left and when they reset, from the newest GraphQL answer (None: none yet)."""
 
     def close(self) -> None:
         self._github.close()
@@ -85,18 +88,35 @@ class GitHubService:
         """All open pull requests of one repository, newest update first, 100 per GraphQL request."""
         return [pull for page in self.open_pull_pages(repo) for pull in page]
 
-    def open_pull_pages(self, repo: RepoRef) -> Iterator[list[PullRequest]]:
-        """The open pull requests of one repository page by page (100 each), as each GraphQL response arrives."""
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """One GraphQL request's ``data``; the answer's rate-limit headers update :attr:`budget`.
+
+        Call it inside :func:`github_errors`."""
+        headers, payload = self._github.requester.graphql_query(query, variables)
+        self.budget = budget_from_headers(headers) or self.budget
+        data: dict[str, Any] = payload["data"]
+        return data
+
+    def open_pull_pages(
+        self, repo: RepoRef, heads: dict[tuple[RepoRef, int], str] | None = None
+    ) -> Iterator[list[PullRequest]]:
+        """The open pull requests of one repository page by page (100 each), as each GraphQL response arrives.
+
+        ``heads``, when given, receives the node ID of each pull request's head commit (for rollup checks)."""
         query = load_query("open_pull_requests")
         cursor: str | None = None
         while True:
             variables = {"owner": repo.owner, "name": repo.name, "after": cursor}
             with github_errors(self.api_url, f"listing pull requests of {repo}"):
-                _, payload = self._github.requester.graphql_query(query, variables)
-                repository = payload["data"]["repository"]
+                repository = self.graphql(query, variables)["repository"]
                 connection = repository["pullRequests"]
-                page = [_pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node)
+                page = [pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node)
                         for node in connection["nodes"]]
+                if heads is not None:
+                    for pull, node in zip(page, connection["nodes"], strict=True):
+                        commit_id = head_commit_id(node)
+                        if commit_id is not None:
+                            heads[pull.repo, pull.number] = commit_id
             yield page
             if not connection["pageInfo"]["hasNextPage"]:
                 return
@@ -106,8 +126,7 @@ class GitHubService:
         """Description, base and head of one pull request (the detail pane)."""
         variables = {"owner": repo.owner, "name": repo.name, "number": number}
         with github_errors(self.api_url, f"reading {repo}#{number}"):
-            _, payload = self._github.requester.graphql_query(load_query("pull_request_detail"), variables)
-            node = payload["data"]["repository"]["pullRequest"]
+            node = self.graphql(load_query("pull_request_detail"), variables)["repository"]["pullRequest"]
             if node is None:
                 raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
             owner = node.get("headRepositoryOwner") or {}
@@ -167,7 +186,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
+def head_commit_id(node: dict[str, Any]) -> str | None:
+    """The node ID of a pull request node's head commit (``commits(last: 1)``), if it was asked for."""
+    commits = node["commits"]["nodes"]
+    return commits[0]["commit"].get("id") if commits else None
+
+
+def pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
     commits = node["commits"]["nodes"]
     rollup = commits[0]["commit"]["statusCheckRollup"] if commits else None
     author = node.get("author") or {}

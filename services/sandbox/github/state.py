@@ -140,6 +140,8 @@ class GitHubState:
         self.git = GitStore(git_root)
         self.users: dict[str, User] = {}
         self.repos: dict[str, Repo] = {}
+        self.commit_repos: dict[str, Repo] = {}
+        """The repository of every pull request head commit ever written (GraphQL's ``nodes(ids:)``)."""
         self._ids = itertools.count(1000)
 
     def next_id(self) -> int:
@@ -244,6 +246,7 @@ class GitHubState:
                     updated_at=moment,
                 )
                 repo.pulls[pull.number] = pull
+                self.commit_repos[sha] = repo
                 if spec.get("ci"):
                     self.add_status(repo, sha, spec["ci"].lower(), "ci/build", "sandbox-ci", None, None)
                 created.append(pull)
@@ -264,6 +267,7 @@ class GitHubState:
                 repo.full_name, [CommitSpec(refs, files, message, parent=pull.head_sha, author=pull.author)]
             )
             pull.head_sha = sha
+            self.commit_repos[sha] = repo
             pull.updated_at = now()
             return sha
 
