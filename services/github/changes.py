@@ -20,6 +20,7 @@ GitHub rounds to 1 point. A full reload still runs on ``r`` and every :data:`FUL
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -176,7 +177,8 @@ class PullTracker:
 
     def _head_chunks(self, now: datetime) -> list[list[str]]:
         """Head commit IDs to check, 100 a request: the running ones, then the sweep fills the last request."""
-        watched, others = [], []
+        watched: list[str] = []
+        others: list[str] = []
         for (repo, number), commit_id in self._heads.items():
             pull = self._pulls[repo][number]
             running = pull.ci in RUNNING or (pull.ci is None and now - pull.updated_at < RECENT)
@@ -199,6 +201,4 @@ def _ordered(pulls: Any) -> list[PullRequest]:
 
 
 def _with_ci(pull: PullRequest, ci: str | None) -> PullRequest:
-    from dataclasses import replace
-
     return replace(pull, ci=ci)
