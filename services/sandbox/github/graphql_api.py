@@ -195,8 +195,9 @@ class GraphQLApi:
             )
         found: list[dict[str, Any] | None] = []
         for node_id in ids:
-            sha = node_id.removeprefix("C_")
-            repo = self.state.commit_repos.get(sha) if node_id.startswith("C_") else None
+            kind, _, rest = node_id.partition("_")
+            repo_id, _, sha = rest.partition("_")
+            repo = self.state.commit_repos.get((int(repo_id), sha)) if kind == "C" and repo_id.isdigit() else None
             found.append(self._commit(repo, sha) if repo is not None and repo.visible_to(viewer.login) else None)
         return found
 
@@ -204,7 +205,7 @@ class GraphQLApi:
     def _commit(repo: Repo, sha: str) -> dict[str, Any]:
         return {
             "__typename": "Commit",
-            "id": f"C_{sha}",
+            "id": f"C_{repo.id}_{sha}",  # like GitHub's, a commit's ID names its repository too
             "oid": sha,
             "message": "",
             "statusCheckRollup": (
