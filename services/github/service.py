@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,16 @@ from prdeck.services.github.quiet_logs import quiet_library_logs
 from prdeck.services.models import Identity, PullDetail, PullRequest, RepoRef
 
 PAGE_SIZE = 100
+
+
+class _NoRateLimitRetry(GithubRetry):
+    """GithubRetry that never retries a rate-limited answer (403/429): it would sleep out Retry-After (a
+    minute, in a worker nobody can cancel) or hammer a secondary limit; the caller schedules the next try."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        return status_code not in (403, 429) and super().is_retry(method, status_code, has_retry_after)
+
+
 class GitHubService:
     """A signed-in connection to one GitHub (or GitHub Enterprise) API."""
 
@@ -47,7 +57,7 @@ class GitHubService:
         self.api_url = api_url.rstrip("/")
         self.token = token
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
-        retry = GithubRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
+        retry = _NoRateLimitRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
         self._github = Github(
             auth=Auth.Token(token),
             base_url=self.api_url,
@@ -57,7 +67,7 @@ class GitHubService:
             user_agent=f"prdeck/{__version__}",
             # PyGithub otherwise sleeps 0.25 s before every request and 1 s before every POST, GraphQL
             # queries included: 10 s for 1,000 pull requests. prdeck sends requests one at a time, and
-            # secondary rate limits are still honoured through GithubRetry (Retry-After).
+            # a secondary rate limit (403, Retry-After) is waited out by the caller: see _NoRateLimitRetry.
             seconds_between_requests=None,
             seconds_between_writes=None,
         )
@@ -221,7 +231,16 @@ def _reset_time(headers: dict[str, Any] | None) -> datetime | None:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def _rate_limited(headers: dict[str, Any] | None) -> RateLimited:
+def _rate_limited(headers: dict[str, Any] | None, message: str = "") -> RateLimited:
+    lowered = {key.lower(): value for key, value in (headers or {}).items()}
+    retry_after = str(lowered.get("retry-after", ""))
+    if "secondary rate limit" in message.lower() or retry_after.isdigit():
+        wait = int(retry_after) if retry_after.isdigit() else 60
+        return RateLimited(
+            "GitHub's secondary rate limit was hit (too many requests at once or points in a minute)",
+            f"prdeck waits {wait}s before asking again; other tools using the token may be busy too",
+            reset_at=datetime.now(UTC) + timedelta(seconds=wait),
+        )
     reset_at = _reset_time(headers)
     when = f"it resets at {reset_at.astimezone():%H:%M:%S}" if reset_at else "wait a while"
     return RateLimited("GitHub rate limit exhausted", f"{when}, then try again", reset_at=reset_at)
@@ -242,7 +261,7 @@ def translate(exc: BaseException, api_url: str, doing: str) -> PrdeckError:
             "GitHub rejected the token (401 Bad credentials)", "run `prdeck login` again or set a valid GH_TOKEN"
         )
     if isinstance(exc, RateLimitExceededException):
-        return _rate_limited(exc.headers)
+        return _rate_limited(exc.headers, _message(exc))
     if isinstance(exc, GithubException):
         data = exc.data if isinstance(exc.data, dict) else {}
         errors = data.get("errors")
