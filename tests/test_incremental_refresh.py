@@ -134,3 +134,18 @@ def test_finished_ci_of_many_pulls_is_swept_within_a_few_refreshes(make_sandbox)
             refreshes += 1
             assert refreshes <= 6, "the sweep reaches every head within a few refreshes"
         assert next(p for p in after if p.number == done.number).ci == "PENDING"
+
+
+def test_more_than_100_running_heads_are_all_checked_in_extra_requests(make_sandbox):
+    box = make_sandbox({"users": [{"login": "maintainer"}], "generate": [{"repo": "octo/app", "pulls": 600}]})
+    with GitHubService(box.api_url, box.token) as github:
+        tracker = PullTracker(github, (APP,))
+        for _ in tracker.full_pages():
+            pass
+        running = [p for p in tracker.pulls() if p.ci == "PENDING"]
+        assert len(running) > 100
+        for pending in (running[0], running[-1]):
+            _change(box, "ci", number=pending.number, state="SUCCESS")
+        after = tracker.refresh()
+        assert tracker.last_requests == 2, "100 running heads ride along with the changes, the rest in one more request"
+        assert after == _full(github, (APP,))

@@ -55,7 +55,11 @@ def changes_query(repositories: int) -> str:
                           for i in range(repositories))
     head = text[:start].replace(", $owner0: String!, $name0: String!, $after0: String",
                                 f", {variables}" if variables else "")
-    return head + blocks + text[end:]
+    tail = text[end:]
+    if not repositories:  # the rollups alone: no page size, no pull request fragment
+        head = head.replace("$first: Int!, ", "")
+        tail = tail[:tail.index("\nfragment ")] + "\n"
+    return head + blocks + tail
 
 
 def _numbered(text: str, index: int) -> str:
@@ -138,7 +142,7 @@ class PullTracker:
         return self.pulls()
 
     def _changes(self, repos: list[tuple[RepoRef, str | None]], heads: list[str]) -> dict[str, Any]:
-        variables: dict[str, Any] = {"first": CHANGES_PAGE, "heads": heads}
+        variables: dict[str, Any] = {"heads": heads} | ({"first": CHANGES_PAGE} if repos else {})
         for index, (repo, after) in enumerate(repos):
             variables |= {f"owner{index}": repo.owner, f"name{index}": repo.name, f"after{index}": after}
         names = ", ".join(str(repo) for repo, _ in repos) or "CI states"
