@@ -103,33 +103,39 @@ def main() -> None:
         print(f"incremental refresh: {per_refresh:.2f} points (max {max(points)}), "
               f"{statistics.mean(requests):.2f} requests (max {max(requests)}) for all {args.repos} repositories; "
               f"target <= 5 points; rows exact after {exact} of {args.rounds} refreshes")
-        simulate_day(per_refresh, reload_points)
+        simulate_day(per_refresh, reload_points, others_per_hour=0)
+        simulate_day(per_refresh, reload_points, others_per_hour=4700)
 
 
-def simulate_day(refresh_points: float, reload_points: int) -> None:
+def simulate_day(refresh_points: float, reload_points: int, others_per_hour: int) -> None:
     """Eight hours at one refresh per 30 s, a full reload every FULL_RELOAD_SECONDS, the pacing consulted each
-    time with the budget as GitHub would report it."""
+    time with the budget as GitHub would report it; ``others_per_hour``: points the token's other users spend
+    (evenly) in each hour."""
     start = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
     pacer, hourly = Pacer(), [0.0] * DAY_HOURS
-    remaining, reset = HOURLY_POINTS, start + timedelta(hours=1)
-    now, last_full, stretched, refreshes = start, start, 0, 0
+    remaining, reset = float(HOURLY_POINTS), start + timedelta(hours=1)
+    now, last_full, stretched, refreshes, fulls, lowest = start, start, 0, 0, 0, float(HOURLY_POINTS)
     while now < start + timedelta(hours=DAY_HOURS):
         if now >= reset:
-            remaining, reset = HOURLY_POINTS, reset + timedelta(hours=1)
+            remaining, reset = float(HOURLY_POINTS), reset + timedelta(hours=1)
         full = refreshes == 0 or (now - last_full).total_seconds() >= FULL_RELOAD_SECONDS
         cost = reload_points if full else refresh_points
+        fulls += full
         last_full = now if full else last_full
         remaining -= cost
+        lowest = min(lowest, remaining)
         hourly[int((now - start).total_seconds() // 3600)] += cost
         pacer.record(Budget(HOURLY_POINTS, round(remaining), HOURLY_POINTS - round(remaining), reset))
         pace = pacer.next_wait(INTERVAL, now)
         stretched += pace.stretched
-        now += timedelta(seconds=pace.seconds)
+        wait = min(pace.seconds, (reset - now).total_seconds() + 1)
+        remaining -= others_per_hour * wait / 3600  # the other tools keep spending meanwhile
+        now += timedelta(seconds=wait)
         refreshes += 1
-    print(f"simulated {DAY_HOURS}-hour day at {INTERVAL:.0f} s: {refreshes} refreshes "
-          f"({sum(1 for _ in range(0, DAY_HOURS * 3600, FULL_RELOAD_SECONDS))} full reloads), points per hour: "
-          f"{', '.join(f'{h:.0f}' for h in hourly)} (limit {HOURLY_POINTS}); "
-          f"max {max(hourly):.0f}; the interval was stretched {stretched} times")
+    print(f"simulated {DAY_HOURS}-hour day at {INTERVAL:.0f} s, other tools spending {others_per_hour} points/hour: "
+          f"{refreshes} refreshes ({fulls} full reloads); prdeck's points per hour: "
+          f"{', '.join(f'{h:.0f}' for h in hourly)} (max {max(hourly):.0f}; limit {HOURLY_POINTS}); "
+          f"lowest budget left {lowest:.0f}; interval stretched on {stretched} refreshes")
 
 
 if __name__ == "__main__":
