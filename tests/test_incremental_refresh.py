@@ -15,7 +15,7 @@ from prdeck.services.github.changes import CHANGES_PAGE, PullTracker
 from prdeck.services.github.service import GitHubService
 from prdeck.services.models import PullRequest, RepoRef
 from prdeck.services.sandbox.github.sandbox import GitHubSandbox
-from tests.conftest import admin, pull, stats
+from tests.conftest import admin, pull, seed_with, stats
 
 APP, API = RepoRef("octo", "app"), RepoRef("octo", "api")
 
@@ -149,3 +149,19 @@ def test_more_than_100_running_heads_are_all_checked_in_extra_requests(make_sand
         after = tracker.refresh()
         assert tracker.last_requests == 2, "100 running heads ride along with the changes, the rest in one more request"
         assert after == _full(github, (APP,))
+
+
+def test_pull_requests_closed_before_the_load_are_not_read_again(make_sandbox):
+    """The marks come from GitHub's clock at the load: a repository whose open pull requests are old, or that
+    has none, does not re-read its recently closed ones on every refresh."""
+    closed = [pull(n, state="closed", updated_ago=f"{n}m") for n in range(1, 31)]
+    box = make_sandbox(seed_with([*closed, pull(40, updated_ago="30d")]))
+    with GitHubService(box.api_url, box.token) as github:
+        tracker = PullTracker(github, (APP,))
+        for _ in tracker.full_pages():
+            pass
+        tracker.refresh()
+        assert tracker.last_requests == 1
+        _change(box, "reopen", number=3)
+        assert [p.number for p in tracker.refresh()] == [3, 40]
+        assert tracker.last_requests == 1

@@ -4,7 +4,8 @@ A full load reads every open pull request (100 a page, about 2 points a page). A
 GraphQL request for all repositories (:func:`changes_query`):
 
 - each repository's pull requests in any state, ``orderBy: UPDATED_AT DESC``, read until one is older than
-  the newest ``updatedAt`` already known (less :data:`OVERLAP`, for answers served by a lagging replica).
+  the newest ``updatedAt`` already known, or than GitHub's clock (``Date``) when the full load began, whichever
+  is later, less :data:`OVERLAP` (answers served by a lagging replica).
   Opening, closing, merging, reopening, retitling, pushing, labelling, reviewing and draft toggling all bump
   ``updatedAt``; a closed or merged one leaves the list, an open one replaces its row;
 - the ``statusCheckRollup`` of up to 100 head commits by node ID (``nodes(ids:)``, which costs nothing in
@@ -19,6 +20,7 @@ GitHub rounds to 1 point. A full reload still runs on ``r`` and every :data:`FUL
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -86,6 +88,7 @@ class PullTracker:
         self.last_cost: int | None = None
         """Points the last incremental refresh cost (GitHub's ``rateLimit.cost``, summed over its requests)."""
         self.last_requests = 0
+        self._lock = threading.Lock()  # a refresh left running by a cancelled worker vs the next load
 
     @property
     def loaded(self) -> bool:
@@ -103,15 +106,20 @@ class PullTracker:
         """Read everything again, page by page; the tracker switches to the new state once all pages are in."""
         pulls: dict[RepoRef, dict[int, PullRequest]] = {}
         heads: dict[tuple[RepoRef, int], str] = {}
+        began: datetime | None = None
         for repo in self.repos:
             pulls[repo] = {}
             for page in self._github.open_pull_pages(repo, heads):
+                began = began or self._github.server_time
                 pulls[repo].update((pull.number, pull) for pull in page)
                 yield page
-        self._pulls, self._heads = pulls, heads
-        self._newest = {repo: max((p.updated_at for p in pulls[repo].values()), default=_EPOCH)
-                        for repo in self.repos}
-        self.loaded_at = datetime.now(UTC)
+        # Every change before the first answer is in what was read; later ones are for the next refresh.
+        floor = began or _EPOCH
+        with self._lock:
+            self._pulls, self._heads = pulls, heads
+            self._newest = {repo: max([floor, *(p.updated_at for p in pulls[repo].values())])
+                            for repo in self.repos}
+            self.loaded_at = datetime.now(UTC)
 
     # incremental refresh ------------------------------------------------------------------------------
     def refresh(self) -> list[PullRequest]:
@@ -120,6 +128,10 @@ class PullTracker:
             for _ in self.full_pages():
                 pass
             return self.pulls()
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> list[PullRequest]:
         chunks = self._head_chunks(datetime.now(UTC))
         pending: dict[RepoRef, str | None] = {repo: None for repo in self.repos}  # repo -> after cursor
         since = {repo: self._newest[repo] - OVERLAP for repo in self.repos}

@@ -10,6 +10,7 @@ import contextlib
 import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +74,8 @@ class GitHubService:
         )
         self.budget: Budget | None = None
         """GraphQL points left and when they reset, from the newest GraphQL answer (None: none yet)."""
+        self.server_time: datetime | None = None
+        """GitHub's clock (the ``Date`` header) at the newest GraphQL answer: a refresh's marks use no local clock."""
 
     def close(self) -> None:
         self._github.close()
@@ -104,6 +107,7 @@ class GitHubService:
         Call it inside :func:`github_errors`."""
         headers, payload = self._github.requester.graphql_query(query, variables)
         self.budget = budget_from_headers(headers) or self.budget
+        self.server_time = _server_time(headers) or self.server_time
         data: dict[str, Any] = payload["data"]
         return data
 
@@ -221,6 +225,14 @@ def pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
         updated_at=datetime.fromisoformat(node["updatedAt"].replace("Z", "+00:00")),
         url=node["url"],
     )
+
+
+def _server_time(headers: dict[str, Any] | None) -> datetime | None:
+    lowered = {str(key).lower(): value for key, value in (headers or {}).items()}
+    try:
+        return parsedate_to_datetime(str(lowered["date"])).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _reset_time(headers: dict[str, Any] | None) -> datetime | None:
