@@ -103,7 +103,7 @@ class PullListScreen(Screen[None]):
             case Work.GITHUB:
                 self._say(self.model.github_failed(failure, self.refresh_seconds))
                 self.query_one(PullTable).loading = False
-                self._schedule(self.model.retry_in)
+                self._schedule(self.model.retry_in, self._refresh_changes)  # a full load if none succeeded yet
                 self._paint_status()
             case Work.DETAIL:
                 self.query_one(DetailPane).failed("pull", failure.title)

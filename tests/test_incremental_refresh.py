@@ -6,11 +6,14 @@ compares with a full reload made afterwards, over real HTTP with the real PyGith
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from prdeck.services.errors import Unavailable
 from prdeck.services.github.changes import CHANGES_PAGE, PullTracker
 from prdeck.services.github.service import GitHubService
 from prdeck.services.models import PullRequest, RepoRef
@@ -165,3 +168,20 @@ def test_pull_requests_closed_before_the_load_are_not_read_again(make_sandbox):
         _change(box, "reopen", number=3)
         assert [p.number for p in tracker.refresh()] == [3, 40]
         assert tracker.last_requests == 1
+
+
+def test_a_refresh_failing_between_pages_reads_them_again_next_time(make_sandbox):
+    """The mark moves only once a repository's pages are all read (no overlap here to hide a lost page)."""
+    box = make_sandbox({"users": [{"login": "maintainer"}], "generate": [{"repo": "octo/app", "pulls": 60}]})
+    with GitHubService(box.api_url, box.token, retries=0) as github:
+        tracker = PullTracker(github, (APP,), overlap=timedelta(0))
+        for _ in tracker.full_pages():
+            pass
+        for number in range(30, 30 + CHANGES_PAGE + 5):
+            _change(box, "retitle", number=number, title=f"Renamed {number}")
+        time.sleep(1.1)  # updatedAt has whole seconds: the last change is newer than the others
+        _change(box, "retitle", number=2, title="Renamed last")
+        admin(box, "faults", {"scope": "graphql", "status": 502, "times": 1, "after": 1})
+        with pytest.raises(Unavailable):
+            tracker.refresh()
+        assert tracker.refresh() == _full(github, (APP,))

@@ -76,8 +76,9 @@ def _parse_time(value: str) -> datetime:
 class PullTracker:
     """The open pull requests of some repositories, kept current by :meth:`refresh` after :meth:`full_pages`."""
 
-    def __init__(self, github: GitHubService, repos: Sequence[RepoRef]) -> None:
+    def __init__(self, github: GitHubService, repos: Sequence[RepoRef], *, overlap: timedelta = OVERLAP) -> None:
         self._github = github
+        self._overlap = overlap
         self.repos = tuple(repos)
         self._pulls: dict[RepoRef, dict[int, PullRequest]] = {}
         self._heads: dict[tuple[RepoRef, int], str] = {}
@@ -134,7 +135,8 @@ class PullTracker:
     def _refresh(self) -> list[PullRequest]:
         chunks = self._head_chunks(datetime.now(UTC))
         pending: dict[RepoRef, str | None] = {repo: None for repo in self.repos}  # repo -> after cursor
-        since = {repo: self._newest[repo] - OVERLAP for repo in self.repos}
+        since = {repo: self._newest[repo] - self._overlap for repo in self.repos}
+        seen = dict(self._newest)  # committed per repository once its pages are all read (a failure re-reads)
         cost = requests = 0
         first_heads = chunks.pop(0) if chunks else []
         while pending or first_heads or chunks:
@@ -145,8 +147,9 @@ class PullTracker:
             cost += int((data.get("rateLimit") or {}).get("cost") or 0)
             self._apply_rollups(data["heads"])
             for index, (repo, _after) in enumerate(list(pending.items())):
-                more = self._apply_changes(repo, data[f"repo{index}"]["pullRequests"], since[repo])
+                more = self._apply_changes(repo, data[f"repo{index}"]["pullRequests"], since[repo], seen)
                 if more is None:
+                    self._newest[repo] = seen[repo]
                     del pending[repo]
                 else:
                     pending[repo] = more
@@ -161,8 +164,11 @@ class PullTracker:
         with github_errors(self._github.api_url, f"refreshing {names}"):
             return self._github.graphql(changes_query(len(repos)), variables)
 
-    def _apply_changes(self, repo: RepoRef, connection: dict[str, Any], since: datetime) -> str | None:
-        """Fold one page of changed pull requests in; returns the cursor of the next page to read, if any."""
+    def _apply_changes(
+        self, repo: RepoRef, connection: dict[str, Any], since: datetime, seen: dict[RepoRef, datetime]
+    ) -> str | None:
+        """Fold one page of changed pull requests in (``seen``: the newest ``updatedAt`` read); returns the cursor
+        of the next page to read, if any."""
         known = self._pulls.setdefault(repo, {})
         older_seen = False
         for node in connection["nodes"]:
@@ -170,7 +176,7 @@ class PullTracker:
             if updated < since:
                 older_seen = True
                 break
-            self._newest[repo] = max(self._newest[repo], updated)
+            seen[repo] = max(seen[repo], updated)
             number = node["number"]
             if node["state"] == "OPEN":
                 known[number] = pull_from_node(repo, node)

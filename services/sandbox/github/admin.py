@@ -6,7 +6,8 @@
   "repo": "o/n", "number": N, ...}`` (``review``: ``{"review": "APPROVED"}``, ``labels``: ``{"labels": [...]}``,
   ``draft``: ``{"draft": true}``). As on GitHub, every change but a CI status bumps the PR's ``updatedAt``.
 - ``POST /_sandbox/faults``: ``{"scope": "rest|graphql|git|all", "status": 500, "times": 1, "delay": 0}``
-  (``"secondary": true``: GitHub's secondary rate limit answer, 403 with Retry-After);
+  (``"secondary": true``: GitHub's secondary rate limit answer, 403 with Retry-After; ``"after": N``: let N
+  requests through first);
   ``DELETE /_sandbox/faults`` clears them
 - ``POST /_sandbox/rate-limit``: ``{"login": "...", "resource": "core|graphql", "remaining": 0}``
 """
@@ -70,7 +71,7 @@ class Admin:
             raise _bad("scope must be rest, graphql, git or all")
         fault = Fault(
             scope=scope, times=int(body.get("times", 1)), status=body.get("status"), delay=float(body.get("delay", 0)),
-            secondary=bool(body.get("secondary", False)),
+            secondary=bool(body.get("secondary", False)), after=int(body.get("after", 0)),
         )
         self.traffic.faults.append(fault)
         return web.json_response({"ok": True})

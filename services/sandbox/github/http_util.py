@@ -51,6 +51,8 @@ class Fault:
     status: int | None = None
     delay: float = 0.0
     secondary: bool = False
+    after: int = 0
+    """Requests of the scope to let through before the fault starts."""
     """Answer as GitHub's secondary rate limit does (403, Retry-After) instead of a plain error."""
 
 
@@ -82,6 +84,9 @@ class Traffic:
     def take_fault(self, kind: str) -> Fault | None:
         for fault in self.faults:
             if fault.scope in (kind, "all") and fault.times > 0:
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.times -= 1
                 if fault.times == 0:
                     self.faults.remove(fault)
