@@ -10,7 +10,7 @@ repositories). Prints:
 - a simulated 8-hour day at a 30 s interval: the measured refresh cost, a full reload every 30 minutes, the
   points spent in each hour against 5,000, and whether the budget pacing ever had to stretch the interval.
 
-Run: .venv/bin/python benchmarks/refresh_budget.py [--repos 5] [--pulls 1000] [--rounds 20]
+Run: .venv/bin/python benchmarks/refresh_budget.py [--repos 5] [--pulls 1000] [--rounds 20] [--running 10]
 """
 
 from __future__ import annotations
@@ -55,9 +55,12 @@ def main() -> None:
     parser.add_argument("--repos", type=int, default=5)
     parser.add_argument("--pulls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--running", type=int, default=10, help="pull requests with CI running per repository")
     args = parser.parse_args()
-    # 1 PR in 100 has CI running: 10 per repository, 50 in all (the target holds below 100)
-    cycle = ["PENDING"] + ["SUCCESS"] * 90 + ["FAILURE"] * 8 + [None]
+    # by default 1 PR in 100 has CI running: 10 per repository, 50 in all (the target holds below 100)
+    every = max(args.pulls // max(args.running, 1), 2)
+    failing = max(every // 12, 0)
+    cycle = ["PENDING"] + ["SUCCESS"] * (every - 2 - failing) + ["FAILURE"] * failing + [None]
     names = [f"bench/repo{i}" for i in range(args.repos)]
     seed = {
         "users": [{"login": "bench"}, {"login": "checker", "token": CHECKER_TOKEN}],
