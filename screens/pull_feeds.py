@@ -43,10 +43,12 @@ class Work(StrEnum):
 
 
 @work(thread=True, exclusive=True, exit_on_error=False, group=Work.GITHUB)
-def load_list(screen: Screen[None], deck: Deck, first_load: bool) -> None:
-    """Fetch the list; a first load shows pages as they arrive, a refresh swaps in the finished list."""
+def load_list(screen: Screen[None], deck: Deck, first_load: bool, full: bool = True) -> None:
+    """Fetch the list; a first load shows pages as they arrive, a refresh swaps in the finished list.
+
+    ``full=False``: only what changed since the last fetch (the timer's refresh); ``r`` reloads everything."""
     worker = get_current_worker()
-    for snapshot in paced(deck.snapshots(), first_load):
+    for snapshot in paced(deck.snapshots(full=full), first_load):
         if worker.is_cancelled:
             return  # a newer load took over
         screen.post_message(SnapshotLoaded(snapshot))

@@ -7,6 +7,7 @@ The screen lays out the widgets, binds the keys and turns messages into paint; w
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import assert_never
 
@@ -37,7 +38,7 @@ from prdeck.tui.view.safe_text import printable
 from prdeck.tui.widgets.detail_pane import DetailPane
 from prdeck.tui.widgets.field_focus import open_field
 from prdeck.tui.widgets.pull_table import PullTable
-from prdeck.tui.widgets.status_bar import StatusBar, status_text
+from prdeck.tui.widgets.status_bar import StatusBar, budget_text, status_text
 
 FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter keeps, Esc clears"
 
@@ -67,6 +68,8 @@ class PullListScreen(Screen[None]):
         self.actions = PullActions(self, deck, self.model, log_lines)
         self._timer: Timer | None = None
         self._stop_cluster = threading.Event()
+        self._stretched = False
+        self._stretch: float | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -85,8 +88,11 @@ class PullListScreen(Screen[None]):
     def on_unmount(self) -> None:
         self._stop_cluster.set()
 
-    def load(self) -> None:
-        load_list(self, self.deck, first_load=self.model.snapshot is None)
+    def load(self, full: bool = True) -> None:
+        load_list(self, self.deck, first_load=self.model.snapshot is None, full=full)
+
+    def _refresh_changes(self) -> None:
+        self.load(full=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place worker errors become UI; a group without a branch here is a bug (ValueError)."""
@@ -97,7 +103,7 @@ class PullListScreen(Screen[None]):
             case Work.GITHUB:
                 self._say(self.model.github_failed(failure, self.refresh_seconds))
                 self.query_one(PullTable).loading = False
-                self._schedule(self.model.retry_in)
+                self._schedule(self.model.retry_in, self._refresh_changes)  # a full load if none succeeded yet
                 self._paint_status()
             case Work.DETAIL:
                 self.query_one(DetailPane).failed("pull", failure.title)
@@ -123,14 +129,23 @@ class PullListScreen(Screen[None]):
         if arrival is Arrival.RECONNECTED:
             self._say(GITHUB_BACK)
         if arrival is not Arrival.PAGE:
-            self._schedule(self.refresh_seconds)
+            self._schedule_refresh()
         self._render_rows()
 
-    def _schedule(self, delay: float | None) -> None:
+    def _schedule_refresh(self) -> None:
+        """The next refresh of changes, later than configured when GitHub's budget would not last otherwise."""
+        pace = self.deck.next_refresh(self.refresh_seconds)
+        if pace.stretched != self._stretched:
+            self._stretched = pace.stretched
+            self._say(self.model.pace_changed(pace.seconds, self.refresh_seconds, self.deck.budget))
+        self._schedule(pace.seconds, self._refresh_changes)
+        self._stretch = pace.seconds if pace.stretched else None
+
+    def _schedule(self, delay: float | None, then: Callable[[], None] | None = None) -> None:
         if self._timer is not None:
             self._timer.stop()
         self.model.retry_in = delay
-        self._timer = self.set_timer(delay, self.load) if delay is not None else None
+        self._timer = self.set_timer(delay, then or self.load) if delay is not None else None
 
     def on_previews_changed(self, message: PreviewsChanged) -> None:
         self._say(self.model.previews_changed(message.previews))
@@ -174,7 +189,8 @@ class PullListScreen(Screen[None]):
         model = self.model
         repos = [str(repo) for repo in self.deck.repos]
         self.query_one(StatusBar).show(status_text(repos, model.counts, model.shown, model.ordering.name,
-                                                   model.query_text, model.connection, model.retry_in, model.cluster))
+                                                   model.query_text, model.connection, model.retry_in, model.cluster,
+                                                   budget_text(self.deck.budget, self._stretch)))
 
     # keys ---------------------------------------------------------------------------------------------
     def selected_row(self) -> Row | None:

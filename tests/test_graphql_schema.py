@@ -18,6 +18,7 @@ from graphql import (
     validate,
 )
 
+from prdeck.services.github.changes import changes_query
 from prdeck.services.github.graphql import load_query, query_names
 from prdeck.services.sandbox.github.graphql_api import sandbox_schema
 from tests.conftest import ROOT
@@ -80,3 +81,12 @@ def test_sandbox_schema_is_a_faithful_subset(github_schema):
                     if their_arg is None or str(their_arg.type) != str(arg.type):
                         problems.append(f"{name}.{field_name}({arg_name}: {arg.type})")
     assert problems == []
+
+
+@pytest.mark.parametrize("repositories", [0, 1, 5])
+def test_the_incremental_refresh_document_for_several_repositories_validates(github_schema, repositories):
+    """changes_query repeats a block of pull_request_changes.graphql per repository: still valid everywhere."""
+    document = parse(changes_query(repositories))
+    for schema in (github_schema, sandbox_schema()):
+        errors = validate(schema, document)
+        assert errors == [], [error.message for error in errors]

@@ -81,8 +81,8 @@ async def test_a_list_fetched_before_the_cluster_answered_still_shows_the_previe
     app = app_for(sandbox, kube=still)
     fetch = app.deck.snapshots
 
-    def fetched_before_the_watch_answered():
-        for snapshot in fetch():
+    def fetched_before_the_watch_answered(**how):
+        for snapshot in fetch(**how):
             if snapshot.complete:  # joined with no previews, handed over once the screen has the watch's
                 snapshot = replace(snapshot, rows=join(snapshot.pulls, (), snapshot.repos))
                 deadline = time.monotonic() + 10

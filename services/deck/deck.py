@@ -18,6 +18,8 @@ from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
 from prdeck.services.deck.rows import Overview, PreviewDetail, PreviewStatus, Snapshot, at_head, join
 from prdeck.services.errors import NotFound, PrdeckError
+from prdeck.services.github.budget import Budget, Pace, Pacer
+from prdeck.services.github.changes import PullTracker
 from prdeck.services.github.service import GitHubService
 from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, RepoRef
 from prdeck.services.naming import namespace_for
@@ -67,6 +69,8 @@ class Deck:
         self._cluster_previews: list[Preview] = []
         self._on_previews: Callable[[tuple[Preview, ...]], None] | None = None
         self._pending: PendingReports | None = None
+        self._tracker = PullTracker(github, self.repos)
+        self._pacer = Pacer()
 
     # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
@@ -79,21 +83,44 @@ class Deck:
         *_, last = self.snapshots()
         return last
 
-    def snapshots(self) -> Iterator[Snapshot]:
+    def snapshots(self, *, full: bool = True) -> Iterator[Snapshot]:
         """The same fetch, yielding a growing partial snapshot as each page arrives (a first screen shows the first
-        hundred rows while the rest are on the wire); the last one is complete."""
+        hundred rows while the rest are on the wire); the last one is complete.
+
+        ``full=False``: an incremental refresh (:mod:`prdeck.services.github.changes`), one snapshot, unless
+        nothing was loaded yet or the last full load is older than its interval."""
         prefetch, self._prefetch = self._prefetch, None
-        return prefetch if prefetch is not None else self._fetch()
+        if prefetch is not None:
+            return prefetch
+        if full or self._tracker.due_for_full(datetime.now(UTC)):
+            return self._fetch()
+        return self._refresh()
 
     def _fetch(self) -> Iterator[Snapshot]:
         pulls: list[PullRequest] = []
-        for repo in self.repos:
-            for page in self._github.open_pull_pages(repo):
-                pulls.extend(page)
-                rows = join(pulls, self.previews, self.repos, orphans=False)
-                yield Snapshot(self.repos, rows, datetime.now(UTC), complete=False)
-        yield Snapshot(self.repos, join(pulls, self.previews, self.repos), datetime.now(UTC))
+        for page in self._tracker.full_pages():
+            pulls.extend(page)
+            rows = join(pulls, self.previews, self.repos, orphans=False)
+            yield Snapshot(self.repos, rows, datetime.now(UTC), complete=False)
+        yield self._refreshed(self._tracker.pulls())
+
+    def _refresh(self) -> Iterator[Snapshot]:
+        yield self._refreshed(self._tracker.refresh())
+
+    def _refreshed(self, pulls: list[PullRequest]) -> Snapshot:
+        self._pacer.record(self._github.budget)
+        snapshot = Snapshot(self.repos, join(pulls, self.previews, self.repos), datetime.now(UTC))
         self._finish_reports(self._cluster_previews)  # each refresh also finishes reports nobody sent
+        return snapshot
+
+    @property
+    def budget(self) -> Budget | None:
+        """GitHub's GraphQL points left and their reset, as of the newest answer (None: no answer yet)."""
+        return self._github.budget
+
+    def next_refresh(self, base: float) -> Pace:
+        """When to refresh next: ``base`` seconds, or longer so that the points left last until the reset."""
+        return self._pacer.next_wait(base)
 
     @property
     def api_url(self) -> str:

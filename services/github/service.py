@@ -1,42 +1,41 @@
 """GitHub through PyGithub: GraphQL for the pull request list, REST for identity (and, later, writes).
 
 Every PyGithub or network exception leaves this module as one of :mod:`prdeck.services.errors`, through
-:func:`github_errors`, so callers handle a single hierarchy.
+:func:`github_errors` (:mod:`prdeck.services.github.failures`), so callers handle a single hierarchy.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-import urllib3
-from github import Auth, Github, GithubException, GithubRetry
-from github.GithubException import (
-    BadCredentialsException,
-    RateLimitExceededException,
-    UnknownObjectException,
-)
+from github import Auth, Github, GithubRetry
 
 from prdeck.services import __version__
-from prdeck.services.errors import (
-    AuthError,
-    ConfigError,
-    NotFound,
-    PrdeckError,
-    RateLimited,
-    RemoteError,
-    Unavailable,
-)
+from prdeck.services.errors import ConfigError, NotFound
+from prdeck.services.github.budget import Budget, budget_from_headers
+from prdeck.services.github.failures import github_errors
+
+__all__ = ["GitHubService", "github_errors", "head_commit_id", "pull_from_node", "require_private_channel"]
 from prdeck.services.github.graphql import load_query
 from prdeck.services.github.quiet_logs import quiet_library_logs
 from prdeck.services.models import Identity, PullDetail, PullRequest, RepoRef
 
 PAGE_SIZE = 100
+
+
+class _NoRateLimitRetry(GithubRetry):
+    """GithubRetry that never retries a rate-limited answer (403/429): it would sleep out Retry-After (a
+    minute, in a worker nobody can cancel) or hammer a secondary limit; the caller schedules the next try."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        return status_code not in (403, 429) and super().is_retry(method, status_code, has_retry_after)
+
+
 class GitHubService:
     """A signed-in connection to one GitHub (or GitHub Enterprise) API."""
 
@@ -46,7 +45,7 @@ class GitHubService:
         self.api_url = api_url.rstrip("/")
         self.token = token
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
-        retry = GithubRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
+        retry = _NoRateLimitRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
         self._github = Github(
             auth=Auth.Token(token),
             base_url=self.api_url,
@@ -56,10 +55,14 @@ class GitHubService:
             user_agent=f"prdeck/{__version__}",
             # PyGithub otherwise sleeps 0.25 s before every request and 1 s before every POST, GraphQL
             # queries included: 10 s for 1,000 pull requests. prdeck sends requests one at a time, and
-            # secondary rate limits are still honoured through GithubRetry (Retry-After).
+            # a secondary rate limit (403, Retry-After) is waited out by the caller: see _NoRateLimitRetry.
             seconds_between_requests=None,
             seconds_between_writes=None,
         )
+        self.budget: Budget | None = None
+        """GraphQL points left and when they reset, from the newest GraphQL answer (None: none yet)."""
+        self.server_time: datetime | None = None
+        """GitHub's clock (the ``Date`` header) at the newest GraphQL answer: a refresh's marks use no local clock."""
 
     def close(self) -> None:
         self._github.close()
@@ -85,18 +88,36 @@ class GitHubService:
         """All open pull requests of one repository, newest update first, 100 per GraphQL request."""
         return [pull for page in self.open_pull_pages(repo) for pull in page]
 
-    def open_pull_pages(self, repo: RepoRef) -> Iterator[list[PullRequest]]:
-        """The open pull requests of one repository page by page (100 each), as each GraphQL response arrives."""
+    def graphql(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """One GraphQL request's ``data``; the answer's rate-limit headers update :attr:`budget`.
+
+        Call it inside :func:`github_errors`."""
+        headers, payload = self._github.requester.graphql_query(query, variables)
+        self.budget = budget_from_headers(headers) or self.budget
+        self.server_time = _server_time(headers) or self.server_time
+        data: dict[str, Any] = payload["data"]
+        return data
+
+    def open_pull_pages(
+        self, repo: RepoRef, heads: dict[tuple[RepoRef, int], str] | None = None
+    ) -> Iterator[list[PullRequest]]:
+        """The open pull requests of one repository page by page (100 each), as each GraphQL response arrives.
+
+        ``heads``, when given, receives the node ID of each pull request's head commit (for rollup checks)."""
         query = load_query("open_pull_requests")
         cursor: str | None = None
         while True:
             variables = {"owner": repo.owner, "name": repo.name, "after": cursor}
             with github_errors(self.api_url, f"listing pull requests of {repo}"):
-                _, payload = self._github.requester.graphql_query(query, variables)
-                repository = payload["data"]["repository"]
+                repository = self.graphql(query, variables)["repository"]
                 connection = repository["pullRequests"]
-                page = [_pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node)
+                page = [pull_from_node(RepoRef.parse(repository["nameWithOwner"]), node)
                         for node in connection["nodes"]]
+                if heads is not None:
+                    for pull, node in zip(page, connection["nodes"], strict=True):
+                        commit_id = head_commit_id(node)
+                        if commit_id is not None:
+                            heads[pull.repo, pull.number] = commit_id
             yield page
             if not connection["pageInfo"]["hasNextPage"]:
                 return
@@ -106,8 +127,7 @@ class GitHubService:
         """Description, base and head of one pull request (the detail pane)."""
         variables = {"owner": repo.owner, "name": repo.name, "number": number}
         with github_errors(self.api_url, f"reading {repo}#{number}"):
-            _, payload = self._github.requester.graphql_query(load_query("pull_request_detail"), variables)
-            node = payload["data"]["repository"]["pullRequest"]
+            node = self.graphql(load_query("pull_request_detail"), variables)["repository"]["pullRequest"]
             if node is None:
                 raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
             owner = node.get("headRepositoryOwner") or {}
@@ -167,7 +187,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
+def head_commit_id(node: dict[str, Any]) -> str | None:
+    """The node ID of a pull request node's head commit (``commits(last: 1)``), if it was asked for."""
+    commits = node["commits"]["nodes"]
+    return commits[0]["commit"].get("id") if commits else None
+
+
+def pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
     commits = node["commits"]["nodes"]
     rollup = commits[0]["commit"]["statusCheckRollup"] if commits else None
     author = node.get("author") or {}
@@ -188,98 +214,9 @@ def _pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
     )
 
 
-def _reset_time(headers: dict[str, Any] | None) -> datetime | None:
-    lowered = {key.lower(): value for key, value in (headers or {}).items()}
-    value = lowered.get("x-ratelimit-reset")
-    if value is None or not str(value).isdigit():
-        return None
-    return datetime.fromtimestamp(int(value), UTC)
-
-
-def _rate_limited(headers: dict[str, Any] | None) -> RateLimited:
-    reset_at = _reset_time(headers)
-    when = f"it resets at {reset_at.astimezone():%H:%M:%S}" if reset_at else "wait a while"
-    return RateLimited("GitHub rate limit exhausted", f"{when}, then try again", reset_at=reset_at)
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    errors = data.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message", ""))
-    return str(data.get("message") or exc.message or "")
-
-
-def translate(exc: BaseException, api_url: str, doing: str) -> PrdeckError:
-    """Map a PyGithub / requests exception to prdeck's error hierarchy."""
-    if isinstance(exc, BadCredentialsException) or (isinstance(exc, GithubException) and exc.status == 401):
-        return AuthError(
-            "GitHub rejected the token (401 Bad credentials)", "run `prdeck login` again or set a valid GH_TOKEN"
-        )
-    if isinstance(exc, RateLimitExceededException):
-        return _rate_limited(exc.headers)
-    if isinstance(exc, GithubException):
-        data = exc.data if isinstance(exc.data, dict) else {}
-        errors = data.get("errors")
-        errors = errors if isinstance(errors, list) else []
-        if any(isinstance(err, dict) and err.get("type") == "RATE_LIMITED" for err in errors):
-            return _rate_limited(exc.headers)
-        if isinstance(exc, UnknownObjectException) or exc.status == 404:
-            return NotFound(
-                f"Not found while {doing}",
-                f"{_message(exc) or 'GitHub answered 404'}; check the name and that your token can see the repository",
-            )
-        if exc.status >= 500:
-            return Unavailable(
-                f"GitHub failed while {doing} (HTTP {exc.status})", "GitHub is having trouble; try again in a moment"
-            )
-        return RemoteError(f"GitHub refused {doing} (HTTP {exc.status})", _message(exc))
-    if _is_timeout(exc):
-        return Unavailable(f"GitHub at {api_url} timed out while {doing}", "check your network or raise github.timeout")
-    if isinstance(exc, requests.exceptions.RequestException):
-        return Unavailable(
-            f"Cannot reach GitHub at {api_url}", f"{_short_network_reason(exc)}; check your network or github.api_url"
-        )
-    raise exc
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    """True for a timeout, also when urllib3's retries wrapped it in a ConnectionError/MaxRetryError."""
-    if isinstance(exc, requests.exceptions.Timeout):
-        return True
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    # NewConnectionError (e.g. connection refused) subclasses urllib3's TimeoutError for history's sake.
-    return isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
-        reason, urllib3.exceptions.NewConnectionError
-    )
-
-
-def _short_network_reason(exc: BaseException) -> str:
-    text = str(exc)
-    for marker in ("Connection refused", "Name or service not known", "timed out", "Max retries exceeded"):
-        if marker in text:
-            return marker.lower()
-    return type(exc).__name__
-
-
-@contextlib.contextmanager
-def github_errors(api_url: str, doing: str) -> Iterator[None]:
-    """Re-raise anything PyGithub or requests throws as a :class:`PrdeckError`."""
+def _server_time(headers: dict[str, Any] | None) -> datetime | None:
+    lowered = {str(key).lower(): value for key, value in (headers or {}).items()}
     try:
-        yield
-    except PrdeckError:
-        raise
-    except (GithubException, requests.exceptions.RequestException) as exc:
-        raise translate(exc, api_url, doing) from exc
-    except RuntimeError as exc:  # PyGithub refuses a 301 to another host or scheme (with the token: rightly)
-        raise Unavailable(
-            f"GitHub at {api_url} redirected elsewhere while {doing}",
-            "prdeck sends the token to the configured API only and follows no redirect to another host; "
-            "set github.api_url (or --github-url) to the API's own address (GitHub Enterprise: https://HOST/api/v3)",
-        ) from exc
-    except (TypeError, KeyError, AttributeError, ValueError) as exc:  # an answer that is not GitHub's JSON
-        raise RemoteError(
-            f"{api_url} did not answer like GitHub's API while {doing}",
-            "it sent a redirect or a page that is not the API's JSON (a proxy or login page?); check github.api_url "
-            "or --github-url (GitHub Enterprise: https://HOST/api/v3)",
-        ) from exc
+        return parsedate_to_datetime(str(lowered["date"])).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return None

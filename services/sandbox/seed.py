@@ -1,7 +1,8 @@
 """Seed files for the GitHub sandbox: validate the JSON and load it into :class:`GitHubState`.
 
 Shape (see the README): ``{"users": [...], "repos": [{"name", "default_branch", "files", "pulls": [...]}],
-"generate": [{"repo", "pulls"}]}``. A seed error names the entry and the key that is wrong.
+"generate": [{"repo", "pulls", "ci_cycle"?}]}`` (``ci_cycle``: the CI states generated pull requests take in
+turn). A seed error names the entry and the key that is wrong.
 """
 
 from __future__ import annotations
@@ -138,7 +139,9 @@ def _generate(state: GitHubState, raw: Any, where: str) -> None:
         repo = state.add_repo(f"{owner}/{name}", "main", {}, collaborators={next(iter(state.users))})
     start = state.next_number(repo)
     base_time = datetime.now(UTC).replace(microsecond=0)
-    ci_cycle = ["SUCCESS", "SUCCESS", "FAILURE", "PENDING", None]
+    ci_cycle = raw.get("ci_cycle") or ["SUCCESS", "SUCCESS", "FAILURE", "PENDING", None]
+    if not isinstance(ci_cycle, list) or any(state not in CI_STATES for state in ci_cycle):
+        raise _fail(where, "ci_cycle must be a list of SUCCESS, FAILURE, PENDING, ERROR or null")
     specs = [
         {
             "number": number,

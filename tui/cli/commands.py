@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from prdeck.services.config import Config
-from prdeck.services.deck import Deck, Row, sign_in
+from prdeck.services.deck import Budget, Deck, Row, sign_in
 from prdeck.services.errors import KeyringUnavailable, PrdeckError, UsageError
 from prdeck.services.github.credentials import api_host, delete_token, read_keyring, resolve_token
 from prdeck.services.models import Identity, PullRequest, RepoRef
@@ -22,6 +22,8 @@ class ListResult:
     """The pulls joined with their previews, then orphan previews (empty when previews were not asked for)."""
     cluster_problem: PrdeckError | None = None
     """Why previews are unknown (no cluster configured, unreachable...)."""
+    budget: Budget | None = None
+    """GitHub's GraphQL points left after the listing, and their reset."""
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def list_with_previews(deck: Deck) -> ListResult:
     """Pull requests and previews: one GraphQL query per 100 PRs, one list call on the cluster."""
     overview = deck.overview()
     snapshot = overview.snapshot
-    return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, overview.cluster_problem)
+    return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, overview.cluster_problem, deck.budget)
 
 
 _PULL_URL = re.compile(r"^https?://(?P<host>[^/]+)/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")

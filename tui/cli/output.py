@@ -23,7 +23,9 @@ REVIEW_LABELS = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes", "REVIEW
 
 
 def pulls_json(result: ListResult) -> str:
-    """``{"pulls": [...], "orphans": [...], "cluster": {...}}``: each pull has a ``preview`` object or null."""
+    """``{"pulls": [...], "orphans": [...], "cluster": {...}, "github_budget": {...}}``: each pull has a
+    ``preview`` object or null; ``github_budget`` (GraphQL points ``remaining`` of ``limit`` until ``reset_at``)
+    is null when GitHub sent no figures."""
     previews = {row.key: row.preview for row in result.rows if not row.orphan}
     pulls = []
     for pull in result.pulls:
@@ -36,7 +38,8 @@ def pulls_json(result: ListResult) -> str:
     ]
     problem = result.cluster_problem
     cluster = {"ok": problem is None, "problem": f"{problem.title}: {problem.detail}" if problem else None}
-    return dumps({"pulls": pulls, "orphans": orphans, "cluster": cluster})
+    budget = result.budget.to_json() if result.budget else None
+    return dumps({"pulls": pulls, "orphans": orphans, "cluster": cluster, "github_budget": budget})
 
 
 def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None) -> None:

@@ -49,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the open pull requests of the repository (or repositories).",
     )
     ls.add_argument(
-        "--json", action="store_true", help='print JSON: {"pulls": [...], "orphans": [...], "cluster": {...}}'
+        "--json",
+        action="store_true",
+        help='print JSON: {"pulls": [...], "orphans": [...], "cluster": {...}, "github_budget": {...}}',
     )
 
     status = sub.add_parser(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
-from prdeck.services.deck import Row, Snapshot
+from prdeck.services.deck import Budget, Row, Snapshot
 from prdeck.services.errors import PrdeckError
 from prdeck.services.models import Preview
 from prdeck.tui.view.cluster_link import ClusterLink, ClusterState
@@ -114,6 +114,19 @@ class ListModel:
             return None
         detail = printable(error.detail) + (" prdeck keeps retrying." if self.retry_in is not None else "")
         return Notice(detail, printable(error.title), "error", 8)
+
+    def pace_changed(self, seconds: float, refresh_seconds: float, budget: Budget | None) -> Notice:
+        """Say that refreshes slowed down to make GitHub's budget last until its reset, or are back to normal."""
+        if seconds <= refresh_seconds or budget is None:
+            return Notice(f"Refreshing every {refresh_seconds:.0f}s again.", "GitHub budget", "information", 5)
+        return Notice(
+            f"{budget.remaining} of {budget.limit} GitHub points left until "
+            f"{budget.reset_at.astimezone():%H:%M}: refreshing every {seconds:.0f}s instead of "
+            f"{refresh_seconds:.0f}s so they last. Press r to refresh now.",
+            "GitHub budget low",
+            "warning",
+            10,
+        )
 
     # the cluster --------------------------------------------------------------------------------------
     def previews_changed(self, previews: tuple[Preview, ...]) -> Notice | None:

@@ -7,6 +7,7 @@ from typing import assert_never
 from rich.text import Text
 from textual.widgets import Static
 
+from prdeck.services.deck import Budget
 from prdeck.tui.view.cluster_link import ClusterLink, ClusterState
 from prdeck.tui.view.connection import Connection
 from prdeck.tui.view.pull_query import Counts
@@ -22,6 +23,7 @@ def status_text(
     connection: Connection,
     retry_in: float | None,
     cluster: ClusterLink,
+    budget: Text | None = None,
 ) -> Text:
     text = Text.assemble(("prdeck ", "bold"), (printable(", ".join(repos)), "magenta"))
     if counts is not None:
@@ -35,6 +37,20 @@ def status_text(
     text.append_text(connection_text(connection, retry_in))
     text.append("   ")
     text.append_text(cluster_text(cluster))
+    if budget is not None:
+        text.append("   ")
+        text.append_text(budget)
+    return text
+
+
+def budget_text(budget: Budget | None, stretched_to: float | None) -> Text | None:
+    """GitHub's points left, shown only below a quarter of the limit (with the slower refresh, if any)."""
+    if budget is None or not budget.low:
+        return None
+    text = Text(f"GitHub ▾ {budget.remaining}/{budget.limit} pts until {budget.reset_at.astimezone():%H:%M}",
+                style="yellow")
+    if stretched_to is not None:
+        text.append(f" · refresh {stretched_to:.0f}s")
     return text
 
 

@@ -2,8 +2,12 @@
 
 - ``GET /_sandbox/stats``: request counts ``{"rest", "graphql", "git", "html"}``
 - ``POST /_sandbox/reset-stats``
-- ``POST /_sandbox/pulls``: ``{"action": "open|retitle|push|close|merge|ci", "repo": "o/n", ...}``
-- ``POST /_sandbox/faults``: ``{"scope": "rest|graphql|git|all", "status": 500, "times": 1, "delay": 0}``;
+- ``POST /_sandbox/pulls``: ``{"action": "open|retitle|push|close|merge|reopen|ci|review|labels|draft",
+  "repo": "o/n", "number": N, ...}`` (``review``: ``{"review": "APPROVED"}``, ``labels``: ``{"labels": [...]}``,
+  ``draft``: ``{"draft": true}``). As on GitHub, every change but a CI status bumps the PR's ``updatedAt``.
+- ``POST /_sandbox/faults``: ``{"scope": "rest|graphql|git|all", "status": 500, "times": 1, "delay": 0}``
+  (``"secondary": true``: GitHub's secondary rate limit answer, 403 with Retry-After; ``"after": N``: let N
+  requests through first);
   ``DELETE /_sandbox/faults`` clears them
 - ``POST /_sandbox/rate-limit``: ``{"login": "...", "resource": "core|graphql", "remaining": 0}``
 """
@@ -21,7 +25,7 @@ from prdeck.services.sandbox.github.http_util import Fault, Traffic
 from prdeck.services.sandbox.github.state import GitHubState, Pull, Repo, now
 from prdeck.services.sandbox.seed import pull_spec
 
-ACTIONS = ("open", "retitle", "push", "close", "merge", "ci")
+ACTIONS = ("open", "retitle", "push", "close", "merge", "reopen", "ci", "review", "labels", "draft")
 
 
 def _bad(message: str) -> web.HTTPException:
@@ -66,7 +70,8 @@ class Admin:
         if scope not in ("rest", "graphql", "git", "all"):
             raise _bad("scope must be rest, graphql, git or all")
         fault = Fault(
-            scope=scope, times=int(body.get("times", 1)), status=body.get("status"), delay=float(body.get("delay", 0))
+            scope=scope, times=int(body.get("times", 1)), status=body.get("status"), delay=float(body.get("delay", 0)),
+            secondary=bool(body.get("secondary", False)), after=int(body.get("after", 0)),
         )
         self.traffic.faults.append(fault)
         return web.json_response({"ok": True})
@@ -121,8 +126,20 @@ class Admin:
         return self._describe(pull)
 
     def _change(self, repo: Repo, pull: Pull, action: str, body: dict[str, Any]) -> None:
-        pull.updated_at = now()
-        if action == "retitle":
+        if action != "ci":  # a commit status changes the commit, not the pull request
+            pull.updated_at = now()
+        if action == "reopen":
+            pull.state, pull.closed_at, pull.merged, pull.merged_at = "open", None, False, None
+        elif action == "review":
+            review = body.get("review")
+            if review not in ("APPROVED", "CHANGES_REQUESTED", "REVIEW_REQUIRED", None):
+                raise _bad("review must be APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED or null")
+            pull.review = review
+        elif action == "labels":
+            pull.labels = [str(label) for label in body.get("labels") or []]
+        elif action == "draft":
+            pull.draft = bool(body.get("draft", True))
+        elif action == "retitle":
             pull.title = str(body.get("title", pull.title))
         elif action in ("close", "merge"):
             pull.state = "closed"

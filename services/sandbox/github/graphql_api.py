@@ -17,10 +17,13 @@ from typing import Any
 from aiohttp import web
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_schema, execute_sync, parse, validate
 
-from prdeck.services.sandbox.github.http_util import USER, Traffic, error_body
+from prdeck.services.sandbox.github.graphql_cost import query_cost
+from prdeck.services.sandbox.github.http_util import COST, USER, Traffic, error_body, secondary_limited
 from prdeck.services.sandbox.github.state import GitHubState, Pull, Repo, User, iso
 
 MAX_PAGE = 100
+SECONDARY_POINTS_PER_MINUTE = 2000
+"""GitHub's secondary limit for the GraphQL endpoint: no more than 2,000 points a minute."""
 
 
 @cache
@@ -127,20 +130,32 @@ class GraphQLApi:
                 {"errors": [{"message": "A query attribute must be specified and must be a string."}]}
             )
         viewer: User = request[USER]
-        root = {
-            "repository": lambda info, owner, name, followRenames=True: self._repository(viewer, owner, name),
-            "viewer": self._user(viewer),
-            "rateLimit": lambda info, dryRun=False: self._rate_limit(viewer),
-        }
         document = parsed_query(body["query"])
         if isinstance(document, list):
             return web.json_response({"errors": [self._format_error(error) for error in document]})
+        variables = body.get("variables") or None
+        cost = query_cost(document, variables, body.get("operationName"))
+        bucket = self.traffic.bucket(viewer.login, "graphql")
+        if self.traffic.points_this_minute(viewer.login, cost) > SECONDARY_POINTS_PER_MINUTE:
+            request[COST] = 0  # type: ignore[misc]
+            return secondary_limited()
+        if cost > bucket.remaining:
+            request[COST] = 0  # type: ignore[misc]
+            return web.json_response({"errors": [{
+                "type": "RATE_LIMITED", "message": f"API rate limit already exceeded for user ID {viewer.id}."}]})
+        request[COST] = cost  # type: ignore[misc]
+        root = {
+            "repository": lambda info, owner, name, followRenames=True: self._repository(viewer, owner, name),
+            "viewer": self._user(viewer),
+            "rateLimit": lambda info, dryRun=False: self._rate_limit(viewer, 0 if dryRun else cost, cost),
+            "nodes": lambda info, ids: self._nodes(viewer, ids),
+        }
         with self.state.lock:
             result = execute_sync(
                 sandbox_schema(),
                 document,
                 root_value=root,
-                variable_values=body.get("variables") or None,
+                variable_values=variables,
                 operation_name=body.get("operationName"),
             )
         payload: dict[str, Any] = {}
@@ -160,15 +175,42 @@ class GraphQLApi:
             formatted["extensions"] = extensions
         return formatted
 
-    def _rate_limit(self, viewer: User) -> dict[str, Any]:
+    def _rate_limit(self, viewer: User, charged: int, cost: int) -> dict[str, Any]:
+        """GitHub's ``rateLimit``: this query's cost, and the budget once it is paid (unless ``dryRun``)."""
         bucket = self.traffic.bucket(viewer.login, "graphql")
         return {
-            "cost": 1,
+            "cost": cost,
             "limit": bucket.limit,
             "nodeCount": 0,
-            "remaining": bucket.remaining,
-            "used": bucket.used,
+            "remaining": bucket.remaining - charged,
+            "used": bucket.used + charged,
             "resetAt": iso(datetime.fromtimestamp(bucket.reset, UTC)),
+        }
+
+    def _nodes(self, viewer: User, ids: list[str]) -> list[dict[str, Any] | None]:
+        """``nodes(ids:)`` for the node types prdeck asks for by ID (head commits); others resolve to null."""
+        if len(ids) > MAX_PAGE:
+            raise GitHubGraphQLError(
+                "EXCESSIVE_PAGINATION", f"You may not request more than {MAX_PAGE} ids at once (got {len(ids)})."
+            )
+        found: list[dict[str, Any] | None] = []
+        for node_id in ids:
+            kind, _, rest = node_id.partition("_")
+            repo_id, _, sha = rest.partition("_")
+            repo = self.state.commit_repos.get((int(repo_id), sha)) if kind == "C" and repo_id.isdigit() else None
+            found.append(self._commit(repo, sha) if repo is not None and repo.visible_to(viewer.login) else None)
+        return found
+
+    @staticmethod
+    def _commit(repo: Repo, sha: str) -> dict[str, Any]:
+        return {
+            "__typename": "Commit",
+            "id": f"C_{repo.id}_{sha}",  # like GitHub's, a commit's ID names its repository too
+            "oid": sha,
+            "message": "",
+            "statusCheckRollup": (
+                {"id": f"SCR_{sha}", "state": rollup} if (rollup := repo.rollup(sha)) else None
+            ),
         }
 
     def _user(self, user: User) -> dict[str, Any]:
@@ -229,14 +271,7 @@ class GraphQLApi:
     def _pull(self, repo: Repo, pull: Pull) -> dict[str, Any]:
         author = self.state.users.get(pull.author)
         head_owner = author if pull.fork else self.state.users[repo.owner]
-        commit = {
-            "id": f"C_{pull.head_sha}",
-            "oid": pull.head_sha,
-            "message": pull.title,
-            "statusCheckRollup": (
-                {"id": f"SCR_{pull.head_sha}", "state": rollup} if (rollup := repo.rollup(pull.head_sha)) else None
-            ),
-        }
+        commit = {**self._commit(repo, pull.head_sha), "message": pull.title}
         pr_commit = {
             "id": f"PRC_{pull.id}",
             "commit": commit,

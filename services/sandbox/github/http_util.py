@@ -24,6 +24,12 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 REST_DOCS = "https://docs.github.com/rest"
 USER = web.RequestKey("user", User | None)  # type: ignore[arg-type]
 """The authenticated sandbox user of a request (None: anonymous)."""
+COST = web.RequestKey("graphql_cost", int)
+"""Points a GraphQL request costs (set by the GraphQL handler; other API requests cost 1)."""
+SECONDARY_DOCS = (
+    "https://docs.github.com/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits"
+)
+SECONDARY_RETRY_AFTER = 60
 ANONYMOUS_LIMIT = 60
 USER_LIMIT = 5000
 
@@ -44,6 +50,10 @@ class Fault:
     times: int
     status: int | None = None
     delay: float = 0.0
+    secondary: bool = False
+    after: int = 0
+    """Requests of the scope to let through before the fault starts."""
+    """Answer as GitHub's secondary rate limit does (403, Retry-After) instead of a plain error."""
 
 
 @dataclass
@@ -53,6 +63,15 @@ class Traffic:
     counts: Counter[str] = field(default_factory=Counter)
     buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    minute_points: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+
+    def points_this_minute(self, who: str, cost: int) -> int:
+        """Record ``cost`` GraphQL points for ``who``; the points of the last 60 s, these included."""
+        moment = time.monotonic()
+        recent = [(at, points) for at, points in self.minute_points.get(who, []) if moment - at < 60]
+        recent.append((moment, cost))
+        self.minute_points[who] = recent
+        return sum(points for _, points in recent)
 
     def bucket(self, who: str, resource: str) -> Bucket:
         key = (who, resource)
@@ -65,6 +84,9 @@ class Traffic:
     def take_fault(self, kind: str) -> Fault | None:
         for fault in self.faults:
             if fault.scope in (kind, "all") and fault.times > 0:
+                if fault.after > 0:
+                    fault.after -= 1
+                    return None
                 fault.times -= 1
                 if fault.times == 0:
                     self.faults.remove(fault)
@@ -102,6 +124,8 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
         if fault is not None:
             if fault.delay:
                 await asyncio.sleep(fault.delay)
+            if fault.secondary:
+                return secondary_limited()
             if fault.status:
                 return web.json_response(
                     {"message": "Server Error"} if fault.status >= 500 else error_body("Injected fault"),
@@ -160,11 +184,21 @@ def make_middleware(state: GitHubState, traffic: Traffic) -> Callable[..., Await
                 not_modified = web.Response(status=304, headers={"ETag": etag})
                 return _finish(not_modified, bucket, user, resource)
         if request.path != "/api/v3/rate_limit":
-            bucket.remaining -= 1
-            bucket.used += 1
+            cost = request.get(COST, 1)
+            bucket.remaining -= cost
+            bucket.used += cost
         return _finish(answer, bucket, user, resource)
 
     return github_middleware
+
+
+def secondary_limited() -> web.Response:
+    """GitHub's answer to a client over a secondary rate limit (too many points a minute, too much at once)."""
+    body = {
+        "documentation_url": SECONDARY_DOCS,
+        "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+    }
+    return web.json_response(body, status=403, headers={"Retry-After": str(SECONDARY_RETRY_AFTER)})
 
 
 def _as_json_error(exc: web.HTTPException) -> web.Response:

@@ -284,7 +284,7 @@ class Shapes:
         person = {"name": info["name"], "email": info["email"], "date": info["date"]}
         return {
             "sha": sha,
-            "node_id": f"C_{sha}",
+            "node_id": f"C_{repo.id}_{sha}",
             "url": f"{base}/commits/{sha}",
             "html_url": f"{self.web}/{repo.full_name}/commit/{sha}",
             "commit": {

@@ -140,6 +140,9 @@ class GitHubState:
         self.git = GitStore(git_root)
         self.users: dict[str, User] = {}
         self.repos: dict[str, Repo] = {}
+        self.commit_repos: dict[tuple[int, str], Repo] = {}
+        """Every pull request head commit ever written, by repository ID and SHA (GraphQL's ``nodes(ids:)``; as on
+        GitHub, a commit in several repositories has one ID in each)."""
         self._ids = itertools.count(1000)
 
     def next_id(self) -> int:
@@ -244,6 +247,7 @@ class GitHubState:
                     updated_at=moment,
                 )
                 repo.pulls[pull.number] = pull
+                self.commit_repos[repo.id, sha] = repo
                 if spec.get("ci"):
                     self.add_status(repo, sha, spec["ci"].lower(), "ci/build", "sandbox-ci", None, None)
                 created.append(pull)
@@ -264,6 +268,7 @@ class GitHubState:
                 repo.full_name, [CommitSpec(refs, files, message, parent=pull.head_sha, author=pull.author)]
             )
             pull.head_sha = sha
+            self.commit_repos[repo.id, sha] = repo
             pull.updated_at = now()
             return sha
 
