@@ -2,12 +2,18 @@
 
 A failure here never breaks the preview: every call returns a warning (or None) instead of raising, so the launch
 goes on and the maintainer is told what GitHub did not get.
+
+A launch's reporter runs in the background (``background=True``): its calls are queued and sent in order by one
+thread while the launch builds, pushes and deploys, and the launch waits (:meth:`GitHubReporter.flush`) only for
+what is still on its way when it ends — at 100 ms a request, 14 round trips were 1.4 s of every launch.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from github.Deployment import Deployment
@@ -34,14 +40,54 @@ class GitHubReporter:
     sha: str
     sticky_comment: bool = False
     warn: Callable[[str], None] = print
+    background: bool = False
+    """Queue the calls and send them from one thread, in order (see :meth:`flush`)."""
     _deployment: Deployment | None = None
     _repository: Any = None
+    _pending: deque[Callable[[], None]] = field(default_factory=deque, repr=False)
+    _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _busy: bool = False
+    _worker: threading.Thread | None = None
 
     def _repo(self) -> Any:
-        """The PyGithub repository, fetched once per launch (every write hangs off it)."""
+        """The repository as a lazy PyGithub object: writes hang off its URL, so it costs no request of its own
+        (nor does the commit a status is set on)."""
         if self._repository is None:
-            self._repository = self.github.client.get_repo(self.repo.full_name)
+            self._repository = self.github.lazy_client.get_repo(self.repo.full_name)
         return self._repository
+
+    def then(self, action: Callable[[], None]) -> None:
+        """Run ``action`` after everything reported so far (in the background when the reporter is)."""
+        if not self.background:
+            action()
+            return
+        with self._changed:
+            self._pending.append(action)
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._drain, name="prdeck-github-reports", daemon=True)
+                self._worker.start()
+            self._changed.notify_all()
+
+    def flush(self, timeout: float = 60.0) -> bool:
+        """Wait until everything queued was sent (each call has GitHub's own timeout and retries); False when
+        ``timeout`` passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def _drain(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: bool(self._pending))
+                action = self._pending.popleft()
+                self._busy = True
+            try:
+                action()
+            except Exception as exc:
+                self.warn(f"GitHub was not told: {type(exc).__name__}: {exc}")
+            finally:
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
 
     def _call(self, doing: str, action: Callable[[], Any]) -> Any:
         try:
@@ -53,7 +99,9 @@ class GitHubReporter:
 
     def started(self) -> None:
         """Create the Deployment for the head SHA and mark it queued, with a pending commit status."""
+        self.then(self._started)
 
+    def _started(self) -> None:
         def create() -> Deployment:
             deployment = self._repo().create_deployment(
                 ref=self.sha,
@@ -72,6 +120,9 @@ class GitHubReporter:
         self.commit_status("pending", "Preview is being built")
 
     def progress(self, description: str) -> None:
+        self.then(lambda: self._progress(description))
+
+    def _progress(self, description: str) -> None:
         if self._deployment is not None:
             deployment = self._deployment
             self._call("updating the deployment", lambda: deployment.create_status(
@@ -79,6 +130,9 @@ class GitHubReporter:
 
     def succeeded(self, url: str | None) -> None:
         """Ready: with its URL, or (no cluster.domain, so no URL anyone else could open) how to open it."""
+        self.then(lambda: self._succeeded(url))
+
+    def _succeeded(self, url: str | None) -> None:
         text = "Preview is ready" if url else f"Preview is ready: open it with `prdeck open {self.number}`"
         extra = {"environment_url": url} if url else {}
         if self._deployment is not None:
@@ -90,6 +144,9 @@ class GitHubReporter:
             self.comment(f"Preview of {self.sha[:12]} is ready: {url or text}")
 
     def failed(self, step: str, reason: str) -> None:
+        self.then(lambda: self._failed(step, reason))
+
+    def _failed(self, step: str, reason: str) -> None:
         text = f"{step} failed: {reason}"[:140]
         if self._deployment is not None:
             deployment = self._deployment
@@ -100,6 +157,9 @@ class GitHubReporter:
 
     def interrupted(self, step: str) -> None:
         """The launch was stopped (Ctrl+C, SIGTERM, a closed pipe, quitting the app, a destroy)."""
+        self.then(lambda: self._interrupted(step))
+
+    def _interrupted(self, step: str) -> None:
         text = f"Interrupted during {step}"[:140]
         if self._deployment is not None:
             deployment = self._deployment

@@ -6,6 +6,7 @@ Every PyGithub or network exception leaves this module as one of :mod:`prdeck.se
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -66,6 +67,8 @@ class GitHubService:
 
     def close(self) -> None:
         self._github.close()
+        if "lazy_client" in self.__dict__:
+            self.lazy_client.close()
 
     def __enter__(self) -> GitHubService:
         return self
@@ -148,6 +151,12 @@ class GitHubService:
     def client(self) -> Github:
         """The PyGithub client, for the REST writes in :mod:`prdeck.services.github.report`."""
         return self._github
+
+    @functools.cached_property
+    def lazy_client(self) -> Github:
+        """The same client whose objects are lazy: ``get_repo(...).get_commit(sha).create_status(...)`` is one
+        POST, not two GETs and a POST."""
+        return self._github.withLazy(True)
 
     def clone_url(self, repo: RepoRef) -> str:
         """Where git fetches the repository from (``clone_url`` of ``GET /repos/{owner}/{name}``)."""

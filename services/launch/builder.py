@@ -99,7 +99,6 @@ class Builder:
         context: IO[bytes],
         build: BuildSpec,
         ref: str,
-        labels: Mapping[str, str],
         on_line: Callable[[str], None],
         *,
         network: bool,
@@ -121,7 +120,7 @@ class Builder:
         try:
             stream = self.client.api.build(
                 fileobj=context, custom_context=True, tag=ref, dockerfile=build.dockerfile,
-                buildargs=dict(build.args), labels=dict(labels), rm=True, forcerm=True, decode=True, pull=False,
+                buildargs=dict(build.args), rm=True, forcerm=True, decode=True, pull=False,
                 **options,
             )
             for item in stream:

@@ -6,15 +6,15 @@ only while the preview's namespace is still this launch's (a destroy that came m
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from prdeck.services import naming
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.launch.builder import PushProgress
 from prdeck.services.launch.context import build_context
-from prdeck.services.launch.interrupt import quiet_after, until_stopped
+from prdeck.services.launch.interrupt import each_until_stopped, quiet_after
 from prdeck.services.launch.journal import JournalEntry
 from prdeck.services.launch.results import ImageBuilder, Plan
 from prdeck.services.launch.run import LaunchRun
@@ -24,10 +24,17 @@ if TYPE_CHECKING:
     from prdeck.services.launch.settings import LaunchSettings
 
 
+PARALLEL_PUSHES = 4
+
+
 def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter,
                    builder: Callable[[], ImageBuilder], settings: LaunchSettings,
                    still_ours: Callable[[], object], warm_up: Callable[[], None]) -> bool:
-    """Build and push every image the spec builds; returns whether anything was built."""
+    """Build and push every image the spec builds; returns whether anything was built.
+
+    Several images build side by side (as many as there are cores, as ``docker compose build`` does with
+    BuildKit) and push side by side; their output lines carry the service's name.
+    """
     to_push: list[str] = []
     line = quiet_after(run.stop, run.line)
     with run.step("build", entry) as step:
@@ -39,21 +46,27 @@ def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: Gi
             engine = builder()
             if engine.simulated:
                 run.note("No Docker engine: the sandbox simulates the build and push steps.")
+            network = not plan.pull.fork or settings.fork_build_network
+            if not network:
+                line("a fork's build: RUN steps get no network (preview.fork_build_network)")
+            builds = []
             for name, build in plan.spec.builds:
                 ref = plan.images[name]
                 if engine.exists(ref):
                     line(f"{ref} is already in the registry: not built again")
                     continue
-                line(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
-                warm_up()  # the apply step's kubernetes client loads while Docker builds
-                labels = {**naming.preview_labels(plan.repo, plan.placement.number), naming.ANNOTATION_SHA: plan.sha}
-                network = not plan.pull.fork or settings.fork_build_network
-                if not network:
-                    line("a fork's build: RUN steps get no network (preview.fork_build_network)")
-
-                until_stopped(partial(_build, engine, plan, build, name, ref, labels, line, network,
-                                      settings.max_context_bytes), run.stop, f"building {name}")
+                builds.append((name, build, ref))
+            several = len(builds) > 1
+            actions = []
+            for name, build, ref in builds:
+                said = _prefixed(line, name) if several else line
+                said(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
+                actions.append((f"building {name}", partial(_build, engine, plan, build, name, ref, said, network,
+                                                            settings.max_context_bytes)))
                 to_push.append(ref)
+            if actions:
+                warm_up()  # the apply step's kubernetes client loads while Docker builds
+                each_until_stopped(actions, run.stop, min(len(actions), os.cpu_count() or 1))
             if not to_push:
                 step.skip("every image is already in the registry")
     with run.step("push", entry) as step:
@@ -61,19 +74,35 @@ def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: Gi
             step.skip("nothing new to push")
         else:
             still_ours()
-        for ref in to_push:
-            reporter.progress(f"Pushing {ref}")
-            engine = builder()
-            until_stopped(partial(engine.push, ref, partial(_push_progress, run), line), run.stop, f"pushing {ref}")
-            line(f"pushed {ref}")
+            reporter.progress(f"Pushing {', '.join(to_push)}"[:140])
+            progress = _PushProgress(run, to_push)
+            pushes = [(f"pushing {ref}", partial(_push, builder(), ref, progress, line)) for ref in to_push]
+            each_until_stopped(pushes, run.stop, PARALLEL_PUSHES)
     return bool(to_push)
 
 
-def _build(engine: ImageBuilder, plan: Plan, build: BuildSpec, name: str, ref: str, labels: dict[str, str],
-           line: Callable[[str], None], network: bool, max_bytes: int) -> None:
+def _build(engine: ImageBuilder, plan: Plan, build: BuildSpec, name: str, ref: str, line: Callable[[str], None],
+           network: bool, max_bytes: int) -> None:
     with build_context(plan.mirror, plan.sha, build, name, max_bytes) as context:
-        engine.build(context, build, ref, labels, line, network=network)
+        engine.build(context, build, ref, line, network=network)
 
 
-def _push_progress(run: LaunchRun, progress: PushProgress) -> None:
-    run.progress("push", min(progress.fraction, 1.0))
+def _push(engine: ImageBuilder, ref: str, progress: _PushProgress, line: Callable[[str], None]) -> None:
+    engine.push(ref, partial(progress.update, ref), line)
+    line(f"pushed {ref}")
+
+
+def _prefixed(line: Callable[[str], None], name: str) -> Callable[[str], None]:
+    return lambda text: line(f"[{name}] {text}")
+
+
+class _PushProgress:
+    """One push bar for several images: the mean of their fractions."""
+
+    def __init__(self, run: LaunchRun, refs: list[str]) -> None:
+        self.run = run
+        self.fractions = dict.fromkeys(refs, 0.0)
+
+    def update(self, ref: str, progress: PushProgress) -> None:
+        self.fractions[ref] = min(progress.fraction, 1.0)
+        self.run.progress("push", sum(self.fractions.values()) / len(self.fractions))

@@ -8,7 +8,7 @@ exits its connection closes, and the Docker engine cancels a build whose client 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from prdeck.services.launch.results import LaunchCancelled
@@ -48,6 +48,43 @@ def until_stopped(action: Callable[[], T], stop: threading.Event, doing: str) ->
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+def each_until_stopped(actions: Sequence[tuple[str, Callable[[], T]]], stop: threading.Event,
+                       workers: int) -> list[T]:
+    """The results of ``actions`` (``(doing, action)``), run at most ``workers`` at a time in daemon threads.
+
+    The first failure is raised as soon as it happens, and LaunchCancelled as soon as ``stop`` is set; actions
+    still running are left behind as :func:`until_stopped` leaves its one (and those not started never start).
+    """
+    results: dict[int, T] = {}
+    errors: list[BaseException] = []
+    finished = threading.Condition()
+    slots = threading.Semaphore(max(1, workers))
+
+    def run(index: int, action: Callable[[], T]) -> None:
+        with slots:
+            try:
+                if not stop.is_set() and not errors:
+                    results[index] = action()
+            except BaseException as exc:  # handed to the waiting thread as is
+                errors.append(exc)
+            finally:
+                with finished:
+                    finished.notify_all()
+
+    for index, (doing, action) in enumerate(actions):
+        threading.Thread(target=run, args=(index, action), name=f"prdeck-{doing.replace(' ', '-')}",
+                         daemon=True).start()
+    with finished:
+        while len(results) < len(actions):
+            if errors:
+                raise errors[0]
+            if stop.is_set():
+                waiting = next(doing for index, (doing, _) in enumerate(actions) if index not in results)
+                raise LaunchCancelled("The launch was stopped", f"while {waiting}")
+            finished.wait(POLL_SECONDS)
+    return [results[index] for index in range(len(actions))]
 
 
 def quiet_after(stop: threading.Event, on_line: Callable[[str], None]) -> Callable[[str], None]:

@@ -7,7 +7,6 @@ from the base branch. GitHub reporting never fails a launch: it warns.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import threading
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from prdeck.services import naming
-from prdeck.services.errors import PrdeckError, UsageError
+from prdeck.services.errors import UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
@@ -36,6 +35,7 @@ from prdeck.services.launch.kept_pods import already_rolled, deployed_expiry
 from prdeck.services.launch.placement import public_url
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render
+from prdeck.services.launch.reporting import claim_report, record_deployment, report_interrupted
 from prdeck.services.launch.results import (
     ImageBuilder,
     LaunchCancelled,
@@ -50,6 +50,9 @@ from prdeck.services.launch.run import LaunchRun
 from prdeck.services.launch.settings import LaunchSettings
 from prdeck.services.launch.spec import load_spec
 from prdeck.services.models import LaunchCheck, LaunchEvent, RepoRef
+
+REPORT_WAIT_SECONDS = 60.0
+"""How long a launch that ended waits for its GitHub reports still on their way."""
 
 
 class Launcher:
@@ -186,11 +189,22 @@ class Launcher:
                                  run.stop, "fetching the pull request")
             self._claim(run, plan, run_id)
         namespace = plan.placement.namespace
-        reporter = GitHubReporter(self.github, repo, number, plan.sha, self.settings.sticky_comment, run.warn)
+        reporter = GitHubReporter(self.github, repo, number, plan.sha, self.settings.sticky_comment, run.warn,
+                                  background=True)
         reporter.started()
-        if reporter.deployment_id is not None:
-            with contextlib.suppress(PrdeckError):  # then nobody else can finish its report: the launch still can
-                record.mark(namespace, {naming.ANNOTATION_DEPLOYMENT: str(reporter.deployment_id)})
+        reporter.then(lambda: record_deployment(record, namespace, reporter))
+        try:
+            result = self._deploy(run, entry, plan, reporter, record, run_id, wait, timeout, started)
+        finally:
+            if not reporter.flush(REPORT_WAIT_SECONDS):
+                run.warn(f"GitHub did not answer within {REPORT_WAIT_SECONDS:.0f} s: its deployment and commit "
+                         "status may not show how this launch ended.")
+        return replace(result, warnings=tuple(run.warnings))  # with what the reports had to say
+
+    def _deploy(self, run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter,
+                record: ClusterRecord, run_id: str, wait: bool, timeout: float, started: float) -> LaunchResult:
+        """Build, push, apply, roll out and report; GitHub hears of each step from ``reporter``'s queue."""
+        repo, number, namespace = plan.repo, plan.placement.number, plan.placement.namespace
         try:
             built = build_and_push(run, entry, plan, reporter, self.builder, self.settings,
                                    lambda: record.require_ours(namespace, run_id), self.cluster.warm_up)
@@ -206,16 +220,16 @@ class Launcher:
                 # a declared start_period is time the spec says it needs before it can be healthy
                 self._rollout(run, plan, timeout + compose_pod.largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
-            if _claim_report(record, namespace, run_id, "failed"):
+            if claim_report(record, namespace, run_id, "failed"):
                 reporter.failed(failure.step, failure.cause.title)
             raise
         except LaunchCancelled as cancel:
             if getattr(run.stop, "destroyed", False) and not cancel.destroyed:  # a destroy in this process
                 cancel = LaunchDestroyed("The preview was destroyed during the launch", cancel.detail)
-            _interrupted(record, reporter, namespace, run_id, run.current, cancel)
+            report_interrupted(record, reporter, namespace, run_id, run.current, cancel)
             raise cancel from None
         with run.step("report", entry):
-            if _claim_report(record, namespace, run_id, "ready"):
+            if claim_report(record, namespace, run_id, "ready"):
                 reporter.succeeded(self._url(plan))
             head = self.github.pull_detail(repo, number).head_sha
         stale = head != plan.sha
@@ -273,27 +287,3 @@ class Launcher:
 
 def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:
     run.line(f"pods: {status.state}{f' ({status.reason})' if status.reason else ''}")
-
-
-def _claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str) -> bool:
-    """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase."""
-    try:
-        current = record.read(namespace)
-        if current is None:
-            return True  # no record to claim (destroyed): tell GitHub anyway
-        if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id:
-            return False
-        return record.mark(namespace, {naming.ANNOTATION_REPORTED: run_id, naming.ANNOTATION_PHASE: phase,
-                                       naming.ANNOTATION_PHASE_AT: now_text()}, current.resource_version)
-    except PrdeckError:
-        return True
-
-
-def _interrupted(record: ClusterRecord, reporter: GitHubReporter, namespace: str, run_id: str, step: str,
-                 cancel: LaunchCancelled) -> None:
-    """A stopped launch: GitHub gets ``error`` and the namespace (if it is still there) ``interrupted``."""
-    if cancel.destroyed:
-        reporter.interrupted(f"{step} (the preview was destroyed)")
-        return
-    if _claim_report(record, namespace, run_id, "interrupted"):
-        reporter.interrupted(step)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -51,7 +51,7 @@ class ImageBuilder(Protocol):
 
     def exists(self, ref: str) -> bool: ...
 
-    def build(self, context: Any, build: BuildSpec, ref: str, labels: Mapping[str, str],
+    def build(self, context: Any, build: BuildSpec, ref: str,
               on_line: Callable[[str], None], *, network: bool) -> str: ...
 
     def push(self, ref: str, on_progress: Callable[[PushProgress], None], on_line: Callable[[str], None]) -> str: ...

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import tarfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -125,7 +125,7 @@ class SimulatedBuilder:
     def exists(self, ref: str) -> bool:
         return ref in self._pushed
 
-    def build(self, context: IO[bytes], build: BuildSpec, ref: str, labels: Mapping[str, str],
+    def build(self, context: IO[bytes], build: BuildSpec, ref: str,
               on_line: Callable[[str], None], *, network: bool) -> str:
         with tarfile.open(fileobj=context, mode="r:") as archive:
             names = archive.getnames()

@@ -1,0 +1,43 @@
+"""How a launch's end reaches GitHub and the namespace's record: the deployment's id recorded for whoever finishes
+the report, and the final report claimed exactly once (README, "Launching")."""
+
+from __future__ import annotations
+
+import contextlib
+
+from prdeck.services import naming
+from prdeck.services.errors import PrdeckError
+from prdeck.services.github.report import GitHubReporter
+from prdeck.services.launch.record import ClusterRecord, now_text
+from prdeck.services.launch.results import LaunchCancelled
+
+
+def record_deployment(record: ClusterRecord, namespace: str, reporter: GitHubReporter) -> None:
+    """The GitHub deployment's id on the namespace: whoever sees the launch end can finish its report."""
+    if reporter.deployment_id is not None:
+        with contextlib.suppress(PrdeckError):  # then nobody else can finish its report: the launch still can
+            record.mark(namespace, {naming.ANNOTATION_DEPLOYMENT: str(reporter.deployment_id)})
+
+
+def claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str) -> bool:
+    """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase."""
+    try:
+        current = record.read(namespace)
+        if current is None:
+            return True  # no record to claim (destroyed): tell GitHub anyway
+        if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id:
+            return False
+        return record.mark(namespace, {naming.ANNOTATION_REPORTED: run_id, naming.ANNOTATION_PHASE: phase,
+                                       naming.ANNOTATION_PHASE_AT: now_text()}, current.resource_version)
+    except PrdeckError:
+        return True
+
+
+def report_interrupted(record: ClusterRecord, reporter: GitHubReporter, namespace: str, run_id: str, step: str,
+                 cancel: LaunchCancelled) -> None:
+    """A stopped launch: GitHub gets ``error`` and the namespace (if it is still there) ``interrupted``."""
+    if cancel.destroyed:
+        reporter.interrupted(f"{step} (the preview was destroyed)")
+        return
+    if claim_report(record, namespace, run_id, "interrupted"):
+        reporter.interrupted(step)

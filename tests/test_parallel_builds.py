@@ -1,0 +1,47 @@
+"""Several built services build side by side and push side by side (issue 17), each line naming its service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from prdeck.services.sandbox.images import SimulatedBuilder, free_port
+from prdeck.services.sandbox.stack import SandboxStack
+from tests.launch_support import app_seed, make_rig
+
+pytestmark = pytest.mark.timeout(120)
+
+THREE = """services:
+  web:
+    build: .
+    ports: ["{port}"]
+  worker:
+    build: .
+    command: ["./worker"]
+  admin:
+    build: {{context: ., dockerfile: Dockerfile}}
+    command: ["./admin"]
+x-prdeck:
+  ingress: {{service: web, port: {port}}}
+"""
+
+
+def test_three_services_build_side_by_side_and_push_side_by_side(tmp_path: Path) -> None:
+    port = free_port()
+    seed = app_seed(port, files={".prdeck/compose.yml": THREE.format(port=port)})
+    with SandboxStack(seed, builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0.3))
+        result = rig.launch(1)
+        assert result.steps[-1].state == "done"
+        lines = [event.text for event in rig.events if event.kind == "line" and event.text]
+        building = [text for text in lines if text.startswith("[") and "(simulated)" in text]
+        assert {text.split("]")[0][1:] for text in building} == {"web", "worker", "admin"}
+        first_done = next(index for index, text in enumerate(building) if "Successfully tagged" in text)
+        started = {text.split("]")[0][1:] for text in building[:first_done] if "Step 1/" in text}
+        # as many at once as there are cores (docker compose build with BuildKit does the same)
+        assert len(started) == min(3, os.cpu_count() or 1), started
+        assert sum(text.startswith("pushed ") for text in lines) == 3
+        progress = [event.fraction for event in rig.events if event.kind == "progress"]
+        assert progress and max(progress) <= 1.0
