@@ -12,7 +12,7 @@ from tests.test_compose_parsing import load, web
 COMMON = """services:
   base:
     build:
-      context: ../../app
+      context: app
       args: [VERSION=1]
     environment: [MODE=base, KEEP=yes]
     command: ["serve", "--base"]
@@ -32,8 +32,7 @@ def test_extends_from_another_file_merges_as_compose_and_keeps_relative_paths(tm
     service = web(spec)
     assert dict(service.environment) == {"FROM_FILE": "1", "MODE": "preview", "KEEP": "yes"}
     assert service.command == ("serve", "--preview")  # replaced, not appended
-    # ../../app from deploy/shared/ is the repository's app/: ../app from .prdeck/
-    assert service.build is not None and service.build.context == "../app"
+    assert service.build is not None and service.build.context == "app"  # from the repository root, as every build
     assert dict(service.build.args) == {"VERSION": "1"}
     assert [(published, target) for published, target, _ in service.port_bindings] == [(8000, 8000), (0, 9000)]
     assert service.readiness is not None and service.readiness["periodSeconds"] == 5  # healthcheck merged

@@ -268,3 +268,34 @@ x-prdeck:
     assert [w for w in spec.warnings if "build context" in w] == [
         f"{COMPOSE}: services.web.volumes: . (the service's build context) is not mounted: the image built from this "
         "commit has its files"]
+
+
+def _mount_paths(spec: PreviewSpec, service: str) -> list[str]:
+    container = next(c for c in spec.containers if c.name == service)
+    return [mount["mountPath"] for mount in container.volume_mounts]
+
+
+def test_a_build_context_mount_is_left_out_only_where_the_dockerfile_puts_the_same_files(tmp_path: Path) -> None:
+    compose = ("services:\n  web:\n    build: ./conf\n    entrypoint: /etc/app/entrypoint.sh\n"
+               "    volumes: ['./conf:/etc/app']\n  api:\n    build: ./api\n    volumes: ['./api:/app']\n"
+               "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    spec = spec_in(tmp_path, compose, {
+        "conf/Dockerfile": "FROM base\nCOPY . /usr/src/app\n", "conf/entrypoint.sh": "#!/bin/sh\n",
+        "api/Dockerfile": "FROM base\nWORKDIR /app\nCOPY --chown=1000 [\".\", \".\"]\n", "api/main.py": "print()\n"})
+    assert _mount_paths(spec, "web") == ["/etc/app"], "the image has them at /usr/src/app: the mount puts them here"
+    assert _mount_paths(spec, "api") == [], "COPY . . after WORKDIR /app: the image has them at /app"
+    assert any("./api (the service's build context) is not mounted" in w for w in spec.warnings), spec.warnings
+
+
+def test_a_large_development_mount_inside_the_build_context_is_left_to_the_image(tmp_path: Path) -> None:
+    compose = ("services:\n  web:\n    build: ./backend\n    volumes: ['./backend/app:/srv/app']\n"
+               "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    spec = spec_in(tmp_path, compose, {"backend/Dockerfile": "FROM base\nCOPY . /code\n",
+                                       "backend/app/big.bin": b"\xff" * (1200 * 1024)})
+    assert _mount_paths(spec, "web") == []
+    assert any("./backend/app" in w and "not mounted" in w for w in spec.warnings), spec.warnings
+    # outside any build context the same folder is still an error naming it
+    with pytest.raises(SpecError) as error:
+        spec_in(tmp_path / "other", compose.replace("build: ./backend", "image: web:1"),
+                {"backend/app/big.bin": b"\xff" * (1200 * 1024)})
+    assert "1 MiB" in error.value.detail

@@ -141,7 +141,7 @@ def test_the_builder_passes_target_and_cache_from(tmp_path: Path) -> None:
     class Client:
         api = Api()
 
-    Builder(Client()).build(None, BuildSpec(target="dev", cache_from=("web:cache",)), "r/web:1", {},  # type: ignore
+    Builder(Client()).build(None, BuildSpec(target="dev", cache_from=("web:cache",)), "r/web:1",  # type: ignore
                             lambda _line: None, network=True)
     assert calls[0]["target"] == "dev" and calls[0]["cache_from"] == ["web:cache"]
 
@@ -263,3 +263,10 @@ def test_a_pull_requests_files_cannot_make_the_reader_recurse_or_crawl(tmp_path:
     with pytest.raises(SpecError) as raised:
         load(tmp_path, "services:\n  web:\n    image: ${TAG}\n", files={".prdeck/.env": 'TAG="' + "x\n" * 100_000})
     assert raised.value.title == "Invalid preview spec .prdeck/.env" and "not closed" in raised.value.detail
+
+
+def test_a_plain_compose_file_without_an_ingress_is_told_about_x_prdeck(tmp_path: Path) -> None:
+    (tmp_path / "docker-compose.yml").write_text("services:\n  web:\n    image: nginx\n")
+    with pytest.raises(SpecError) as error:
+        load_spec(LocalTree(tmp_path), configured="docker-compose.yml")
+    assert error.value.detail.startswith("x-prdeck.ingress: needs {service: NAME, port: PORT}"), error.value.detail

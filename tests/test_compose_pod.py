@@ -75,7 +75,7 @@ def test_one_shot_services_are_init_containers_in_dependency_order(tmp_path: Pat
     pod, _ = rendered(tmp_path, "one_shot.yml")
     assert names(pod["initContainers"]) == ["init", "migrate", "create-buckets"]
     assert all("restartPolicy" not in c and "readinessProbe" not in c for c in pod["initContainers"])
-    assert names(pod["containers"]) == ["web"]
+    assert names(pod["containers"]) == ["web", "worker"], "restart: on-failure keeps running (it is no one-shot)"
 
 
 def test_service_healthy_makes_a_native_sidecar_with_its_healthcheck_as_startup_probe(tmp_path: Path) -> None:
@@ -258,3 +258,15 @@ def test_the_sandbox_plays_an_older_server_that_drops_sidecar_restart_policies(t
             "containers": [{"name": "web", "image": "web:1"}]}}
         created = rig.cluster.core.create_namespaced_pod("old", pod)
         assert created.spec.init_containers[0].restart_policy is None
+
+
+def test_a_name_no_pod_host_name_can_hold_is_a_warning_with_the_fix(tmp_path: Path) -> None:
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text("services:\n  web:\n    image: app:1\n  app_db:\n    image: postgres:16\n"
+                      "    networks: {default: {aliases: [DB_Main]}}\nx-prdeck:\n  ingress: {service: web, port: 80}\n")
+    spec = load_spec(LocalTree(tmp_path))
+    warnings = [w for w in spec.warnings if "cannot reach it" in w]
+    assert len(warnings) == 2, spec.warnings  # the name and the alias (lower-cased first, as DNS ignores case)
+    assert "'app_db'" in warnings[0] and "hostname: app-db" in warnings[0]
+    assert "'db_main'" in warnings[1] and "hostname: db-main" in warnings[1]

@@ -4,9 +4,10 @@
 with Compose's merge rules: mappings merge, sequences append (``ports``, ``volumes``, ``secrets``, ``configs``
 stay unique by their target), ``command``, ``entrypoint`` and ``healthcheck.test`` are replaced. ``include``
 adds the services, volumes, configs and secrets of other compose files; one that defines a name this file also
-defines is an error, as in Compose. Relative paths (build contexts, ``env_file``, bind mounts, ``file:`` of
-configs and secrets) keep pointing where they pointed from their own file. Only files of the repository are
-read: a path outside it, a remote ``include`` or a cycle is refused naming the key.
+defines is an error, as in Compose. Relative paths (``env_file``, bind mounts, ``file:`` of configs and
+secrets) keep pointing where they pointed from their own file; build contexts are paths from the repository root
+anyway. Only files of the repository are read: a path outside it, a remote ``include`` or a cycle is refused
+naming the key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import copy
 import posixpath
 from typing import Any
 
-from prdeck.services.launch.compose_files import repository_path
+from prdeck.services.launch.compose_files import project_dir, repository_path
 from prdeck.services.launch.compose_yaml import CoreSchemaLoader
 from prdeck.services.launch.spec_types import SpecError, TreeReader, problem
 from prdeck.services.launch.spec_yaml import bounded_documents
@@ -89,7 +90,7 @@ def _include(resolver: Resolver, document: dict[str, Any], path: str, chain: tup
                 raise problem(path, key, f"{target} includes itself ({' -> '.join((*chain, target))})")
             included = _resolve_file(resolver, copy.deepcopy(resolver.load(target, path, key)), target,
                                      (*chain, target))
-            moved = _relocate_file(included, posixpath.dirname(target), posixpath.dirname(path))
+            moved = _relocate_file(included, project_dir(target), project_dir(path))
             for section in INCLUDED_SECTIONS:
                 _add_section(document, moved, section, path, key, target)
 
@@ -135,7 +136,7 @@ def _extended(resolver: Resolver, document: dict[str, Any], path: str, name: str
         raise problem(path, where, f"no service {base_name!r} in {base_path}")
     base = _extended(resolver, base_document, base_path, base_name, copy.deepcopy(base),
                      (*seen, (path, name), (base_path, base_name)), chain)
-    base = _relocate_service(base, posixpath.dirname(base_path), posixpath.dirname(path))
+    base = _relocate_service(base, project_dir(base_path), project_dir(path))
     local = {key: value for key, value in service.items() if key != "extends"}
     try:
         return merge_service(base, local)
@@ -231,14 +232,7 @@ def _relocate_service(service: Any, source_dir: str, target_dir: str) -> Any:
     """A service written in ``source_dir``, with its relative paths rewritten for a file in ``target_dir``."""
     if source_dir == target_dir or not isinstance(service, dict):
         return service
-    result = dict(service)
-    build = result.get("build")
-    if isinstance(build, str):
-        result["build"] = _moved(build, source_dir, target_dir)
-    elif isinstance(build, dict) and isinstance(build.get("context"), str):
-        result["build"] = {**build, "context": _moved(build["context"], source_dir, target_dir)}
-    elif isinstance(build, dict) and "context" not in build:
-        result["build"] = {**build, "context": _moved(".", source_dir, target_dir)}
+    result = dict(service)  # build contexts are paths from the repository root already: they stay as they are
     env_file = result.get("env_file")
     if env_file is not None:
         entries = env_file if isinstance(env_file, list) else [env_file]

@@ -46,6 +46,19 @@ class FileData:
         return sum(len(content) for _, _, content in self.entries)
 
 
+class TooLarge(SpecError):
+    """A file or folder that no ConfigMap or Secret can hold."""
+
+
+def too_large(path: str, key: str, reason: str) -> TooLarge:
+    error = problem(path, key, reason)
+    return TooLarge(error.title, error.detail)
+
+
+def is_too_large(error: SpecError) -> bool:
+    return isinstance(error, TooLarge)
+
+
 def read_source(tree: TreeReader, compose_path: str, where: str, source: str) -> FileData | None:
     """The file or folder at ``source`` (a path from the repository root) in the commit; None when the commit has
     neither. A folder over :data:`MAX_FILES` or a payload over 1 MiB is a SpecError naming ``where`` and the
@@ -62,7 +75,7 @@ def read_source(tree: TreeReader, compose_path: str, where: str, source: str) ->
         keys: set[str] = set()
         result = FileData(tuple((_key(relative, keys), relative, data) for relative, data in files), folder=True)
     if result.size > MAX_OBJECT_BYTES:
-        raise problem(compose_path, where, f"{source} holds {result.size:,} bytes; Kubernetes keeps at most "
+        raise too_large(compose_path, where, f"{source} holds {result.size:,} bytes; Kubernetes keeps at most "
                       f"{MAX_OBJECT_BYTES:,} (1 MiB) in the ConfigMap or Secret that brings it into the preview. "
                       "Mount a smaller file or folder (the image built from the pull request already has the files "
                       "its Dockerfile copies)")
@@ -118,7 +131,7 @@ def _walk(tree: TreeReader, compose_path: str, where: str, folder: str, relative
                           f"{MAX_OBJECT_BYTES:,} (1 MiB) in the ConfigMap or Secret that brings it into the preview. "
                           "Mount a smaller folder")
         if len(files) > MAX_FILES:
-            raise problem(compose_path, where, f"{folder} holds more than {MAX_FILES} files; a preview mounts at "
+            raise too_large(compose_path, where, f"{folder} holds more than {MAX_FILES} files; a preview mounts at "
                           f"most {MAX_FILES} from one folder (mount a smaller one)")
 
 

@@ -1,6 +1,8 @@
 """Files a compose file names, read from the same commit's tree: the project's ``.env`` and ``env_file:``.
 
-Paths are relative to the compose file's folder, as in Compose, and must stay inside the repository.
+Paths are relative to the compose file's folder, as in Compose, and must stay inside the repository — except in a
+Uffizzi file under ``.github/uffizzi/``: Uffizzi's workflows rendered those (``envsubst``) at the repository root
+and ran them there, so their paths are relative to the root.
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ from prdeck.services.launch.compose_dotenv import parse_dotenv
 from prdeck.services.launch.compose_interpolate import Lookup
 from prdeck.services.launch.spec_types import TreeReader, problem
 
+UFFIZZI_FOLDER = ".github/uffizzi/"
+
+
+def project_dir(compose_path: str) -> str:
+    """The folder relative paths of ``compose_path`` start from (see above)."""
+    return "" if compose_path.startswith(UFFIZZI_FOLDER) else posixpath.dirname(compose_path)
+
 
 def repository_path(compose_path: str, relative: str) -> str | None:
-    """``relative`` (from the compose file's folder) as a path from the repository root; None when it is absolute
-    or leaves the repository."""
+    """``relative`` (from the compose file's project folder) as a path from the repository root; None when it is
+    absolute or leaves the repository."""
     if relative.startswith("/") or relative.startswith("~"):
         return None
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(compose_path), relative))
+    joined = posixpath.normpath(posixpath.join(project_dir(compose_path), relative))
     if joined == ".." or joined.startswith("../"):
         return None
     return joined
@@ -27,7 +36,7 @@ def repository_path(compose_path: str, relative: str) -> str | None:
 def project_dotenv(tree: TreeReader, compose_path: str, lookup: Lookup) -> dict[str, str]:
     """The ``.env`` next to the compose file (empty when there is none): Compose's default variables, below
     everything the caller passes."""
-    path = repository_path(compose_path, ".env") or ".env"
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(compose_path), ".env"))  # next to the file
     text = tree.read(path)
     if text is None:
         return {}

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from prdeck.services.launch import compose_file_data as data
+from prdeck.services.launch.build_copies import context_destinations
 from prdeck.services.launch.compose_files import repository_path
 from prdeck.services.launch.compose_values import memory_quantity
 from prdeck.services.launch.compose_volumes import Volume, is_file_path, parse_tmpfs, parse_volume
-from prdeck.services.launch.spec_types import TreeReader, problem
+from prdeck.services.launch.spec_types import SpecError, TreeReader, problem
 
 SERVICE_KEYS = frozenset({"volumes", "configs", "secrets", "tmpfs", "devices"})
 TOP_KEYS = frozenset({"volumes", "configs", "secrets"})
@@ -82,10 +83,10 @@ class _Builder:
                 volume = parse_volume(entry)
             except ValueError as exc:
                 raise problem(self.path, f"{where}.volumes", str(exc)) from exc
-            if volume.kind == "bind" and context is not None and _holds(
-                    self._repository_path(f"{where}.volumes", volume.source), context):
-                self.warnings.append(f"{self.path}: {where}.volumes: {volume.source} (the service's build context) is "
-                                     f"not mounted: the image built from this commit has its files")
+            if volume.kind == "bind" and context is not None:
+                mount = self._context_mount(volume, where, container, number, context, service.get("build"))
+                if mount is not None:
+                    mounts.append(mount)
                 continue
             mounts.append(self._volume(volume, where, container, number))
         for number, entry in enumerate(_entries(self.path, f"{where}.tmpfs", service.get("tmpfs")), 1):
@@ -102,6 +103,36 @@ class _Builder:
                 raise problem(self.path, where, f"two volumes, configs or secrets are mounted at {mount['mountPath']}")
             seen.add(mount["mountPath"])
         return tuple(mounts)
+
+    def _context_mount(self, volume: Volume, where: str, container: str, number: int, context: str,
+                       build: Any) -> dict[str, Any] | None:
+        """A bind mount of (a folder of) the service's own build context — a development mount: the image built
+        from this commit has those files where its Dockerfile copies them (``COPY . /app``). Mounted only when
+        they are wanted elsewhere (and fit in 1 MiB); else left out, with a warning."""
+        key = f"{where}.volumes"
+        source = self._repository_path(key, volume.source)
+        if not (_holds(source, context) or _holds(context, source)):
+            return self._volume(volume, where, container, number)
+        dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+        raw_context = build if isinstance(build, str) else build.get("context", ".") if isinstance(build, dict) else "."
+        copied = context_destinations(self.tree, str(raw_context), str(dockerfile)) if self.tree else set()
+        inner = posixpath.relpath(source, context or ".") if source != context and _holds(context, source) else "."
+        expected = {posixpath.normpath(posixpath.join(folder, inner)) for folder in copied}
+        target = posixpath.normpath(volume.target)
+        parent = source != context and _holds(source, context)
+        if parent or target in expected or (inner == "." and not copied):
+            self.warnings.append(f"{self.path}: {key}: {volume.source} (the service's build context) is not mounted: "
+                                 "the image built from this commit has its files")
+            return None
+        try:
+            return self._volume(volume, where, container, number)
+        except SpecError as exc:
+            if not data.is_too_large(exc):
+                raise
+            self.warnings.append(f"{self.path}: {key}: {volume.source} (in the service's build context) is over "
+                                 "what a ConfigMap holds and is not mounted: the image built from this commit has "
+                                 f"its files{f' (at {sorted(copied)[0]})' if copied else ''}")
+            return None
 
     def _volume(self, volume: Volume, where: str, container: str, number: int) -> dict[str, Any]:
         key = f"{where}.volumes"

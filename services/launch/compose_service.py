@@ -13,8 +13,9 @@ from typing import Any
 from prdeck.services.launch import compose_values as values
 from prdeck.services.launch.spec_types import SpecError, problem
 
-ONE_SHOT_RESTARTS = frozenset({"no", "on-failure"})
-"""Compose restart policies of a service that is meant to end (``on-failure:3`` counts as ``on-failure``)."""
+ONE_SHOT_RESTARTS = frozenset({"no"})
+"""The Compose restart policy of a service that is meant to end. ``on-failure`` is not one: it is how many
+projects run databases and workers (restart when they crash), which keep running."""
 CONDITIONS = frozenset({"service_started", "service_healthy", "service_completed_successfully"})
 _HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 
@@ -95,9 +96,22 @@ def _depends_on(value: Any) -> tuple[tuple[str, str], ...]:
     return tuple(result)
 
 
+def unreachable_names(name: str, service: Mapping[str, Any]) -> list[str]:
+    """The names Compose's network would resolve to this service that a pod's ``hostAliases`` cannot hold
+    (``app_db``: the API server takes lower-case RFC 1123 names only)."""
+    try:
+        return [item for item in _names(name, service) if not valid_hostname(item)]
+    except ValueError:
+        return []
+
+
 def _hostnames(name: str, service: Mapping[str, Any]) -> tuple[str, ...]:
     """The names compose's network resolves to this service: its name, ``hostname``, ``container_name`` and
     every network alias; lower-cased (DNS ignores case), only those that are valid host names."""
+    return tuple(item for item in _names(name, service) if valid_hostname(item))
+
+
+def _names(name: str, service: Mapping[str, Any]) -> tuple[str, ...]:
     names = [name, service.get("hostname"), service.get("container_name")]
     networks = service.get("networks")
     if isinstance(networks, dict):
@@ -106,8 +120,7 @@ def _hostnames(name: str, service: Mapping[str, Any]) -> tuple[str, ...]:
             if aliases is not None and not isinstance(aliases, list):
                 raise ValueError("aliases must be a list of names")
             names.extend(aliases or [])
-    lowered = (str(item).lower() for item in names if isinstance(item, str | int) and item != "")
-    return tuple(dict.fromkeys(item for item in lowered if valid_hostname(item)))
+    return tuple(dict.fromkeys(str(item).lower() for item in names if isinstance(item, str | int) and item != ""))
 
 
 def _list(value: Any) -> list[Any]:

@@ -67,7 +67,7 @@ def parse_compose(text: str, path: str, lookup: Lookup, tree: TreeReader | None 
         raise problem(path, "services", f"{len(services):,} services; a preview (one pod) may have at most "
                                         f"{MAX_SERVICES}")
     extension = raw.get("x-prdeck", raw.get("x-uffizzi"))
-    block = "x-prdeck" if "x-prdeck" in raw else "x-uffizzi"
+    block = "x-uffizzi" if "x-uffizzi" in raw and "x-prdeck" not in raw else "x-prdeck"
     ingress = extension.get("ingress") if isinstance(extension, dict) else None
     if not isinstance(ingress, dict):
         raise problem(path, f"{block}.ingress", "needs {service: NAME, port: PORT} naming what gets the URL")
@@ -145,6 +145,11 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
         capabilities = _capabilities(service.get("cap_add"))
     except (ValueError, TypeError, AttributeError) as exc:
         raise problem(path, key, str(exc)) from exc
+    for unreachable in compose_service.unreachable_names(name, service):
+        fixed = re.sub(r"[^a-z0-9.-]+", "-", unreachable).strip("-.") or "service"
+        warnings.append(f"{path}: {where}: other services cannot reach it as {unreachable!r} (a pod's host names "
+                        f"take lower-case letters, digits, '-' and '.'): give it hostname: {fixed} (or a network "
+                        "alias) and use that name, or localhost (all services share one pod)")
     container = container_name(name)
     return ContainerSpec(
         name=container,
