@@ -127,7 +127,7 @@ def _walk(tree: TreeReader, compose_path: str, where: str, folder: str, relative
         files.append((inner, content))
         total = sum(len(data) for _, data in files)
         if total > MAX_OBJECT_BYTES:
-            raise problem(compose_path, where, f"{folder} holds more than {total:,} bytes; Kubernetes keeps at most "
+            raise too_large(compose_path, where, f"{folder} holds more than {total:,} bytes; Kubernetes keeps at most "
                           f"{MAX_OBJECT_BYTES:,} (1 MiB) in the ConfigMap or Secret that brings it into the preview. "
                           "Mount a smaller folder")
         if len(files) > MAX_FILES:
