@@ -7,15 +7,17 @@ strictly against the published schemas; the nginx one is launched on the Kuberne
 from __future__ import annotations
 
 import base64
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
 
-from prdeck.services.launch.git_mirror import LocalTree
+from prdeck.services.launch.git_mirror import GitMirror, GitTree, LocalTree
 from prdeck.services.launch.render import render
 from prdeck.services.launch.spec import PreviewSpec, SpecError, load_spec
+from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import SimulatedBuilder, free_port
 from prdeck.services.sandbox.stack import SandboxStack
 from tests.launch_support import app_seed, make_rig
@@ -299,3 +301,36 @@ def test_a_large_development_mount_inside_the_build_context_is_left_to_the_image
         spec_in(tmp_path / "other", compose.replace("build: ./backend", "image: web:1"),
                 {"backend/app/big.bin": b"\xff" * (1200 * 1024)})
     assert "1 MiB" in error.value.detail
+
+
+@pytest.mark.parametrize("kind", ["local", "git"])
+def test_mounted_scripts_keep_their_executable_bit(tmp_path: Path, kind: str) -> None:
+    """A ``./scripts:/scripts`` mount whose entrypoint is 100755 in git: projected with mode 0755 (a ConfigMap
+    volume's files are 0644 otherwise, and the entrypoint would not run)."""
+    compose = ("services:\n  web:\n    image: alpine:3\n    entrypoint: /scripts/start.sh\n"
+               "    volumes: ['./scripts:/scripts', './bin/run.sh:/run.sh']\n"
+               "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    files = {COMPOSE: compose, "scripts/start.sh": "#!/bin/sh\nexec web\n", "scripts/README": "notes\n",
+             "bin/run.sh": "#!/bin/sh\n"}
+    write(tmp_path / "work", files)
+    for script in ("scripts/start.sh", "bin/run.sh"):
+        (tmp_path / "work" / script).chmod(0o755)
+    if kind == "git":
+        git = ["git", "-C", str(tmp_path / "work"), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+        subprocess.run([*git, "init", "-q"], check=True)
+        subprocess.run([*git, "add", "-A"], check=True)
+        subprocess.run([*git, "commit", "-qm", "tree"], check=True)
+        mirror = GitMirror(RepoRef("o", "r"), "unused", None, tmp_path / "mirrors")
+        subprocess.run(["git", "clone", "-q", "--bare", str(tmp_path / "work"), str(mirror.path)], check=True)
+        tree: Any = GitTree(mirror, mirror.rev_parse("HEAD"))
+    else:
+        tree = LocalTree(tmp_path / "work")
+    spec = load_spec(tree)
+    by_name = {volume["name"]: volume for volume in spec.volumes}
+    folder = next(v for v in by_name.values() if v.get("configMap") and len(v["configMap"]["items"]) == 2)
+    modes = {item["path"]: item.get("mode") for item in folder["configMap"]["items"]}
+    assert modes == {"README": None, "start.sh": 0o755}
+    single = next(v for v in by_name.values() if v.get("configMap") and len(v["configMap"]["items"]) == 1)
+    assert single["configMap"]["items"][0]["mode"] == 0o755
+    for obj in objects_of(spec):
+        kubernetes_validate.validate(obj, SCHEMA_VERSION, strict=True)

@@ -33,6 +33,13 @@ class BinaryTreeReader(Protocol):
     def read_bytes(self, path: str) -> bytes | None: ...
 
 
+@runtime_checkable
+class ModeTreeReader(Protocol):
+    """A tree that knows which files are executable (git mode 100755)."""
+
+    def executable(self, path: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class FileData:
     """What a mount source holds: ``(key, path under the mount, content)`` per file. ``folder``: the source is a
@@ -40,6 +47,8 @@ class FileData:
 
     entries: tuple[tuple[str, str, bytes], ...]
     folder: bool
+    executable: frozenset[str] = frozenset()
+    """Keys of the files that are executable in the commit: they are projected with mode 0755, not 0644."""
 
     @property
     def size(self) -> int:
@@ -66,14 +75,18 @@ def read_source(tree: TreeReader, compose_path: str, where: str, source: str) ->
     content = _read(tree, compose_path, where, source)
     if content is not None:
         name = posixpath.basename(source)
-        result = FileData(((_key(name, set()), name, content),), folder=False)
+        key = _key(name, set())
+        result = FileData(((key, name, content),), folder=False,
+                          executable=frozenset({key} if _executable(tree, source) else ()))
     else:
         files: list[tuple[str, bytes]] = []
         _walk(tree, compose_path, where, source, "", 0, files)
         if not files:
             return None
         keys: set[str] = set()
-        result = FileData(tuple((_key(relative, keys), relative, data) for relative, data in files), folder=True)
+        entries = tuple((_key(relative, keys), relative, data) for relative, data in files)
+        result = FileData(entries, folder=True, executable=frozenset(
+            key for key, relative, _ in entries if _executable(tree, posixpath.join(source, relative))))
     if result.size > MAX_OBJECT_BYTES:
         raise too_large(compose_path, where, f"{source} holds {result.size:,} bytes; Kubernetes keeps at most "
                       f"{MAX_OBJECT_BYTES:,} (1 MiB) in the ConfigMap or Secret that brings it into the preview. "
@@ -104,9 +117,18 @@ def secret_data(files: FileData) -> dict[str, Any]:
     return {"data": {key: base64.b64encode(content).decode("ascii") for key, _, content in files.entries}}
 
 
-def items(files: FileData) -> list[dict[str, str]]:
-    """A folder's ``items``: each key at its path under the mount (sub-folders recreated)."""
-    return [{"key": key, "path": relative} for key, relative, _ in files.entries]
+EXECUTABLE_MODE = 0o755
+
+
+def items(files: FileData) -> list[dict[str, Any]]:
+    """A folder's ``items``: each key at its path under the mount (sub-folders recreated); executable files keep
+    their executable bit (a mounted ``entrypoint.sh`` must still run)."""
+    return [{"key": key, "path": relative, **({"mode": EXECUTABLE_MODE} if key in files.executable else {})}
+            for key, relative, _ in files.entries]
+
+
+def _executable(tree: TreeReader, path: str) -> bool:
+    return isinstance(tree, ModeTreeReader) and tree.executable(path)
 
 
 def _walk(tree: TreeReader, compose_path: str, where: str, folder: str, relative: str, depth: int,

@@ -196,7 +196,7 @@ class _Builder:
             self.objects.append({"apiVersion": "v1", "kind": kind, "metadata": {"name": name},
                                  **({"type": "Opaque"} if kind == "Secret" else {}), **payload})
             source: dict[str, Any] = {"secretName": name} if kind == "Secret" else {"name": name}
-            if files.folder:
+            if files.folder or files.executable:
                 source["items"] = data.items(files)
             self.volumes[name] = {"name": name, ("secret" if kind == "Secret" else "configMap"): source}
         if files.folder:

@@ -188,6 +188,7 @@ class GitTree:
 
     def __init__(self, mirror: GitMirror, sha: str) -> None:
         self.mirror, self.sha = mirror, sha
+        self._modes: dict[str, str] = {}
 
     def read(self, path: str) -> str | None:
         content = self._blob(path, " to be a preview spec")
@@ -215,10 +216,26 @@ class GitTree:
     def list(self, folder: str) -> list[str]:
         folder = folder.strip("/")
         try:
-            output = self.mirror.git("ls-tree", "--name-only", f"{self.sha}:{folder}", doing=f"list {folder}")
+            output = self.mirror.git("ls-tree", "-z", f"{self.sha}:{folder}", doing=f"list {folder}")
         except GitError:
             return []
-        return [f"{folder}/{name}" if folder else name for name in output.decode().splitlines()]
+        paths = []
+        for record in output.decode(errors="replace").split("\0"):
+            fields, _, name = record.partition("\t")
+            if name:
+                path = f"{folder}/{name}" if folder else name
+                self._modes[path] = fields.split(" ", 1)[0]
+                paths.append(path)
+        return paths
+
+    def executable(self, path: str) -> bool:
+        """Whether git has the file as executable (mode 100755); listed folders answer from memory."""
+        path = path.strip("/")
+        if path not in self._modes:
+            folder, _, name = path.rpartition("/")
+            found = self.mirror.entry(self.sha, folder, name)
+            self._modes[path] = found.mode if found is not None else ""
+        return self._modes[path] == "100755"
 
 
 class LocalTree:
@@ -260,3 +277,7 @@ class LocalTree:
         if not target.is_dir():
             return []
         return sorted(str(child.relative_to(self.root)) for child in target.iterdir())
+
+    def executable(self, path: str) -> bool:
+        target = self.root / path
+        return target.is_file() and bool(target.stat().st_mode & 0o100)
