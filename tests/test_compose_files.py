@@ -14,6 +14,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from prdeck.services.launch.compose_prepare import ComposeOptions
 from prdeck.services.launch.git_mirror import GitMirror, GitTree, LocalTree
 from prdeck.services.launch.render import render
 from prdeck.services.launch.spec import PreviewSpec, SpecError, load_spec
@@ -334,3 +335,19 @@ def test_mounted_scripts_keep_their_executable_bit(tmp_path: Path, kind: str) ->
     assert single["configMap"]["items"][0]["mode"] == 0o755
     for obj in objects_of(spec):
         kubernetes_validate.validate(obj, SCHEMA_VERSION, strict=True)
+
+
+def test_an_external_secret_comes_from_preview_secrets_or_names_that_key(tmp_path: Path) -> None:
+    compose = ("services:\n  web:\n    image: postgres:16\n    secrets: [pg_password]\n"
+               "secrets:\n  pg_password: {external: true, name: POSTGRES_PASSWORD}\n"
+               "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    write(tmp_path, {COMPOSE: compose})
+    with pytest.raises(SpecError) as error:
+        load_spec(LocalTree(tmp_path))
+    assert 'preview.secrets.POSTGRES_PASSWORD = "ENV_VAR"' in error.value.detail
+    spec = load_spec(LocalTree(tmp_path), compose=ComposeOptions(secrets=("POSTGRES_PASSWORD",)))
+    (mount,) = spec.containers[0].volume_mounts
+    assert mount["mountPath"] == "/run/secrets/pg_password" and mount["subPath"] == "POSTGRES_PASSWORD"
+    volume = next(v for v in spec.volumes if v["name"] == mount["name"])
+    assert volume["secret"] == {"secretName": "prdeck-secrets", "optional": True,
+                                "items": [{"key": "POSTGRES_PASSWORD", "path": "POSTGRES_PASSWORD"}]}

@@ -21,6 +21,7 @@ from prdeck.services.kube.version import server_version
 from prdeck.services.launch import compose_pod
 from prdeck.services.launch.compose_pod import largest_start_period
 from prdeck.services.launch.git_mirror import LocalTree
+from prdeck.services.launch.pod_policy import PodPolicy
 from prdeck.services.launch.render import ClusterOptions, Placement, render
 from prdeck.services.launch.results import LaunchFailed
 from prdeck.services.launch.spec import PreviewSpec, SpecError, load_spec
@@ -270,3 +271,16 @@ def test_a_name_no_pod_host_name_can_hold_is_a_warning_with_the_fix(tmp_path: Pa
     assert len(warnings) == 2, spec.warnings  # the name and the alias (lower-cased first, as DNS ignores case)
     assert "'app_db'" in warnings[0] and "hostname: app-db" in warnings[0]
     assert "'db_main'" in warnings[1] and "hostname: db-main" in warnings[1]
+
+
+def test_images_that_switch_users_get_one_hint_under_restricted(tmp_path: Path) -> None:
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text("services:\n  web:\n    build: .\n  db:\n    image: docker.io/library/postgres:16-alpine\n"
+                      "  cache:\n    image: redis:7\n    cap_add: [CHOWN, SETUID, SETGID]\n"
+                      "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    hints = [w for w in load_spec(LocalTree(tmp_path)).warnings if "switches users" in w]
+    assert len(hints) == 1 and hints[0].startswith(".prdeck/compose.yml: db runs an image"), hints
+    assert 'preview.container_security = "baseline"' in hints[0]
+    assert not [w for w in load_spec(LocalTree(tmp_path), policy=PodPolicy("baseline")).warnings
+                if "switches users" in w]

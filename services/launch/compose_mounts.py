@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from prdeck.services.launch.build_copies import context_destinations
 from prdeck.services.launch.compose_files import repository_path
 from prdeck.services.launch.compose_values import memory_quantity
 from prdeck.services.launch.compose_volumes import Volume, is_file_path, parse_tmpfs, parse_volume
+from prdeck.services.launch.guards import SECRET_NAME
 from prdeck.services.launch.spec_types import SpecError, TreeReader, problem
 
 SERVICE_KEYS = frozenset({"volumes", "configs", "secrets", "tmpfs", "devices"})
@@ -53,9 +54,12 @@ def label(*parts: str) -> str:
 
 
 def pod_files(path: str, document: Mapping[str, Any], containers: Mapping[str, str], tree: TreeReader | None,
-              lookup: Callable[[str], str | None], warnings: list[str]) -> PodFiles:
-    """What every service in ``containers`` (compose name -> container name) mounts."""
+              lookup: Callable[[str], str | None], warnings: list[str],
+              secret_names: Collection[str] = ()) -> PodFiles:
+    """What every service in ``containers`` (compose name -> container name) mounts; ``secret_names``: the names
+    config ``preview.secrets`` fills (an ``external`` secret of that name comes from there)."""
     builder = _Builder(path, document, tree, lookup, warnings)
+    builder.secret_names = frozenset(secret_names)
     services = {str(name): service for name, service in (document.get("services") or {}).items()}
     mounts = {name: builder.service(name, container, services[name]) for name, container in containers.items()}
     return PodFiles(mounts, tuple(builder.volumes.values()), tuple(builder.objects))
@@ -68,6 +72,7 @@ class _Builder:
         self.volumes: dict[str, dict[str, Any]] = {}
         self.objects: list[dict[str, Any]] = []
         self.files: dict[str, data.FileData] = {}
+        self.secret_names: frozenset[str] = frozenset()
 
     def service(self, name: str, container: str, service: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
         where = f"services.{name}"
@@ -241,8 +246,28 @@ class _Builder:
         if not target.startswith("/"):
             target = _DEFAULT_TARGETS[kind] + (target or source)
         target = _target(self.path, key, target)
+        external = self._external(kind, source)
+        if external is not None:
+            return self._configured_secret(external, target)
         files = self._definition(kind, source, key)
         return self._object("Secret" if kind == "secrets" else "ConfigMap", label(kind[:-1], source), files, target)
+
+    def _external(self, kind: str, source: str) -> str | None:
+        """The ``preview.secrets`` name an ``external`` secret stands for (its ``name:``, else its own), when
+        config fills it: Uffizzi filled such secrets from its dashboard, prdeck from the maintainer's config."""
+        declared = self.document.get(kind)
+        spec = declared.get(source) if isinstance(declared, dict) else None
+        if kind != "secrets" or not isinstance(spec, dict) or not spec.get("external"):
+            return None
+        name = spec.get("name") if isinstance(spec.get("name"), str) else source
+        return name if name in self.secret_names else None
+
+    def _configured_secret(self, name: str, target: str) -> dict[str, Any]:
+        volume = label("secret", "configured", name)
+        # optional: a fork without preview.fork_secrets gets no secret values, and its pod still starts
+        self.volumes[volume] = {"name": volume, "secret": {"secretName": SECRET_NAME, "optional": True,
+                                                           "items": [{"key": name, "path": name}]}}
+        return {"name": volume, "mountPath": target, "subPath": name, "readOnly": True}
 
     def _definition(self, kind: str, name: str, key: str) -> data.FileData:
         declared = self.document.get(kind)
@@ -253,8 +278,10 @@ class _Builder:
         if not isinstance(spec, dict):
             raise problem(self.path, where, "needs file:, content: or environment:")
         if spec.get("external"):
+            wanted = spec.get("name") if isinstance(spec.get("name"), str) else name
+            fill = f", or fill it from config: preview.secrets.{wanted} = \"ENV_VAR\"" if kind == "secrets" else ""
             raise problem(self.path, where, "an external one does not exist in a preview's namespace; give it "
-                          "file: (from the repository)" + (" or content:" if kind == "configs" else ""))
+                          "file: (from the repository)" + (" or content:" if kind == "configs" else "") + fill)
         if isinstance(spec.get("file"), str):
             files = self._read(f"{where}.file", spec["file"])
             if files is None:

@@ -29,6 +29,8 @@ class ComposeOptions:
 
     builds: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()
+    """The names config ``preview.secrets`` fills: an ``external`` compose secret of that name is mounted."""
 
 
 @dataclass

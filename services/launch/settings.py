@@ -65,7 +65,8 @@ class LaunchSettings:
             policy=PodPolicy(config["preview.container_security"], config["preview.service_account_token"]),
             fork_build_network=config["preview.fork_build_network"],
             max_context_bytes=config["build.max_context_mb"] * 1024 * 1024,
-            compose=ComposeOptions(config["preview.builds"], tuple(config["preview.profiles"])),
+            compose=ComposeOptions(config["preview.builds"], tuple(config["preview.profiles"]),
+                                   tuple(config["preview.secrets"])),
             quota_cap=QuotaCap(config["preview.max_cpu"], config["preview.max_memory"]),
         )
 

@@ -16,6 +16,7 @@ it) with an ``x-uffizzi`` block. Every problem is a :class:`SpecError` naming th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from prdeck.services.launch.compose_files import project_dotenv
 from prdeck.services.launch.compose_prepare import ComposeOptions
@@ -84,7 +85,42 @@ def load_spec(
         return load_manifests(tree, path, images or {}, policy or PodPolicy())
     known = {**{name: f"$({name})" for name in URL_VARIABLES}, **(variables or {})}
     known = {**project_dotenv(tree, path, known.get), **known}
-    return parse_compose(text, path, known.get, tree, compose)
+    spec = parse_compose(text, path, known.get, tree, compose)
+    hint = root_image_hint(spec, policy or PodPolicy())
+    return replace(spec, warnings=(*spec.warnings, hint)) if hint else spec
+
+
+ROOT_SWITCHING_IMAGES = frozenset({"postgres", "postgis/postgis", "mysql", "mariadb", "mongo", "redis", "nginx",
+                                   "rabbitmq", "memcached", "elasticsearch", "bitnami/postgresql", "clickhouse/"
+                                   "clickhouse-server", "minio/minio", "httpd", "wordpress", "php"})
+"""Official images whose entrypoint starts as root and changes owners or switches users (CHOWN, SETUID, SETGID,
+FOWNER): with every capability dropped (``restricted``) they fail to start."""
+
+
+def root_image_hint(spec: PreviewSpec, policy: PodPolicy) -> str | None:
+    """One warning naming the containers that are likely to fail under ``preview.container_security``
+    ``restricted``, with the key that lets them start (Compose and Uffizzi ran them with Docker's defaults)."""
+    if policy.security != "restricted":
+        return None
+    names = [c.service or c.name for c in spec.containers if c.image and _repository(c.image) in ROOT_SWITCHING_IMAGES
+             and "CHOWN" not in c.capabilities]
+    if not names:
+        return None
+    return (f"{spec.source}: {', '.join(names)} run{'s' if len(names) == 1 else ''} an image whose entrypoint starts "
+            "as root and switches users; with preview.container_security = \"restricted\" (every capability "
+            "dropped) it may fail to start. Set preview.container_security = \"baseline\" (Docker's default "
+            "capabilities, as Compose and Uffizzi ran it), or add cap_add: [CHOWN, SETUID, SETGID, FOWNER, "
+            "DAC_OVERRIDE] to the service.")
+
+
+def _repository(image: str) -> str:
+    """``docker.io/library/postgres:16@sha256:..`` -> ``postgres``."""
+    name = image.split("@", 1)[0]
+    if ":" in name.rsplit("/", 1)[-1]:
+        name = name.rsplit(":", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "library/", "index.docker.io/library/"):
+        name = name.removeprefix(prefix)
+    return name
 
 
 __all__ = ["URL_VARIABLES", "BuildSpec", "ContainerSpec", "PreviewSpec", "SpecError", "TreeReader", "find_spec",

@@ -77,7 +77,7 @@ def parse_compose(text: str, path: str, lookup: Lookup, tree: TreeReader | None 
     containers = tuple(_container(path, str(name), service, lookup, warnings) for name, service in services.items())
     _distinct_names(path, containers)
     names = {str(name): c.name for name, c in zip(services, containers, strict=True)}
-    files = compose_mounts.pod_files(path, raw, names, tree, lookup, warnings)
+    files = compose_mounts.pod_files(path, raw, names, tree, lookup, warnings, (options or ComposeOptions()).secrets)
     containers = tuple(replace(c, volume_mounts=files.mounts[name]) for name, c in zip(names, containers, strict=True))
     service_name, port = ingress.get("service"), ingress.get("port")
     target = next((c for c in containers if (c.service or c.name) == service_name), None)
