@@ -237,3 +237,14 @@ def test_a_sticky_comment_is_edited_in_place_and_destroy_marks_deployments_inact
         assert any("marked inactive" in line for line in lines), lines
         latest = [d.statuses[-1]["state"] for d in repo.deployments.values()]
         assert latest == ["inactive", "inactive"], latest
+
+
+def test_a_service_that_ends_cleanly_and_is_restarted_gets_a_hint_to_run_it_once(rig: Rig) -> None:
+    """Compose runs a service without restart: once; a pod restarts it forever. The rollout failure says why."""
+    sha = rig.stack.github.state.repo("octo", "app").pulls[1].head_sha
+    image = f"{rig.stack.registry_address}/octo-app-web:pr-1-{sha[:12]}"
+    kube_admin(rig.stack.kube, "images", {"image": image, "crash": True, "exit_code": 0})
+    failure = failed_step(rig)
+    assert failure.step == "rollout"
+    hints = [line for line in failure.output if line.startswith("hint: web ended with status 0")]
+    assert hints and 'restart: "no"' in hints[0], failure.output

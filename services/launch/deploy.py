@@ -240,6 +240,7 @@ class Deployer:
                 namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             ).items
             for pod in list[Any](pods)[:2]:
+                tail.extend(exited_cleanly_hints(pod))
                 for container in [*(pod.spec.init_containers or []), *pod.spec.containers]:
                     for previous in (False, True):
                         try:
@@ -257,6 +258,19 @@ class Deployer:
         except CLUSTER_FAILURES as exc:
             tail.append(f"(logs unavailable: {exc})")
         return tail
+
+
+def exited_cleanly_hints(pod: Any) -> list[str]:
+    """A container that keeps ending with status 0 is a one-shot job run as a service (Compose's default restart
+    is "no"; a pod restarts its containers): say how to make it run once, first."""
+    hints = []
+    for status in pod.status.container_statuses or []:
+        last = status.last_state.terminated if status.last_state is not None else None
+        if last is not None and last.exit_code == 0 and status.restart_count:
+            hints.append(f"hint: {status.name} ended with status 0 and was restarted {status.restart_count} times: "
+                         "if it is meant to run once (a migration, a setup step), give the service restart: \"no\" "
+                         "in the compose file; it then runs to completion before the others start")
+    return hints
 
 
 def not_ready_containers(pods: Iterable[Any], launch_id: str) -> list[str]:

@@ -23,6 +23,8 @@ class ImageBehaviour:
     """What the sandbox does with an image: start after ``ready_after`` s, crash, never be ready, be missing."""
 
     crash: bool = False
+    exit_code: int = 1
+    """How a crashing container ends: 0 is a one-shot job that a pod restarts anyway."""
     missing: bool = False
     never_ready: bool = False
     ready_after: float | None = None

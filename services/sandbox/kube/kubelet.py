@@ -267,8 +267,8 @@ class Kubelet:
                 "restartCount": restarts[index],
                 "lastState": {
                     "terminated": {
-                        "exitCode": 1,
-                        "reason": "Error",
+                        "exitCode": (code := self.behaviours.of(containers[index]["image"]).exit_code),
+                        "reason": "Completed" if code == 0 else "Error",
                         "startedAt": running[index]["state"]["running"]["startedAt"],
                         "finishedAt": now_iso(),
                     }

@@ -15,7 +15,7 @@ runs controllers that move Deployments, ReplicaSets and Pods through their lives
 - ``POST /_sandbox/compact``: forget the watch history (older resourceVersions get 410 Gone);
   ``{"end_watches": true}`` also ends every open watch in the same step;
 - ``POST /_sandbox/end-watches``: end every open watch, as a restarting API server does;
-- ``POST /_sandbox/images``: ``{"image": "...", "crash": false, "missing": false, "never_ready": false,
+- ``POST /_sandbox/images``: ``{"image": "...", "crash": false, "exit_code": 1, "missing": false, "never_ready": false,
   "ready_after": 1.0}`` sets how pods running that image behave.
 """
 
