@@ -97,7 +97,7 @@ def _cluster_parts(
         api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
     except PrdeckError as problem:
         return ClusterParts(problem=problem)
-    cluster = ClusterService(api_client, config["cluster.namespace_prefix"])
+    cluster = ClusterService(api_client, config["cluster.namespace_prefix"], config["preview.ttl_hours"])
     return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir))
 
 

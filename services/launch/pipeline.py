@@ -196,6 +196,7 @@ class Launcher:
                 record.require_ours(namespace, run_id)
                 Deployer(self.cluster).apply(self.objects(plan)[1:], run.line, on_warning=run.warn)  # ns: claimed
                 record.phase(namespace, "deploying")
+                record.mark(namespace, {naming.ANNOTATION_ASLEEP: None})  # the apply scaled an asleep one back
             with run.step("rollout", entry) as step:
                 if not wait:
                     step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
@@ -204,7 +205,7 @@ class Launcher:
                 # a declared start_period is time the spec says it needs before it can be healthy
                 self._rollout(run, plan, timeout + largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
-            if _claim_report(record, namespace, run_id, "failed"):
+            if _claim_report(record, namespace, run_id, "failed", f"{failure.step}: {failure.cause.title}"):
                 reporter.failed(failure.step, failure.cause.title)
             raise
         except LaunchCancelled as cancel:
@@ -227,10 +228,10 @@ class Launcher:
         launch on it; a relaunch of the commit that already runs keeps its pods (same template, no restart)."""
         deployer = Deployer(self.cluster)
         kept = deployer.deployed_expiry(plan.placement.namespace, plan.sha)
-        if kept:
+        if kept:  # the pod template keeps its old expires-at; the namespace's (the one that counts) is reset
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
-            plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
-            run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
+            plan.placement = replace(plan.placement, pod_expires_at=expires, launch_id=kept[1])
+            run.line(f"{plan.sha[:12]} already runs: pods kept")
         guards = guard_objects(plan.placement, self.settings.cluster_options(plan.pull.fork))
         launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
                   naming.ANNOTATION_PHASE_AT: now_text()}
@@ -266,7 +267,7 @@ def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:
 
 
 
-def _claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str) -> bool:
+def _claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str, reason: str = "") -> bool:
     """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase."""
     try:
         current = record.read(namespace)
@@ -275,7 +276,8 @@ def _claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str
         if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id:
             return False
         return record.mark(namespace, {naming.ANNOTATION_REPORTED: run_id, naming.ANNOTATION_PHASE: phase,
-                                       naming.ANNOTATION_PHASE_AT: now_text()}, current.resource_version)
+                                       naming.ANNOTATION_PHASE_AT: now_text(), naming.ANNOTATION_PHASE_REASON: reason},
+                           current.resource_version)
     except PrdeckError:
         return True
 

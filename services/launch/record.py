@@ -77,9 +77,9 @@ class ClusterRecord:
                                                             _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
         return [_record(ns) for ns in listing.items]
 
-    def mark(self, namespace: str, annotations: Mapping[str, str], resource_version: str | None = None) -> bool:
-        """Merge ``annotations`` into the namespace's (a PATCH never creates it). False when the namespace is gone
-        or, with ``resource_version``, when someone changed it first (409: they won)."""
+    def mark(self, namespace: str, annotations: Mapping[str, str | None], resource_version: str | None = None) -> bool:
+        """Merge ``annotations`` into the namespace's (a PATCH never creates it; None removes one). False when the
+        namespace is gone or, with ``resource_version``, when someone changed it first (409: they won)."""
         metadata: dict[str, Any] = {"annotations": dict(annotations)}
         if resource_version:
             metadata["resourceVersion"] = resource_version

@@ -30,7 +30,8 @@ def pulls_json(result: ListResult) -> str:
         preview = previews.get(f"{pull.repo}#{pull.number}")
         pulls.append({**pull.to_json(), "preview": preview.to_json() if preview else None})
     orphans = [
-        {"repo": row.pull.repo.full_name, "number": row.pull.number, **row.preview.to_json()}
+        {"repo": row.pull.repo.full_name if row.preview.known else None,
+         "number": row.pull.number if row.preview.known else None, **row.preview.to_json()}
         for row in result.rows
         if row.orphan and row.preview is not None
     ]
