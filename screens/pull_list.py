@@ -53,6 +53,9 @@ class PullListScreen(Screen[None]):
         Binding("o", "open_preview", "Open preview"),
         Binding("t", "logs", "Logs"),
         Binding("d", "destroy", "Destroy"),
+        Binding("e", "extend", "Extend", show=False),
+        Binding("p", "pin", "Pin", show=False),
+        Binding("z", "sleep", "Sleep", show=False),
         Binding("escape", "back", "Back", show=False),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
@@ -108,7 +111,7 @@ class PullListScreen(Screen[None]):
                 self._paint_status()
                 self.notify(printable(failure.detail), title=printable(failure.title), severity="error",
                             timeout=10, markup=False)
-            case Work.DESTROY | Work.LAUNCH_CHECK | Work.LAUNCH | Work.OPEN_PREVIEW:
+            case Work.DESTROY | Work.LAUNCH_CHECK | Work.LAUNCH | Work.OPEN_PREVIEW | Work.LIFECYCLE:
                 self.notify(printable(failure.detail), title=printable(failure.title), severity="error",
                             timeout=10, markup=False)
             case unknown:
@@ -237,3 +240,12 @@ class PullListScreen(Screen[None]):
 
     def action_destroy(self) -> None:
         self.actions.destroy(self.selected_row())
+
+    def action_extend(self) -> None:
+        self.actions.lifecycle(self.selected_row(), "extend")
+
+    def action_pin(self) -> None:
+        self.actions.lifecycle(self.selected_row(), "pin")
+
+    def action_sleep(self) -> None:
+        self.actions.lifecycle(self.selected_row(), "sleep")

@@ -149,3 +149,27 @@ def test_sleep_scales_to_zero_and_wake_brings_the_same_pods_back(deck):
 def test_a_preview_that_is_gone_says_so(deck):
     with pytest.raises(NotFound, match="has no preview"):
         deck.find_preview(STORE, 111)
+
+
+def test_the_commands_extend_pin_unpin_sleep_and_wake(stack):
+    status = json.loads(run_prdeck("status", "110", "--json", env=env(stack)).stdout)["preview"]
+    before = datetime.fromisoformat(status["expires_at"].replace("Z", "+00:00"))
+    extended = run_prdeck("extend", "110", "--for", "24h", env=env(stack))
+    assert extended.returncode == 0, extended.stderr
+    assert "Preview of acme/storefront#110 (prdeck-acme-storefront-pr-110) expires in " in extended.stdout
+    after = json.loads(run_prdeck("status", "110", "--json", env=env(stack)).stdout)["preview"]["expires_at"]
+    assert datetime.fromisoformat(after.replace("Z", "+00:00")) == before + timedelta(hours=24)
+    bad = run_prdeck("extend", "110", "--for", "soon", env=env(stack))
+    assert bad.returncode == 2 and "Not a duration: 'soon'" in bad.stderr
+    assert "pinned" in run_prdeck("pin", "110", env=env(stack)).stdout
+    assert "expires  never (pinned)" in run_prdeck("status", "110", env=env(stack)).stdout
+    unpinned = run_prdeck("unpin", "110", env=env(stack)).stdout
+    assert "unpinned: expires in 2d 23h" in unpinned or "unpinned: expires in 3d" in unpinned, unpinned
+    slept = run_prdeck("sleep", "106", env=env(stack))
+    assert slept.returncode == 0 and "asleep: 1 workload scaled to zero" in slept.stdout, slept.stderr
+    eventually(lambda: "preview  asleep: scaled to zero" in run_prdeck("status", "106", env=env(stack)).stdout)
+    woke = run_prdeck("wake", "106", env=env(stack))
+    assert woke.returncode == 0 and "waking: 1 workload scaled back" in woke.stdout, woke.stderr
+    eventually(lambda: "preview  stale" in run_prdeck("status", "106", env=env(stack)).stdout, timeout=20)
+    missing = run_prdeck("pin", "111", env=env(stack))
+    assert missing.returncode == 1 and "acme/storefront#111 has no preview" in missing.stderr

@@ -165,7 +165,9 @@ def status_text(result: PreviewStatus, now: datetime | None = None) -> str:
         lines.append(f"  url      {printable(preview.url)}")
     if preview.deployed_sha:
         lines.append(f"  deployed {preview.deployed_sha[:12]}")
-    if preview.expires_at:
+    if preview.pinned:
+        lines.append("  expires  never (pinned)")
+    elif preview.expires_at:
         left = preview.expires_at - now
         when = f"in {relative_age(now - left, now).removesuffix(' ago')}" if left.total_seconds() > 0 else "now"
         lines.append(f"  expires  {preview.expires_at.isoformat().replace('+00:00', 'Z')} ({when})")

@@ -6,6 +6,7 @@ import argparse
 
 from prdeck.services import __version__
 from prdeck.tui.cli import launch as cli_launch
+from prdeck.tui.cli import lifecycle as cli_lifecycle
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
 
     cli_launch.add_parsers(sub, common)
+    cli_lifecycle.add_parsers(sub, common)
     sub.add_parser(
         "demo",
         parents=[common],
