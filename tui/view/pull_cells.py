@@ -137,13 +137,17 @@ def preview_cell(row: Row) -> Text:
 
 
 PIN = "⚑"
+LIFE_STATES = frozenset({"ready", "stale", "expiring", "asleep", "empty"})
 
 
 def life_mark(preview: Preview, now: datetime | None = None) -> str:
-    """``⚑`` for a pinned preview, else how long until it expires (``2d``, ``5h``, ``<1h``), or nothing."""
+    """``⚑`` for a pinned preview, else how long until it expires (``2d``, ``5h``, ``<1h``); nothing while it
+    deploys, fails or goes (its reason matters more then)."""
+    if preview.state not in LIFE_STATES:
+        return ""
     if preview.pinned:
         return PIN
-    if preview.expires_at is None or preview.state == "terminating":
+    if preview.expires_at is None:
         return ""
     left = countdown(preview.expires_at, now or datetime.now(UTC))
     return "<1h" if left.endswith("m") else left
