@@ -254,6 +254,10 @@ KEYS: tuple[Key, ...] = (
     Key("preview.ttl_hours", 72, "Hours until a preview expires (its namespace's expires-at annotation).",
         "a whole number of hours from 1 to 8760",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 8760),
+    Key("preview.empty_grace_hours", 1, "Hours a preview namespace without pods (or of an unknown repository) is left "
+        "alone before prdeck reap removes it: a launch may be filling it.",
+        "a whole number of hours from 0 to 8760",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8760),
     Key("preview.rollout_timeout", 300, "Seconds to wait for a preview's pods to become ready.",
         "a whole number of seconds from 10 to 3600",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 3600),

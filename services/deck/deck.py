@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from prdeck.services.deck.lifecycle import LifecycleActions
 from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
+from prdeck.services.deck.reap import ReapPolicy
 from prdeck.services.deck.rows import Overview, PreviewDetail, Snapshot, join
 from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.service import GitHubService
@@ -40,6 +41,7 @@ class ClusterParts:
     cluster: ClusterService | None = None
     problem: PrdeckError | None = None
     launches: Launches | None = None
+    reap: ReapPolicy = field(default_factory=ReapPolicy)
 
 
 ClusterConnector = Callable[[], ClusterParts]
@@ -61,6 +63,7 @@ class Deck(LifecycleActions):
         self._github = github
         parts = cluster or ClusterParts()
         self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
+        self._reap_policy = parts.reap
         self._connector = connect_later
         self.previews: tuple[Preview, ...] = ()
         """The newest state of every preview (with launches in flight overlaid)."""
@@ -135,6 +138,7 @@ class Deck(LifecycleActions):
         if connect is not None:
             parts = connect()
             self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
+            self._reap_policy = parts.reap
 
     def _require_cluster(self) -> ClusterService:
         if self._cluster is None:

@@ -6,7 +6,7 @@ A preview is found by prdeck's labels (``prdeck.dev/pr`` and the repository), no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,14 +16,19 @@ from prdeck.services.errors import NotFound, UsageError
 from prdeck.services.models import Preview, RepoRef
 
 if TYPE_CHECKING:
+    from prdeck.services.deck.reap import ReapPlan, ReapPolicy, ReapResult
     from prdeck.services.github.service import GitHubService
     from prdeck.services.kube.service import ClusterService
+    from prdeck.services.launch.launches import Launches
 
 
 class LifecycleActions:
     """Mixed into :class:`prdeck.services.deck.deck.Deck` (which provides the attributes declared here)."""
 
     _github: GitHubService
+    _launches: Launches | None
+    _reap_policy: ReapPolicy
+    repos: tuple[RepoRef, ...]
 
     def _require_cluster(self) -> ClusterService:
         raise NotImplementedError
@@ -115,6 +120,41 @@ class LifecycleActions:
         from prdeck.services.kube.lifecycle import wake
 
         return wake(self._require_cluster(), preview.namespace)
+
+    # reap ---------------------------------------------------------------------------------------------
+    def reap_plan(self, older_than: timedelta | None = None) -> ReapPlan:
+        """What reap would remove (README, "Reaping"): two list calls on the cluster, one GraphQL query per 100
+        open pull requests; nothing changes."""
+        from prdeck.services.deck.reap import plan_reap
+
+        previews = self._require_cluster().previews()
+        open_pulls = {(pull.repo, pull.number) for repo in self.repos
+                      for page in self._github.open_pull_pages(repo) for pull in page}
+        return plan_reap(previews, self.repos, open_pulls, datetime.now(UTC), self._reap_policy, older_than)
+
+    def reap(self, plan: ReapPlan, on_line: Callable[[str], None] = lambda _line: None) -> ReapResult:
+        """Remove what ``plan`` lists: namespaces (in parallel, not waiting for them to be gone), GitHub
+        deployments marked inactive, registry tags ``pr-<n>-*``, launch journal entries."""
+        from prdeck.services.deck.reap import carry_out
+        from prdeck.services.github.report import mark_inactive
+        from prdeck.services.kube.lifecycle import delete_namespace
+        from prdeck.services.launch.registry_tags import RegistryTags
+
+        cluster, registry = self._require_cluster(), self._reap_policy.registry
+
+        def delete_tags(pulls: list[tuple[RepoRef, int]], warn: Callable[[str], None]) -> list[str]:
+            if registry is None:
+                warn("registry.url is not set: the previews' image tags were not deleted")
+                return []
+            return RegistryTags(registry, warn).delete_pulls(pulls)
+
+        def forget(namespace: str) -> None:
+            if self._launches is not None:
+                self._launches.forget(namespace)
+
+        return carry_out(plan, lambda namespace: delete_namespace(cluster, namespace),
+                         lambda repo, number, warn: mark_inactive(self._github, repo, number, warn),
+                         delete_tags, forget, on_line)
 
 
 def duration(text: str) -> timedelta:

@@ -113,3 +113,13 @@ def wake(cluster: ClusterService, namespace: str) -> int:
         woken += 1
     annotate(cluster, namespace, {naming.ANNOTATION_ASLEEP: None})
     return woken
+
+
+def delete_namespace(cluster: ClusterService, namespace: str) -> None:
+    """Delete a preview's namespace without waiting; gone (404) or already being deleted (409) count as done."""
+    with cluster_errors(f"deleting {namespace}"):
+        try:
+            cluster.core.delete_namespace(namespace, _request_timeout=(CONNECT_TIMEOUT, WRITE_TIMEOUT))
+        except ApiException as exc:
+            if exc.status not in (404, 409):
+                raise

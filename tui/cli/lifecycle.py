@@ -11,7 +11,7 @@ from prdeck.services.models import Preview
 from prdeck.tui.cli import commands
 from prdeck.tui.view.formatting import expiry_text
 
-COMMANDS = ("extend", "pin", "unpin", "sleep", "wake")
+COMMANDS = ("extend", "pin", "unpin", "sleep", "wake", "reap")
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -32,6 +32,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(deck: Deck, args: argparse.Namespace) -> int:
     """Run one of :data:`COMMANDS` on the preview the PR names (found where it is, by its labels)."""
+    if args.command == "reap":
+        from prdeck.tui.cli.reap import run as run_reap
+
+        return run_reap(deck, args)
     repo, number = commands.pull_of(deck, args.pull)
     preview = deck.find_preview(repo, number)
     print(f"Preview of {repo}#{number} ({preview.namespace}) {_act(deck, preview, args)}.")
