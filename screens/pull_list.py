@@ -18,6 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
+from prdeck.screens.lifecycle_actions import ReapPlanned, ask_reap, run_reap_plan
 from prdeck.screens.pull_actions import PullActions
 from prdeck.screens.pull_feeds import Work, follow_previews, load_detail, load_list, load_preview_detail
 from prdeck.services.deck import Deck, Row
@@ -56,6 +57,7 @@ class PullListScreen(Screen[None]):
         Binding("e", "extend", "Extend", show=False),
         Binding("p", "pin", "Pin", show=False),
         Binding("z", "sleep", "Sleep", show=False),
+        Binding("R", "reap", "Reap", show=False),
         Binding("escape", "back", "Back", show=False),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
@@ -249,3 +251,12 @@ class PullListScreen(Screen[None]):
 
     def action_sleep(self) -> None:
         self.actions.lifecycle(self.selected_row(), "sleep")
+
+    def action_reap(self) -> None:
+        if self.deck.has_cluster:
+            run_reap_plan(self, self.deck)
+        else:
+            self.notify(f"No cluster: {self.model.cluster.why('set KUBECONFIG')}.", title="Cannot reap", markup=False)
+
+    def on_reap_planned(self, message: ReapPlanned) -> None:
+        ask_reap(self, self.deck, message.plan)

@@ -60,3 +60,25 @@ async def test_e_extends_p_pins_and_z_sleeps_then_l_wakes(stack):
         await pilot.press("z")
         await wait_for(pilot, lambda: any("has no preview to put to sleep" in str(n.message)
                                           for n in pilot.app._notifications))
+
+
+async def test_r_shows_the_reap_plan_and_asks_once(sandbox, make_kube):
+    from prdeck.screens.confirm import ConfirmScreen
+
+    kube = make_kube({"previews": [
+        {"repo": "acme/storefront", "number": 101, "state": "ready"},
+        {"repo": "acme/storefront", "number": 102, "state": "ready", "expires_in": "-2h"},
+        {"repo": "acme/storefront", "number": 90, "state": "ready"},
+    ]})
+    async with app_for(sandbox, kube=kube).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        await wait_for(pilot, lambda: "⎈ live" in status(pilot) and cell(pilot, "acme/storefront#102") != "—")
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        question = str(pilot.app.screen.query_one("#confirm-question").render())
+        assert "Reap 2 previews?" in question and "acme/storefront#102" in question and "expired" in question
+        assert "acme/storefront#90" in question and "acme/storefront#101" not in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102") in ("—", "◌ terminating")
+                       and any("2 of 2 removed" in str(n.message) for n in pilot.app._notifications), timeout=20)
+        assert cell(pilot, "acme/storefront#101").startswith("● ")

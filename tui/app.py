@@ -80,6 +80,8 @@ class PrdeckApp(App[None]):
             yield SystemCommand("Pin or unpin preview", "A pinned preview never expires (p)", screen.action_pin)
             yield SystemCommand("Sleep or wake preview", "Scale the selected preview to zero, or back (z)",
                                 screen.action_sleep)
+            yield SystemCommand("Reap previews", "Remove closed PRs' previews, expired ones, orphans; asks once (R)",
+                                screen.action_reap)
             yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
 
     def on_open_url(self, message: OpenUrl) -> None:
