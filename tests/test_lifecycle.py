@@ -20,12 +20,10 @@ from tests.kube_support import eventually, fast_seed, kube_admin
 
 STORE = RepoRef("acme", "storefront")
 LONG = "acme/" + "very-long-repository-name-" * 3
-EXTRA = [
+EXTRA = [  # and the demo seed's: 101 pinned, 105 asleep, 108 failed without pods, 111 empty
     {"repo": "acme/storefront", "number": 104, "state": "empty", "phase": "failed",
      "phase_reason": "apply: the API server refused the Deployment"},
-    {"repo": "acme/storefront", "number": 105, "state": "empty"},
     {"repo": "acme/storefront", "number": 107, "state": "ready", "legacy": True, "prefix": "old"},
-    {"repo": "acme/storefront", "number": 108, "state": "asleep"},
     {"repo": "acme/storefront", "number": 109, "state": "ready", "pinned": True},
     {"repo": LONG, "number": 5, "state": "empty", "legacy": True},  # its label is shortened and hashed
 ]
@@ -58,8 +56,9 @@ def by_number(previews):
 def test_namespaces_without_pods_are_previews_empty_or_failed_with_the_reason(deck):
     found = by_number(deck.list_previews())
     assert (found[104].state, found[104].reason) == ("failed", "apply: the API server refused the Deployment")
-    assert (found[105].state, found[105].reason) == ("empty", "no pods")
-    assert found[104].pods == () and found[105].namespace == "prdeck-acme-storefront-pr-105"
+    assert (found[111].state, found[111].reason) == ("empty", "no pods")
+    assert found[104].pods == () and found[111].namespace == "prdeck-acme-storefront-pr-111"
+    assert found[108].state == "failed" and found[108].reason.startswith("apply: the API server refused")
 
 
 def test_the_repository_comes_from_the_label_when_the_annotation_is_missing(deck):
@@ -74,8 +73,8 @@ def test_the_repository_comes_from_the_label_when_the_annotation_is_missing(deck
 
 def test_asleep_and_pinned_are_read_from_the_namespace(deck):
     found = by_number(deck.list_previews())
-    assert (found[108].state, found[108].reason) == ("asleep", "scaled to zero; l or o wakes it")
-    assert found[109].pinned and not found[101].pinned
+    assert (found[105].state, found[105].reason) == ("asleep", "scaled to zero; l or o wakes it")
+    assert found[109].pinned and found[101].pinned and not found[106].pinned
 
 
 def test_commands_act_on_the_namespace_discovered(stack):
@@ -84,16 +83,17 @@ def test_commands_act_on_the_namespace_discovered(stack):
     assert json.loads(status.stdout)["preview"]["namespace"] == "old-acme-storefront-pr-107"
     listing = json.loads(run_prdeck("ls", "--json", env=env(stack)).stdout)
     pulls = {row["number"]: row["preview"] for row in listing["pulls"]}
-    assert pulls[104]["state"] == "failed" and pulls[105]["state"] == "empty" and pulls[109]["pinned"] is True
+    assert pulls[104]["state"] == "failed" and pulls[111]["state"] == "empty" and pulls[109]["pinned"] is True
+    assert pulls[105]["state"] == "asleep"
     unknown = [o for o in listing["orphans"] if o["repo"] is None]
     assert len(unknown) == 1 and unknown[0]["state"] == "empty"
 
 
 def test_destroy_reaches_a_preview_without_pods(stack):
-    done = run_prdeck("destroy", "105", "--yes", env=env(stack), timeout=60)
+    done = run_prdeck("destroy", "111", "--yes", env=env(stack), timeout=60)
     assert done.returncode == 0, done.stderr
-    again = run_prdeck("destroy", "105", "--yes", env=env(stack))
-    assert again.returncode == 1 and "acme/storefront#105 has no preview" in again.stderr
+    again = run_prdeck("destroy", "111", "--yes", env=env(stack))
+    assert again.returncode == 1 and "acme/storefront#111 has no preview" in again.stderr
 
 
 def test_the_watch_follows_namespaces_too(deck, stack):
@@ -136,19 +136,19 @@ def test_extend_pin_and_unpin_change_the_expiry_only(deck):
 
 
 def test_sleep_scales_to_zero_and_wake_brings_the_same_pods_back(deck):
-    preview = deck.find_preview(STORE, 101)
+    preview = deck.find_preview(STORE, 103)
     assert deck.sleep(preview) == 1
-    asleep = eventually(lambda: (p := deck.find_preview(STORE, 101)).pods == () and p)
+    asleep = eventually(lambda: (p := deck.find_preview(STORE, 103)).pods == () and p)
     assert asleep.state == "asleep" and asleep.url == preview.url
     assert deck.sleep(asleep) == 0, "a second sleep changes nothing"
     assert deck.wake(asleep) == 1
-    awake = eventually(lambda: (p := deck.find_preview(STORE, 101)).state == "ready" and p, timeout=20)
-    assert awake.deployed_sha == preview.deployed_sha and len(awake.pods) == 1
+    awake = eventually(lambda: (p := deck.find_preview(STORE, 103)).pods and p, timeout=20)
+    assert awake.state != "asleep" and awake.deployed_sha == preview.deployed_sha and len(awake.pods) == 1
 
 
 def test_a_preview_that_is_gone_says_so(deck):
     with pytest.raises(NotFound, match="has no preview"):
-        deck.find_preview(STORE, 111)
+        deck.find_preview(STORE, 7)
 
 
 def test_the_commands_extend_pin_unpin_sleep_and_wake(stack):
@@ -171,5 +171,5 @@ def test_the_commands_extend_pin_unpin_sleep_and_wake(stack):
     woke = run_prdeck("wake", "106", env=env(stack))
     assert woke.returncode == 0 and "waking: 1 workload scaled back" in woke.stdout, woke.stderr
     eventually(lambda: "preview  stale" in run_prdeck("status", "106", env=env(stack)).stdout, timeout=20)
-    missing = run_prdeck("pin", "111", env=env(stack))
-    assert missing.returncode == 1 and "acme/storefront#111 has no preview" in missing.stderr
+    missing = run_prdeck("pin", "7", env=env(stack))
+    assert missing.returncode == 1 and "acme/storefront#7 has no preview" in missing.stderr

@@ -20,18 +20,16 @@ from tests.conftest import PRDECK, admin, run_prdeck
 from tests.kube_support import fast_seed
 
 LONG = "acme/" + "very-long-repository-name-" * 3
-EXTRA = [
+EXTRA = [  # and the demo seed's: 101 pinned, 105 asleep (its PR gets merged), 108 failed without pods (its PR gets
+    # closed), 111 empty; 112 is put to sleep (kept: asleep on purpose)
     {"repo": "acme/storefront", "number": 104, "state": "ready", "expires_in": "-1h"},  # expired
-    {"repo": "acme/storefront", "number": 105, "state": "ready"},  # its PR gets merged
     {"repo": "acme/storefront", "number": 107, "state": "ready", "expires_in": "-1h", "pinned": True},  # kept
-    {"repo": "acme/storefront", "number": 108, "state": "asleep"},  # its PR gets closed
     {"repo": "acme/storefront", "number": 109, "state": "empty", "phase": "failed", "phase_reason": "apply: no"},
-    {"repo": "acme/storefront", "number": 111, "state": "asleep"},  # kept: asleep on purpose
     {"repo": LONG, "number": 5, "state": "empty", "legacy": True},  # an orphan of an unknown PR
     {"repo": "acme/docs", "number": 8, "state": "ready", "expires_in": "-1h"},  # another repository: not ours
 ]
 GOING = {"prdeck-acme-storefront-pr-90", "prdeck-acme-storefront-pr-104", "prdeck-acme-storefront-pr-105",
-         "prdeck-acme-storefront-pr-108", "prdeck-acme-storefront-pr-109"}
+         "prdeck-acme-storefront-pr-108", "prdeck-acme-storefront-pr-109", "prdeck-acme-storefront-pr-111"}
 
 
 @pytest.fixture
@@ -132,6 +130,7 @@ def test_reap_removes_exactly_what_leaks_and_is_idempotent_from_two_places(stack
         push(registry, "previews/acme-storefront-web", tag)
     push(registry, "previews/acme-storefront-worker", "pr-105-aaaaaaaaaaaa")
     variables = env(stack, registry)
+    assert run_prdeck("sleep", "112", env=variables).returncode == 0
 
     dry = run_prdeck("reap", "--dry-run", "--json", env=variables)
     assert dry.returncode == 0, dry.stderr
@@ -141,7 +140,7 @@ def test_reap_removes_exactly_what_leaks_and_is_idempotent_from_two_places(stack
     assert planned - {item["namespace"] for item in unknown} == GOING and len(unknown) == 1
     reasons = {item["namespace"].rsplit("-", 1)[-1]: item["reason"] for item in plan["remove"] if item["repo"]}
     assert reasons["104"] == "expired" and reasons["105"].startswith("pull request not open")
-    assert reasons["109"].startswith("failed (no pods)")
+    assert reasons["109"].startswith("failed (no pods)") and reasons["111"].startswith("empty (no pods)")
     assert namespaces(stack) >= GOING, "a dry run changes nothing"
 
     both = [subprocess.Popen([PRDECK, "reap", "--yes", "--json"], env={**os.environ, **variables},
@@ -154,8 +153,8 @@ def test_reap_removes_exactly_what_leaks_and_is_idempotent_from_two_places(stack
 
     left = namespaces(stack)
     assert not (left & planned)
-    assert {"prdeck-acme-storefront-pr-101", "prdeck-acme-storefront-pr-107", "prdeck-acme-storefront-pr-111",
-            "prdeck-acme-storefront-pr-112"} <= left
+    assert {"prdeck-acme-storefront-pr-101", "prdeck-acme-storefront-pr-107", "prdeck-acme-storefront-pr-112",
+            "prdeck-acme-storefront-pr-102", "prdeck-acme-storefront-pr-103"} <= left
     assert latest_status(stack, deployments[105]) == "inactive" and latest_status(stack, deployments[90]) == "inactive"
     assert latest_status(stack, deployments[101]) == "success"
     assert tags(registry, "previews/acme-storefront-web") == ["pr-101-cccccccccccc", "pr-1050-dddddddddddd"]
@@ -174,7 +173,7 @@ def test_reap_asks_first_and_a_registry_refusing_deletes_is_a_warning(stack, tmp
         assert refused.returncode == 2 and "add --yes" in refused.stderr
         done = run_prdeck("reap", "--yes", env=variables)
         assert done.returncode == 0, done.stderr
-        assert "refuses deletes (405)" in done.stderr and "Reaped 4 of 4" in done.stdout
+        assert "refuses deletes (405)" in done.stderr and "Reaped 6 of 6" in done.stdout
         assert tags(refusing, "previews/acme-storefront-web") == ["pr-90-bbbbbbbbbbbb"]
     finally:
         refusing.stop()
