@@ -7,7 +7,7 @@ request counts of the two runs must be equal: nothing is asked per kept preview.
 Prints, for each run: previews removed, Kubernetes requests by kind, GitHub requests (REST, GraphQL), wall time
 of the reap in-process, and a second reap right after (nothing left: its requests and time).
 
-Run: .venv/bin/python -m benchmarks.reap
+Run: .venv/bin/python benchmarks/reap.py
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ import io
 import json
 import os
 import ssl
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from benchmarks.ls_requests import start_sandbox
 from prdeck.tui.cli.main import main as prdeck_main
 
 GOING = 150
@@ -43,6 +44,21 @@ def seed(kept: int) -> dict:
                        "pulls": pulls}],
             "previews": previews,
             "kube": {"timing": {"schedule": 0.02, "create": 0.05, "ready": 0.1, "log_every": 3600}}}
+
+
+def start_sandbox(seed: dict, workdir: Path) -> tuple[subprocess.Popen, dict]:
+    """`prdeck sandbox` in its own process (as benchmarks/ls_requests.py), so the servers never compete with the
+    client for the GIL."""
+    seed_path, info_path = workdir / "seed.json", workdir / "info.json"
+    seed_path.write_text(json.dumps(seed))
+    process = subprocess.Popen([str(Path(sys.executable).parent / "prdeck"), "sandbox", "--seed", str(seed_path),
+                                "--info", str(info_path)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not info_path.exists():
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise SystemExit("the sandbox did not start")
+        time.sleep(0.1)
+    return process, json.loads(info_path.read_text())
 
 
 def call(url: str, method: str = "GET", context: ssl.SSLContext | None = None) -> dict:
