@@ -52,7 +52,7 @@ async def test_rows_show_preview_states_stale_and_orphans(stack):
     github, kube = stack
     async with app_for(github, kube=kube).run_test(size=SIZE) as pilot:
         await previews_in(pilot)
-        assert cell(pilot, "acme/storefront#101").startswith("● ready pr-101-storef")
+        assert cell(pilot, "acme/storefront#101").startswith("● ready 1d pr-101-st")
         assert cell(pilot, "acme/storefront#106").startswith("● stale"), "deployed SHA differs from the PR head"
         assert cell(pilot, "acme/storefront#104") == "—"
         await wait_for(pilot, lambda: "ImagePull" in cell(pilot, "acme/storefront#103"))
