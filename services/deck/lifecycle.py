@@ -37,32 +37,35 @@ class LifecycleActions:
         raise NotImplementedError
 
     # finding ------------------------------------------------------------------------------------------
-    def _discover(self, repo: RepoRef, number: int) -> str:
-        """The namespace of ``repo#number``'s preview: found by its labels (one request), preferring the one the
-        current prefix names; that name when none is labelled."""
+    def _discover(self, repo: RepoRef, number: int) -> tuple[str, Any]:
+        """The namespace of ``repo#number``'s preview, found by its labels (one list call), preferring the one the
+        current prefix names, with the namespace object; that name and None when none is labelled."""
         from prdeck.services.kube.previews import repo_of
 
         cluster = self._require_cluster()
         computed = naming.namespace_for(repo, number, cluster.prefix)
-        found = [ns.metadata.name for ns in cluster.namespaces_of_pr(number)
-                 if repo_of(ns.metadata.labels or {}, ns.metadata.annotations or {}) == repo]
-        return computed if computed in found or not found else sorted(found)[0]
+        found = {ns.metadata.name: ns for ns in cluster.namespaces_of_pr(number)
+                 if repo_of(ns.metadata.labels or {}, ns.metadata.annotations or {}) == repo}
+        if not found:
+            return computed, None
+        name = computed if computed in found else sorted(found)[0]
+        return name, found[name]
 
     def find_preview(self, repo: RepoRef, number: int) -> Preview:
         """The preview of ``repo#number`` (with pods or without), or NotFound naming the namespace looked at."""
-        namespace = self._discover(repo, number)
+        namespace, ns = self._discover(repo, number)
         try:
-            return self._require_cluster().preview(namespace)
+            return self._require_cluster().preview(namespace, ns)
         except NotFound as exc:
             raise NotFound(f"{repo}#{number} has no preview", f"no namespace {namespace}") from exc
 
     def status(self, repo: RepoRef, number: int) -> PreviewStatus:
         """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
         cluster = self._require_cluster()
-        namespace = self._discover(repo, number)
+        namespace, ns = self._discover(repo, number)
         detail = self._github.pull_detail(repo, number)
         try:
-            preview = cluster.preview(namespace)
+            preview = cluster.preview(namespace, ns)
         except NotFound:
             return PreviewStatus(repo, number, namespace, detail, None, ())
         self._finish_reports([preview])

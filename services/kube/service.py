@@ -198,13 +198,14 @@ class ClusterService:
                     raise
 
     # one preview --------------------------------------------------------------------------------------
-    def preview(self, namespace: str) -> Preview:
-        """The preview in ``namespace``: its pods, and the namespace itself (a preview may have no pods)."""
+    def preview(self, namespace: str, ns: Any = None) -> Preview:
+        """The preview in ``namespace``: its pods, and the namespace itself (a preview may have no pods); ``ns``:
+        the namespace as a list call just gave it (then it is not read again)."""
         with cluster_errors(f"reading {namespace}"):
             pods = self.core.list_namespaced_pod(
                 namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             ).items
-            ns = self._read_namespace(namespace)
+            ns = ns if ns is not None else self._read_namespace(namespace)
         found = previews_from_pods(list(pods), [ns] if ns is not None else [])
         if not found:
             raise NotFound(f"No preview in namespace {namespace}", "launch one first")
