@@ -173,3 +173,19 @@ def test_the_commands_extend_pin_unpin_sleep_and_wake(stack):
     eventually(lambda: "preview  stale" in run_prdeck("status", "106", env=env(stack)).stdout, timeout=20)
     missing = run_prdeck("pin", "7", env=env(stack))
     assert missing.returncode == 1 and "acme/storefront#7 has no preview" in missing.stderr
+
+
+def test_pods_of_prdeck_in_a_namespace_without_its_labels_are_still_a_preview(deck, stack):
+    from kubernetes import client
+
+    from tests.kube_support import api
+
+    core = client.CoreV1Api(api(stack.kube))
+    core.create_namespace({"metadata": {"name": "prdeck-acme-storefront-pr-42"}})  # made by hand: no labels
+    labels = {"app.kubernetes.io/managed-by": "prdeck", "prdeck.dev/repo": "acme.storefront", "prdeck.dev/pr": "42"}
+    core.create_namespaced_pod("prdeck-acme-storefront-pr-42", {
+        "metadata": {"name": "web", "labels": labels, "annotations": {"prdeck.dev/repo-name": "acme/storefront"}},
+        "spec": {"containers": [{"name": "web", "image": "seed.sandbox.localhost/acme/web:1"}]}})
+    found = eventually(lambda: deck.find_preview(STORE, 42))
+    assert found.namespace == "prdeck-acme-storefront-pr-42" and [pod.name for pod in found.pods] == ["web"]
+    assert 42 in by_number(deck.list_previews())

@@ -134,14 +134,16 @@ def repo_of(labels: dict[str, str], annotations: dict[str, str]) -> RepoRef | No
 
 def _preview_of(namespace: str, members: list[Any], ns: Any = None) -> Preview | None:
     """The preview a namespace and its pods make up (None when neither carries prdeck's labels)."""
+    if ns is not None and (ns.metadata.labels or {}).get(naming.MANAGED_BY) != naming.MANAGER:
+        ns = None  # not prdeck's namespace (made by hand?): its pods alone may still be a preview
+    if ns is None and not members:
+        return None
     meta = ns.metadata if ns is not None else members[0].metadata
     labels, annotations = dict(meta.labels or {}), dict(meta.annotations or {})
     if ns is not None and members:  # what runs is the pods' commit; the rest is the namespace's (extend, pin)
         pod_annotations = members[0].metadata.annotations or {}
         annotations = {**pod_annotations, **annotations, ANNOTATION_SHA: pod_annotations.get(ANNOTATION_SHA, "")}
         labels = {**(members[0].metadata.labels or {}), **labels}
-    if labels.get(naming.MANAGED_BY) != naming.MANAGER and ns is not None:
-        return None
     number_text = labels.get(LABEL_PR, "")
     repo = repo_of(labels, annotations)
     if ns is None and (repo is None or not number_text.isdigit()):
