@@ -1,4 +1,5 @@
-"""What O, o, l, d and t do in the list: open the PR or its preview, launch (forks after approval), logs, destroy.
+"""What O, o, l, d, t, e, p and z do in the list: open the PR or its preview, launch (forks after approval; an
+asleep preview wakes instead), logs, destroy; e, p and z run :mod:`prdeck.screens.lifecycle_actions`.
 
 :class:`PullActions` runs the flows for one list screen: it asks the questions (a modal screen) and starts the
 thread workers below. The workers are ``@work`` functions whose first argument is the screen they run on; they
@@ -15,6 +16,7 @@ from textual.screen import Screen
 from prdeck.screens.approve import ApproveScreen
 from prdeck.screens.confirm import ConfirmScreen
 from prdeck.screens.launch import LaunchScreen
+from prdeck.screens.lifecycle_actions import run_extend, run_pin_toggle, run_sleep_toggle, run_wake
 from prdeck.screens.logs import LogsScreen
 from prdeck.screens.pull_feeds import Work
 from prdeck.services.deck import Deck, Row
@@ -58,8 +60,19 @@ class PullActions:
 
     def open_preview(self, row: Row | None) -> None:
         preview = self._preview(row, "open")
-        if preview is not None:
+        if preview is not None and preview.state == "asleep":
+            run_wake(self.screen, self.deck, preview, then_open=True)
+        elif preview is not None:
             run_open_preview(self.screen, self.deck, preview)
+
+    # e, p, z ------------------------------------------------------------------------------------------
+    def lifecycle(self, row: Row | None, action: str) -> None:
+        """Extend by the TTL, toggle the pin, or put to sleep (wake, when asleep) the row's preview."""
+        preview = self._preview(row, {"extend": "extend", "pin": "pin", "sleep": "put to sleep"}[action])
+        if preview is None:
+            return
+        worker = {"extend": run_extend, "pin": run_pin_toggle, "sleep": run_sleep_toggle}[action]
+        worker(self.screen, self.deck, preview)
 
     # d ------------------------------------------------------------------------------------------------
     def destroy(self, row: Row | None) -> None:
@@ -87,6 +100,9 @@ class PullActions:
     def launch(self, row: Row | None) -> None:
         """Launch (or redeploy) the row's preview; a launch in flight shows its panel again; a fork asks first."""
         if row is None or row.orphan:
+            return
+        if row.preview is not None and row.preview.state == "asleep":
+            run_wake(self.screen, self.deck, row.preview)  # the same images, scaled back: no build
             return
         running = self.launches.get(row.key)
         if running is not None and running.running:

@@ -40,6 +40,8 @@ class Work(StrEnum):
     LAUNCH_CHECK = "launch-check"
     LAUNCH = "launch"
     OPEN_PREVIEW = "open-preview"
+    LIFECYCLE = "lifecycle"
+    """e, p, z and the wake of l/o (:mod:`prdeck.screens.lifecycle_actions`)."""
 
 
 @work(thread=True, exclusive=True, exit_on_error=False, group=Work.GITHUB)

@@ -19,6 +19,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
+from prdeck.screens.lifecycle_actions import ReapPlanned, ask_reap, run_reap_plan
 from prdeck.screens.pull_actions import PullActions
 from prdeck.screens.pull_feeds import Work, follow_previews, load_detail, load_list, load_preview_detail
 from prdeck.services.deck import Deck, Row
@@ -54,6 +55,10 @@ class PullListScreen(Screen[None]):
         Binding("o", "open_preview", "Open preview"),
         Binding("t", "logs", "Logs"),
         Binding("d", "destroy", "Destroy"),
+        Binding("e", "extend", "Extend", show=False),
+        Binding("p", "pin", "Pin", show=False),
+        Binding("z", "sleep", "Sleep", show=False),
+        Binding("R", "reap", "Reap", show=False),
         Binding("escape", "back", "Back", show=False),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
@@ -114,7 +119,7 @@ class PullListScreen(Screen[None]):
                 self._paint_status()
                 self.notify(printable(failure.detail), title=printable(failure.title), severity="error",
                             timeout=10, markup=False)
-            case Work.DESTROY | Work.LAUNCH_CHECK | Work.LAUNCH | Work.OPEN_PREVIEW:
+            case Work.DESTROY | Work.LAUNCH_CHECK | Work.LAUNCH | Work.OPEN_PREVIEW | Work.LIFECYCLE:
                 self.notify(printable(failure.detail), title=printable(failure.title), severity="error",
                             timeout=10, markup=False)
             case unknown:
@@ -253,3 +258,21 @@ class PullListScreen(Screen[None]):
 
     def action_destroy(self) -> None:
         self.actions.destroy(self.selected_row())
+
+    def action_extend(self) -> None:
+        self.actions.lifecycle(self.selected_row(), "extend")
+
+    def action_pin(self) -> None:
+        self.actions.lifecycle(self.selected_row(), "pin")
+
+    def action_sleep(self) -> None:
+        self.actions.lifecycle(self.selected_row(), "sleep")
+
+    def action_reap(self) -> None:
+        if self.deck.has_cluster:
+            run_reap_plan(self, self.deck)
+        else:
+            self.notify(f"No cluster: {self.model.cluster.why('set KUBECONFIG')}.", title="Cannot reap", markup=False)
+
+    def on_reap_planned(self, message: ReapPlanned) -> None:
+        ask_reap(self, self.deck, message.plan)

@@ -264,6 +264,10 @@ KEYS: tuple[Key, ...] = (
         "container without a limit counts 512Mi); see preview.max_cpu.", 'a Kubernetes quantity, e.g. "16Gi"',
         lambda value: isinstance(value, str) and value.strip("0.KMGTi") != ""
         and re.fullmatch(r"\d{1,9}(?:\.\d{1,3})?(?:Ki|Mi|Gi|Ti)", value) is not None),
+    Key("preview.empty_grace_hours", 1, "Hours a preview namespace without pods (or of an unknown repository) is left "
+        "alone before prdeck reap removes it: a launch may be filling it.",
+        "a whole number of hours from 0 to 8760",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8760),
     Key("preview.rollout_timeout", 300, "Seconds to wait for a preview's pods to become ready.",
         "a whole number of seconds from 10 to 3600",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 3600),

@@ -148,16 +148,22 @@ class Preview:
     number: int
     namespace: str
     state: str
-    """ready, deploying, failed, terminating, stale, expiring (README, "The TUI")."""
+    """ready, deploying, failed, terminating, stale, expiring, empty, asleep (README, "The TUI")."""
     reason: str | None
     url: str | None
     deployed_sha: str | None
     expires_at: datetime | None
     pods: tuple[PodStatus, ...] = ()
+    pinned: bool = False
+    """Never expires (``prdeck pin``): reap leaves it alone."""
+    known: bool = True
+    """False when the namespace names no repository for sure (labels only, shortened): an orphan of an unknown PR."""
+    created_at: datetime | None = None
+    """When its namespace was created (reap's grace period for empty namespaces)."""
 
     @property
     def key(self) -> str:
-        return f"{self.repo}#{self.number}"
+        return f"{self.repo}#{self.number}" if self.known else f"?#{self.number} ({self.namespace})"
 
     @property
     def host(self) -> str | None:
@@ -174,6 +180,7 @@ class Preview:
             "namespace": self.namespace,
             "deployed_sha": self.deployed_sha,
             "expires_at": self.expires_at.isoformat().replace("+00:00", "Z") if self.expires_at else None,
+            "pinned": self.pinned,
         }
 
 

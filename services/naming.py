@@ -29,6 +29,12 @@ ANNOTATION_LAUNCH = "prdeck.dev/launch-id"
 ANNOTATION_PHASE = "prdeck.dev/phase"
 """On the namespace: where the newest launch is (building, pushing, deploying, ready, failed, interrupted)."""
 ANNOTATION_PHASE_AT = "prdeck.dev/phase-at"
+ANNOTATION_PHASE_REASON = "prdeck.dev/phase-reason"
+"""On the namespace: why the newest launch failed (``apply: Deployment refused``), shown on a preview without pods."""
+ANNOTATION_ASLEEP = "prdeck.dev/asleep"
+"""On the namespace: when ``prdeck sleep`` scaled its workloads to zero."""
+ANNOTATION_REPLICAS = "prdeck.dev/replicas-before-sleep"
+"""On a Deployment or StatefulSet that ``prdeck sleep`` scaled to zero: its replicas before (``wake`` restores them)."""
 ANNOTATION_DEPLOYMENT = "prdeck.dev/github-deployment"
 """On the namespace: the GitHub deployment id of the newest launch, so whoever sees it end can report it."""
 ANNOTATION_REPORTED = "prdeck.dev/reported"
@@ -117,6 +123,19 @@ def namespace_for(repo: RepoRef, number: int, prefix: str = DEFAULT_PREFIX) -> s
 def preview_host_label(repo: RepoRef, number: int) -> str:
     """The first label of a preview's Ingress host, ``pr-<number>-<repo key>`` (unique like the namespace)."""
     return _fitted(f"pr-{number}-", repo, "")
+
+
+def repo_from_label(value: str) -> RepoRef | None:
+    """The repository a ``prdeck.dev/repo`` label value names, when it can be read one way only: ``owner.name``
+    that :func:`repo_label` gives back unchanged (a hashed or shortened value names no repository)."""
+    owner, dot, name = value.partition(".")
+    if not dot or not owner or not name:
+        return None
+    try:
+        repo = RepoRef.parse(f"{owner}/{name}")
+    except ValueError:
+        return None
+    return repo if repo_label(repo) == value else None
 
 
 def repo_label(repo: RepoRef) -> str:

@@ -32,7 +32,7 @@ def test_ls_json_has_a_preview_object_per_pull_and_the_orphans(stack):
     listing = json.loads(result.stdout)
     by_number = {row["number"]: row for row in listing["pulls"]}
     ready = by_number[101]["preview"]
-    assert set(ready) == {"state", "reason", "url", "namespace", "deployed_sha", "expires_at"}
+    assert set(ready) == {"state", "reason", "url", "namespace", "deployed_sha", "expires_at", "pinned"}
     assert ready["state"] == "ready" and ready["namespace"] == "prdeck-acme-storefront-pr-101"
     assert ready["deployed_sha"] == by_number[101]["head_sha"] and ready["expires_at"].endswith("Z")
     assert by_number[106]["preview"]["state"] == "stale"

@@ -109,3 +109,34 @@ def test_fork_approval(sandbox, make_kube, snap_compare):
         await laid_out(pilot)
 
     assert snap_compare(app_for(sandbox), terminal_size=SIZE, run_before=ready)
+
+
+LIFECYCLE_PREVIEWS = {
+    "previews": [
+        {"repo": "acme/storefront", "number": 101, "state": "ready", "sha": "abcdef1" + "0" * 33, "pinned": True},
+        {"repo": "acme/storefront", "number": 103, "state": "empty", "phase": "failed", "phase_reason": "apply: no"},
+        {"repo": "acme/storefront", "number": 104, "state": "asleep", "expires_in": "3d"},
+        {"repo": "acme/storefront", "number": 105, "state": "empty"},
+        {"repo": "acme/storefront", "number": 106, "state": "ready", "expires_in": "-2h"},
+        {"repo": "acme/storefront", "number": 90, "state": "ready"},
+    ],
+    "kube": {"timing": {"log_every": 3600}},
+}
+
+
+def test_reap_plan_and_new_states(sandbox, make_kube, snap_compare):
+    """The new states in the rows (pinned, asleep, empty, failed without pods, expired) under the reap question."""
+    from prdeck.screens.confirm import ConfirmScreen
+
+    async def ready(pilot):
+        await loaded(pilot)
+        grid = pilot.app.screen.query_one("#pulls")
+        await wait_for(pilot, lambda: grid.get_cell("acme/storefront#104", "preview").plain.startswith("☾ asleep")
+                       and grid.get_cell("acme/storefront#106", "preview").plain.startswith("● stale expired"),
+                       timeout=30)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), timeout=30)
+        await laid_out(pilot)
+
+    app = app_for(sandbox, kube=make_kube(LIFECYCLE_PREVIEWS))
+    assert snap_compare(app, terminal_size=SIZE, run_before=ready)

@@ -52,7 +52,7 @@ async def test_rows_show_preview_states_stale_and_orphans(stack):
     github, kube = stack
     async with app_for(github, kube=kube).run_test(size=SIZE) as pilot:
         await previews_in(pilot)
-        assert cell(pilot, "acme/storefront#101").startswith("● ready pr-101-storef")
+        assert cell(pilot, "acme/storefront#101").startswith("● ready 1d pr-101-st")
         assert cell(pilot, "acme/storefront#106").startswith("● stale"), "deployed SHA differs from the PR head"
         assert cell(pilot, "acme/storefront#104") == "—"
         await wait_for(pilot, lambda: "ImagePull" in cell(pilot, "acme/storefront#103"))
@@ -69,8 +69,9 @@ async def test_the_column_follows_the_watch_without_refreshing(stack):
         assert cell(pilot, "acme/storefront#102").startswith("◐ deploying")
         await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102").startswith("● ready"), timeout=10)
     counts = kube_admin(kube, "stats", method="GET")
-    reports = counts.pop("list namespaces", 0)  # the refresh's check for GitHub reports nobody sent: once at most
-    assert counts == {"list pods": 1, "watch pods": 1} and reports <= 1, "one list, one watch; no polling"
+    namespaces = counts.pop("list namespaces", 0)  # the watch's, and the check for unsent GitHub reports (once at most)
+    assert counts == {"list pods": 1, "watch pods": 1, "watch namespaces": 1} and 1 <= namespaces <= 2, \
+        "one list and one watch of pods and of namespaces; no polling"
 
 
 async def test_a_list_fetched_before_the_cluster_answered_still_shows_the_previews(sandbox, make_kube):

@@ -75,6 +75,13 @@ class PrdeckApp(App[None]):
             yield SystemCommand(
                 "Destroy preview", "Delete the selected PR's preview namespace (d)", screen.action_destroy
             )
+            yield SystemCommand("Extend preview", "Push the selected preview's expiry back by the TTL (e)",
+                                screen.action_extend)
+            yield SystemCommand("Pin or unpin preview", "A pinned preview never expires (p)", screen.action_pin)
+            yield SystemCommand("Sleep or wake preview", "Scale the selected preview to zero, or back (z)",
+                                screen.action_sleep)
+            yield SystemCommand("Reap previews", "Remove closed PRs' previews, expired ones, orphans; asks once (R)",
+                                screen.action_reap)
             yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
 
     def on_open_url(self, message: OpenUrl) -> None:

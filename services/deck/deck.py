@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prdeck.services.deck.lifecycle import LifecycleActions
 from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
-from prdeck.services.deck.rows import Overview, PreviewDetail, PreviewStatus, Snapshot, at_head, join
+from prdeck.services.deck.reap import ReapPolicy
+from prdeck.services.deck.rows import Overview, PreviewDetail, Snapshot, join
 from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.budget import Budget, Pace, Pacer
 from prdeck.services.github.changes import PullTracker
@@ -41,13 +43,14 @@ class ClusterParts:
     cluster: ClusterService | None = None
     problem: PrdeckError | None = None
     launches: Launches | None = None
+    reap: ReapPolicy = field(default_factory=ReapPolicy)
 
 
 ClusterConnector = Callable[[], ClusterParts]
 """Connects to the configured cluster (blocking); see :meth:`Deck.connect_cluster`."""
 
 
-class Deck:
+class Deck(LifecycleActions):
     """Pull requests of a fixed set of repositories, and (when a cluster is configured) their previews."""
 
     def __init__(
@@ -62,6 +65,7 @@ class Deck:
         self._github = github
         parts = cluster or ClusterParts()
         self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
+        self._reap_policy = parts.reap
         self._connector = connect_later
         self.previews: tuple[Preview, ...] = ()
         """The newest state of every preview (with launches in flight overlaid)."""
@@ -161,6 +165,7 @@ class Deck:
         if connect is not None:
             parts = connect()
             self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
+            self._reap_policy = parts.reap
 
     def _require_cluster(self) -> ClusterService:
         if self._cluster is None:
@@ -206,35 +211,6 @@ class Deck:
 
             self._pending = self._pending or PendingReports(self._github, self._cluster)
             self._pending.finish(previews, self._launches.namespaces() if self._launches is not None else ())
-
-    def _namespace_of(self, repo: RepoRef, number: int) -> str:
-        return namespace_for(repo, number, self._require_cluster().prefix)
-
-    def find_preview(self, repo: RepoRef, number: int) -> Preview:
-        """The preview of ``repo#number``, or NotFound naming the namespace that was looked at."""
-        from prdeck.services.deck.destroying import preview_without_pods
-
-        namespace, cluster = self._namespace_of(repo, number), self._require_cluster()
-        try:
-            return cluster.preview(namespace)
-        except NotFound as exc:
-            found = preview_without_pods(cluster, repo, number, namespace)
-            if found is None:
-                raise NotFound(f"{repo}#{number} has no preview", f"no namespace {namespace}") from exc
-            return found
-
-    def status(self, repo: RepoRef, number: int) -> PreviewStatus:
-        """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
-        cluster = self._require_cluster()
-        namespace = self._namespace_of(repo, number)
-        detail = self._github.pull_detail(repo, number)
-        try:
-            preview = cluster.preview(namespace)
-        except NotFound:
-            return PreviewStatus(repo, number, namespace, detail, None, ())
-        self._finish_reports([preview])
-        preview = at_head(preview, detail.head_sha)
-        return PreviewStatus(repo, number, namespace, detail, preview, tuple(cluster.events(namespace)))
 
     def preview_detail(self, preview: Preview) -> PreviewDetail:
         cluster = self._require_cluster()
@@ -283,7 +259,7 @@ class Deck:
     ) -> LaunchResult:
         """Run one launch (blocking); the row follows its steps through the preview watch's callback."""
         launches = self._require_launches()
-        namespace = self._namespace_of(repo, number)
+        namespace = namespace_for(repo, number, self._require_cluster().prefix)
 
         def relay(event: LaunchEvent) -> None:
             if launches.track(repo, number, namespace, event):

@@ -17,7 +17,7 @@ from prdeck.services.github.report import mark_inactive
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.record import ACTIVE_PHASES, ClusterRecord
-from prdeck.services.models import Preview, RepoRef
+from prdeck.services.models import Preview
 
 if TYPE_CHECKING:
     from prdeck.services.launch.launches import Launches
@@ -42,19 +42,3 @@ def destroy_preview(github: GitHubService, cluster: ClusterService, launches: La
     if count:
         yield f"GitHub: {count} deployment{'s' if count > 1 else ''} of preview/pr-{preview.number} marked inactive"
 
-
-def preview_without_pods(cluster: ClusterService, repo: RepoRef, number: int, namespace: str) -> Preview | None:
-    """A preview namespace that has no pods (a launch still building, or one whose apply failed), from its record;
-    None when there is no such namespace. Its state is the launch's phase, else ``empty``."""
-    try:
-        current = ClusterRecord(cluster).read(namespace)
-    except PrdeckError:
-        return None
-    if current is None or naming.ANNOTATION_REPO not in current.annotations:
-        return None
-    state = "terminating" if current.terminating else (current.phase or "empty")
-    if state in ("ready", "deploying"):
-        state = "empty"  # it had pods; they are gone
-    reason = "no pods" if state == "empty" else f"launch {current.launch_id}: {current.phase}"
-    return Preview(repo, number, namespace, state, reason, current.annotations.get(naming.ANNOTATION_URL),
-                   current.annotations.get(naming.ANNOTATION_SHA), None)

@@ -24,6 +24,8 @@ class Row:
 
     @property
     def key(self) -> str:
+        if self.preview is not None and not self.preview.known:
+            return self.preview.key  # an unknown PR: its namespace tells it apart
         return f"{self.pull.repo}#{self.pull.number}"
 
 
@@ -108,13 +110,15 @@ def at_head(preview: Preview, head_sha: str) -> Preview:
 def join(
     pulls: Iterable[PullRequest], previews: Iterable[Preview], repos: Iterable[RepoRef], *, orphans: bool = True
 ) -> tuple[Row, ...]:
-    """Rows for ``pulls`` with their previews (stale/expiring marked), then orphan previews of ``repos``.
+    """Rows for ``pulls`` with their previews (stale/expiring marked), then orphan previews of ``repos``, then
+    those of an unknown repository (a namespace with prdeck's labels that names none for sure).
 
     Repositories match case-insensitively (RepoRef's equality), as on GitHub: ``--repo Octo/App`` lists the
     previews of ``octo/app``.
     """
     wanted = set(repos)
-    by_key = {(p.repo, p.number): p for p in previews if p.repo in wanted}
+    previews = list(previews)
+    by_key = {(p.repo, p.number): p for p in previews if p.repo in wanted and p.known}
     rows = []
     for pull in pulls:
         preview = by_key.pop((pull.repo, pull.number), None)
@@ -122,4 +126,5 @@ def join(
     if orphans:
         ordered = sorted(by_key.values(), key=lambda p: (p.repo.identity, p.number))
         rows.extend(Row(orphan_pull(p), p, orphan=True) for p in ordered)
+        rows.extend(Row(orphan_pull(p), p, orphan=True) for p in previews if not p.known)
     return tuple(rows)

@@ -6,12 +6,15 @@ GitHubService, a ClusterService or a Launcher for a deck.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from prdeck.services.config import Config
 from prdeck.services.deck.deck import ClusterParts, Deck
+from prdeck.services.deck.reap import ReapPolicy
 from prdeck.services.errors import AuthError, PrdeckError, Unavailable
 from prdeck.services.github.credentials import api_host, resolve_token, store_token
 from prdeck.services.github.service import GitHubService
@@ -97,8 +100,19 @@ def _cluster_parts(
         api_client = load_api_client(config["cluster.kubeconfig"] or None, config["cluster.context"] or None)
     except PrdeckError as problem:
         return ClusterParts(problem=problem)
-    cluster = ClusterService(api_client, config["cluster.namespace_prefix"])
-    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir))
+    cluster = ClusterService(api_client, config["cluster.namespace_prefix"], config["preview.ttl_hours"])
+    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir), _reap_policy(config))
+
+
+def _reap_policy(config: Config) -> ReapPolicy:
+    """The grace period of empty namespaces, and the registry whose tags reap deletes (its credentials when set)."""
+    from prdeck.services.launch.registry_tags import RegistryTarget
+
+    auth = None
+    if config["registry.username"] and os.environ.get("PRDECK_REGISTRY_PASSWORD"):
+        auth = {"username": config["registry.username"], "password": os.environ["PRDECK_REGISTRY_PASSWORD"]}
+    registry = RegistryTarget(config["registry.url"], auth) if config["registry.url"] else None
+    return ReapPolicy(timedelta(hours=config["preview.empty_grace_hours"]), registry)
 
 
 def open_launcher(

@@ -27,7 +27,7 @@ from prdeck.services.kube.previews import PreviewIndex, previews_from_pods
 from prdeck.services.kube.retry import Backoff
 from prdeck.services.kube.streams import StreamGuard, stream_lines
 from prdeck.services.models import ClusterEvent, Preview
-from prdeck.services.naming import SELECTOR
+from prdeck.services.naming import LABEL_PR, SELECTOR
 
 WATCH_SECONDS = 240
 """The server ends each watch after this long; the client re-opens it from the last resourceVersion."""
@@ -37,9 +37,11 @@ RETRY_SECONDS = (1, 2, 5, 10, 20, 30)
 class ClusterService:
     """Blocking calls against one cluster (run them in worker threads)."""
 
-    def __init__(self, api_client: client.ApiClient, prefix: str = "prdeck") -> None:
+    def __init__(self, api_client: client.ApiClient, prefix: str = "prdeck", ttl_hours: float = 72) -> None:
         self.api_client = api_client
         self.prefix = prefix
+        self.ttl_hours = ttl_hours
+        """``preview.ttl_hours``: what a launch gives a preview, and what ``extend`` adds by default."""
 
     @functools.cached_property
     def core(self) -> client.CoreV1Api:
@@ -75,8 +77,25 @@ class ClusterService:
         meta: Any = listing.metadata
         return list(listing.items), str(meta.resource_version)
 
+    def list_namespaces(self) -> tuple[list[Any], str]:
+        """Every namespace with prdeck's labels (ONE request), with or without pods, and the list's resourceVersion."""
+        with cluster_errors("listing preview namespaces"):
+            listing = self.core.list_namespace(
+                label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+            )
+        meta: Any = listing.metadata
+        return list(listing.items), str(meta.resource_version)
+
+    def namespaces_of_pr(self, number: int) -> list[Any]:
+        """prdeck's namespaces labelled with PR ``number`` (of any repository, under any prefix): one request."""
+        with cluster_errors(f"looking for the namespaces of #{number}"):
+            listing = self.core.list_namespace(label_selector=f"{SELECTOR},{LABEL_PR}={number}",
+                                               _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+        return list(listing.items)
+
     def previews(self) -> list[Preview]:
-        return previews_from_pods(self.list_pods()[0])
+        """Every preview: two requests, whatever their number (pods by label, namespaces by label)."""
+        return previews_from_pods(self.list_pods()[0], self.list_namespaces()[0])
 
     def follow(
         self,
@@ -86,30 +105,65 @@ class ClusterService:
     ) -> None:
         """List, then watch, calling ``on_change`` with every new state of all previews until ``stop`` is set.
 
-        Failures go to ``on_error`` and are retried with backoff; the loop only ends when ``stop`` is set.
+        Pods and namespaces are listed once each, then followed by one watch each (the namespaces' in a second
+        thread); when either watch must list again (410 Gone, a failure) both start over. Failures go to
+        ``on_error`` and are retried with backoff; the loop only ends when ``stop`` is set.
         """
         failures = 0
+        current = [threading.Event()]
+
+        def end_round_on_stop() -> None:
+            stop.wait()
+            current[0].set()
+
+        threading.Thread(target=end_round_on_stop, name="prdeck-watch-stop", daemon=True).start()
         while not stop.is_set():
+            round_over = current[0] = threading.Event()
+            if stop.is_set():
+                break
             try:
                 pods, version = self.list_pods()
-                index = PreviewIndex(pods)
+                namespaces, ns_version = self.list_namespaces()
+                index = PreviewIndex(pods, namespaces)
                 on_change(index.previews())
                 failures = 0
-                self._watch(index, version, on_change, stop)
+                problems: list[PrdeckError] = []
+                follower = threading.Thread(
+                    target=self._watch_round, name="prdeck-namespace-watch", daemon=True,
+                    args=(functools.partial(self.core.list_namespace), "V1Namespace", ns_version,
+                          index.apply_namespace, index, on_change, round_over, problems))
+                follower.start()
+                self._watch_round(functools.partial(self.core.list_pod_for_all_namespaces), "V1Pod", version,
+                                  index.apply, index, on_change, round_over, problems)
+                follower.join()
+                if problems:
+                    raise problems[0]
             except PrdeckError as error:
                 failures += 1
                 on_error(error)
                 stop.wait(RETRY_SECONDS[min(failures - 1, len(RETRY_SECONDS) - 1)])
 
+    def _watch_round(self, lister: Callable[..., Any], model: str, version: str, apply: Callable[[str, Any], None],
+                     index: PreviewIndex, on_change: Callable[[list[Preview]], None], round_over: threading.Event,
+                     problems: list[PrdeckError]) -> None:
+        """One watch until the app stops, or it or its sibling must list again (both set ``round_over``)."""
+        try:
+            self._watch(lister, model, version, apply, index, on_change, round_over)
+        except PrdeckError as error:
+            problems.append(error)
+        finally:
+            round_over.set()
+
     def _watch(
-        self, index: PreviewIndex, version: str, on_change: Callable[[list[Preview]], None], stop: threading.Event
+        self, lister: Callable[..., Any], model: str, version: str, apply: Callable[[str, Any], None],
+        index: PreviewIndex, on_change: Callable[[list[Preview]], None], stop: threading.Event,
     ) -> None:
-        """Follow changes from ``version`` until stopped; return to re-list after ``410 Gone``."""
+        """Follow changes from ``version`` until ``stop``; return to re-list after ``410 Gone``."""
         decoder = watch.Watch()
         guard = StreamGuard(stop)
         while not stop.is_set():
             with cluster_errors("watching previews"):
-                response = self.core.list_pod_for_all_namespaces(
+                response = lister(
                     label_selector=SELECTOR,
                     watch=True,
                     resource_version=version,
@@ -121,7 +175,7 @@ class ClusterService:
             with guard.tracking(response), cluster_errors("watching previews"):
                 try:
                     for line in stream_lines(response):
-                        event = decoder.unmarshal_event(line, "V1Pod")
+                        event = decoder.unmarshal_event(line, model)
                         if stop.is_set():
                             return
                         if event is None:
@@ -136,7 +190,7 @@ class ClusterService:
                         version = decoder.resource_version or version
                         if event["type"] == "BOOKMARK":
                             continue
-                        index.apply(event["type"], event["object"])
+                        apply(event["type"], event["object"])
                         on_change(index.previews())
                 except CLUSTER_FAILURES:
                     if stop.is_set():
@@ -144,12 +198,15 @@ class ClusterService:
                     raise
 
     # one preview --------------------------------------------------------------------------------------
-    def preview(self, namespace: str) -> Preview:
+    def preview(self, namespace: str, ns: Any = None) -> Preview:
+        """The preview in ``namespace``: its pods, and the namespace itself (a preview may have no pods); ``ns``:
+        the namespace as a list call just gave it (then it is not read again)."""
         with cluster_errors(f"reading {namespace}"):
             pods = self.core.list_namespaced_pod(
                 namespace, label_selector=SELECTOR, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
             ).items
-        found = previews_from_pods(list(pods))
+            ns = ns if ns is not None else self._read_namespace(namespace)
+        found = previews_from_pods(list(pods), [ns] if ns is not None else [])
         if not found:
             raise NotFound(f"No preview in namespace {namespace}", "launch one first")
         return found[0]

@@ -212,6 +212,7 @@ class Launcher:
                 record.require_ours(namespace, run_id)
                 Deployer(self.cluster).apply(self.objects(plan)[1:], run.line, on_warning=run.warn)  # ns: claimed
                 record.phase(namespace, "deploying")
+                record.mark(namespace, {naming.ANNOTATION_ASLEEP: None})  # the apply scaled an asleep one back
             with run.step("rollout", entry) as step:
                 if not wait:
                     step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
@@ -220,7 +221,7 @@ class Launcher:
                 # a declared start_period is time the spec says it needs before it can be healthy
                 self._rollout(run, plan, timeout + compose_pod.largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
-            if claim_report(record, namespace, run_id, "failed"):
+            if claim_report(record, namespace, run_id, "failed", f"{failure.step}: {failure.cause.title}"):
                 reporter.failed(failure.step, failure.cause.title)
             raise
         except LaunchCancelled as cancel:
@@ -243,10 +244,10 @@ class Launcher:
         launch on it; a relaunch of the commit that already runs keeps its pods (same template, no restart)."""
         deployer = Deployer(self.cluster)
         kept = deployed_expiry(self.cluster, plan.placement.namespace, plan.sha)
-        if kept:
+        if kept:  # the pod template keeps its old expires-at; the namespace's (the one that counts) is reset
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
-            plan.placement = replace(plan.placement, expires_at=expires, launch_id=kept[1])
-            run.line(f"{plan.sha[:12]} already runs: pods kept (expires {kept[0]})")
+            plan.placement = replace(plan.placement, pod_expires_at=expires, launch_id=kept[1])
+            run.line(f"{plan.sha[:12]} already runs: pods kept")
         plan.in_use = ClusterRecord(self.cluster).quota_used(plan.placement.namespace)
         plan.server_version = server_version(self.cluster)
         warning = compose_pod.sidecar_warning(plan.spec, plan.server_version)

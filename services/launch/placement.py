@@ -26,6 +26,9 @@ class Placement:
     launched_by: str
     approved_sha: str | None = None
     launch_id: str = ""
+    pod_expires_at: datetime | None = None
+    """The expiry in the pod template when the pods of this commit already run (kept, so nothing restarts); the
+    namespace's ``expires_at`` is the one that counts, and every launch resets it."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ def preview_annotations(placement: Placement, url: str | None) -> dict[str, str]
 
 def pod_annotations(placement: Placement, url: str | None) -> dict[str, str]:
     launch = {naming.ANNOTATION_LAUNCH: placement.launch_id} if placement.launch_id else {}
-    return {**preview_annotations(placement, url), **launch}
+    kept = {naming.ANNOTATION_EXPIRES: placement.pod_expires_at.isoformat().replace("+00:00", "Z")} \
+        if placement.pod_expires_at is not None else {}
+    return {**preview_annotations(placement, url), **launch, **kept}
 
 

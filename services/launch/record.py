@@ -88,9 +88,9 @@ class ClusterRecord:
         used = ((quota or {}).get("status") or {}).get("used")
         return dict(used) if isinstance(used, dict) else None
 
-    def mark(self, namespace: str, annotations: Mapping[str, str], resource_version: str | None = None) -> bool:
-        """Merge ``annotations`` into the namespace's (a PATCH never creates it). False when the namespace is gone
-        or, with ``resource_version``, when someone changed it first (409: they won)."""
+    def mark(self, namespace: str, annotations: Mapping[str, str | None], resource_version: str | None = None) -> bool:
+        """Merge ``annotations`` into the namespace's (a PATCH never creates it; None removes one). False when the
+        namespace is gone or, with ``resource_version``, when someone changed it first (409: they won)."""
         metadata: dict[str, Any] = {"annotations": dict(annotations)}
         if resource_version:
             metadata["resourceVersion"] = resource_version

@@ -19,7 +19,7 @@ def record_deployment(record: ClusterRecord, namespace: str, reporter: GitHubRep
             record.mark(namespace, {naming.ANNOTATION_DEPLOYMENT: str(reporter.deployment_id)})
 
 
-def claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str) -> bool:
+def claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str, reason: str = "") -> bool:
     """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase."""
     try:
         current = record.read(namespace)
@@ -28,7 +28,8 @@ def claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str)
         if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id:
             return False
         return record.mark(namespace, {naming.ANNOTATION_REPORTED: run_id, naming.ANNOTATION_PHASE: phase,
-                                       naming.ANNOTATION_PHASE_AT: now_text()}, current.resource_version)
+                                       naming.ANNOTATION_PHASE_AT: now_text(), naming.ANNOTATION_PHASE_REASON: reason},
+                           current.resource_version)
     except PrdeckError:
         return True
 

@@ -39,8 +39,10 @@ def free_port() -> int:
 class LoopbackRegistry:
     """Debian's ``docker-registry`` on 127.0.0.1 with storage in a temp dir (optionally with htpasswd auth)."""
 
-    def __init__(self, root: Path, htpasswd: Path | None = None) -> None:
+    def __init__(self, root: Path, htpasswd: Path | None = None, *, delete: bool = True) -> None:
+        """``delete=False``: a registry that refuses manifest deletes (405 UNSUPPORTED), as many do by default."""
         self.root = root
+        self.delete = delete
         self.port = free_port()
         self.htpasswd = htpasswd
         self._process: subprocess.Popen[bytes] | None = None
@@ -59,7 +61,7 @@ class LoopbackRegistry:
         config = self.root / "config.yml"
         config.write_text(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-            f"    rootdirectory: {self.root / 'data'}\n  delete:\n    enabled: true\n"
+            f"    rootdirectory: {self.root / 'data'}\n  delete:\n    enabled: {str(self.delete).lower()}\n"
             f"http:\n  addr: {self.address}\n{auth}",
             encoding="utf-8",
         )

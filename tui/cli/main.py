@@ -24,6 +24,7 @@ from prdeck.services.github.repos import repos_for
 from prdeck.services.models import RepoRef
 from prdeck.tui.cli import commands, interruption, output
 from prdeck.tui.cli import launch as cli_launch
+from prdeck.tui.cli import lifecycle as cli_lifecycle
 from prdeck.tui.cli.parser import build_parser
 from prdeck.tui.view.safe_text import printable
 
@@ -256,11 +257,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _logs(args)
     if command == "destroy":
         return _destroy(args)
-    if command in ("launch", "render", "open"):
+    if command in ("launch", "render", "open", *cli_lifecycle.COMMANDS):
         deck = _deck(args)
         try:
             handler = {"launch": cli_launch.run_launch, "render": cli_launch.run_render, "open": cli_launch.run_open}
-            return handler[command](deck, args)
+            return handler.get(command, cli_lifecycle.run)(deck, args)
         finally:
             deck.close()
     return _demo(args)

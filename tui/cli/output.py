@@ -32,7 +32,8 @@ def pulls_json(result: ListResult) -> str:
         preview = previews.get(f"{pull.repo}#{pull.number}")
         pulls.append({**pull.to_json(), "preview": preview.to_json() if preview else None})
     orphans = [
-        {"repo": row.pull.repo.full_name, "number": row.pull.number, **row.preview.to_json()}
+        {"repo": row.pull.repo.full_name if row.preview.known else None,
+         "number": row.pull.number if row.preview.known else None, **row.preview.to_json()}
         for row in result.rows
         if row.orphan and row.preview is not None
     ]
@@ -167,7 +168,9 @@ def status_text(result: PreviewStatus, now: datetime | None = None) -> str:
         lines.append(f"  url      {printable(preview.url)}")
     if preview.deployed_sha:
         lines.append(f"  deployed {preview.deployed_sha[:12]}")
-    if preview.expires_at:
+    if preview.pinned:
+        lines.append("  expires  never (pinned)")
+    elif preview.expires_at:
         left = preview.expires_at - now
         when = f"in {relative_age(now - left, now).removesuffix(' ago')}" if left.total_seconds() > 0 else "now"
         lines.append(f"  expires  {preview.expires_at.isoformat().replace('+00:00', 'Z')} ({when})")

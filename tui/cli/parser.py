@@ -6,6 +6,8 @@ import argparse
 
 from prdeck.services import __version__
 from prdeck.tui.cli import launch as cli_launch
+from prdeck.tui.cli import lifecycle as cli_lifecycle
+from prdeck.tui.cli import reap as cli_reap
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -121,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
 
     cli_launch.add_parsers(sub, common)
+    cli_lifecycle.add_parsers(sub, common)
+    cli_reap.add_parser(sub, common)
     sub.add_parser(
         "demo",
         parents=[common],

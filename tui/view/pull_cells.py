@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.text import Text
 
 from prdeck.services.deck import Row
 from prdeck.services.models import PodStatus, Preview, RepoRef
-from prdeck.tui.view.formatting import compact_age
+from prdeck.tui.view.formatting import compact_age, countdown
 from prdeck.tui.view.safe_text import printable
 
 CI_STYLES = {"SUCCESS": "green", "FAILURE": "bold red", "ERROR": "bold red", "PENDING": "yellow", "EXPECTED": "yellow"}
@@ -95,6 +95,8 @@ PREVIEW_STYLES = {
     "terminating": "magenta",
     "stale": "dark_orange",
     "expiring": "yellow",
+    "asleep": "blue",
+    "empty": "dim",
 }
 
 
@@ -120,14 +122,35 @@ def preview_cell(row: Row) -> Text:
     if preview is None:
         return Text("—", style="dim")
     style = PREVIEW_STYLES.get(preview.state, "")
-    marker = {"ready": "●", "failed": "✖", "terminating": "◌", "deploying": "◐"}.get(preview.state, "●")
+    marker = {"ready": "●", "failed": "✖", "terminating": "◌", "deploying": "◐", "asleep": "☾",
+              "empty": "○"}.get(preview.state, "●")
     text = Text(f"{marker} {preview.state}", style=style)
-    room = PREVIEW_WIDTH - len(preview.state) - 3
+    life = life_mark(preview)
+    if life:
+        text.append(f" {life}", style="bold cyan" if preview.pinned else "dim")
+    room = PREVIEW_WIDTH - len(preview.state) - 3 - (len(life) + 1 if life else 0)
     if preview.state in ("ready", "stale", "expiring") and preview.host:
         text.append(f" {printable(preview.host, max_length=room)}", style="dim")
     elif preview.reason:
         text.append(f" {printable(preview.reason, max_length=room)}")
     return text
+
+
+PIN = "⚑"
+LIFE_STATES = frozenset({"ready", "stale", "expiring", "asleep", "empty"})
+
+
+def life_mark(preview: Preview, now: datetime | None = None) -> str:
+    """``⚑`` for a pinned preview, else how long until it expires (``2d``, ``5h``, ``<1h``); nothing while it
+    deploys, fails or goes (its reason matters more then)."""
+    if preview.state not in LIFE_STATES:
+        return ""
+    if preview.pinned:
+        return PIN
+    if preview.expires_at is None:
+        return ""
+    left = countdown(preview.expires_at, now or datetime.now(UTC))
+    return "<1h" if left.endswith("m") else left
 
 
 def age_of(row: Row, now: datetime) -> str:

@@ -10,8 +10,8 @@ from textual.widgets import Static
 
 from prdeck.services.deck import PreviewDetail, Row
 from prdeck.services.models import Preview, PullDetail, PullRequest
-from prdeck.tui.view.formatting import relative_age
-from prdeck.tui.view.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
+from prdeck.tui.view.formatting import expiry_text, relative_age
+from prdeck.tui.view.pull_cells import PIN, PREVIEW_STYLES, pod_condition, preview_summary
 from prdeck.tui.view.safe_text import printable
 
 BODY_LINES = 30
@@ -66,6 +66,10 @@ def preview_text(preview: Preview | None, detail: PreviewDetail | None, error: s
         text.append(f"   {printable(preview.url)}", style="underline")
     if preview.deployed_sha:
         text.append(f"   deployed {preview.deployed_sha[:12]}", style="dim")
+    if preview.pinned:
+        text.append(f"   {PIN} pinned: never expires", style="bold cyan")
+    elif preview.expires_at is not None:
+        text.append(f"   expires {expiry_text(preview.expires_at, with_date=False)}", style="dim")
     text.append("\n")
     if error is not None:
         text.append(f"Could not load pods and events: {printable(error)}", style="red")

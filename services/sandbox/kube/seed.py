@@ -2,7 +2,11 @@
 
 Seed entry: ``{"repo": "acme/storefront", "number": 101, "state": "ready", "sha": "<40 hex>",
 "expires_in": "6h", "containers": ["web"], "stuck": false}`` with ``state`` one of ready, deploying, failed
-(image missing), crashing (CrashLoopBackOff), unready (never passes readiness), terminating (stuck on a finalizer).
+(image missing), crashing (CrashLoopBackOff), unready (never passes readiness), terminating (stuck on a finalizer),
+asleep (scaled to zero by ``prdeck sleep``), empty (the namespace and its guards only: an apply that failed).
+Optional: ``"pinned": true``; ``"phase": "failed", "phase_reason": "apply: ..."`` (the launch record of an empty
+one); ``"legacy": true`` (no ``prdeck.dev/repo-name`` annotation, as an older prdeck made it); ``"prefix": "old"``
+(a namespace under another ``cluster.namespace_prefix``); ``"expires_in": "-1h"`` (already expired).
 """
 
 from __future__ import annotations
@@ -15,9 +19,15 @@ from typing import Any
 from prdeck.services.errors import UsageError
 from prdeck.services.models import RepoRef
 from prdeck.services.naming import (
+    ANNOTATION_ASLEEP,
     ANNOTATION_BRANCH,
     ANNOTATION_EXPIRES,
     ANNOTATION_LAUNCHED_BY,
+    ANNOTATION_PHASE,
+    ANNOTATION_PHASE_AT,
+    ANNOTATION_PHASE_REASON,
+    ANNOTATION_PINNED,
+    ANNOTATION_REPLICAS,
     ANNOTATION_REPO,
     ANNOTATION_SHA,
     ANNOTATION_URL,
@@ -29,7 +39,7 @@ from prdeck.services.sandbox.kube.resources import BY_KIND
 from prdeck.services.sandbox.kube.store import KubeStore, now_iso
 from prdeck.services.sandbox.kube.validate import apply_defaults, validate
 
-STATES = ("ready", "deploying", "failed", "crashing", "unready", "terminating")
+STATES = ("ready", "deploying", "failed", "crashing", "unready", "terminating", "asleep", "empty")
 SEED_IMAGE_HOST = "seed.sandbox.localhost"
 STUCK_FINALIZER = "sandbox.prdeck.dev/stuck"
 HeadLookup = Callable[[str, int], str | None]
@@ -42,7 +52,7 @@ WORKLOAD = "preview"
 def _duration(text: str, where: str) -> timedelta:
     units = {"m": 60, "h": 3600, "d": 86400}
     try:
-        return timedelta(seconds=int(text[:-1]) * units[text[-1]])
+        return timedelta(seconds=int(text[:-1]) * units[text[-1]])  # int("-1") too: already expired
     except (KeyError, ValueError, IndexError) as exc:
         raise UsageError("Invalid seed", f"{where}: expires_in must look like 90m, 6h or 2d, got {text!r}") from exc
 
@@ -68,7 +78,7 @@ def seed_previews(
         owner, _, name = raw["repo"].partition("/")
         repo = RepoRef(owner, name)
         sha = raw.get("sha") or head_of(raw["repo"], raw["number"]) or "0" * 40
-        _preview(store, behaviours, repo, raw, state, sha, where, prefix)
+        _preview(store, behaviours, repo, raw, state, sha, where, str(raw.get("prefix") or prefix))
 
 
 def _create(store: KubeStore, kind: str, obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
@@ -101,10 +111,23 @@ def _preview(
         ANNOTATION_EXPIRES: expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
         ANNOTATION_LAUNCHED_BY: str(raw.get("launched_by", "sandbox-seed")),
     }
-    ns_meta: dict[str, Any] = {"name": namespace, "labels": dict(labels), "annotations": dict(annotations)}
+    if raw.get("legacy"):
+        del annotations[ANNOTATION_REPO]
+    ns_annotations = dict(annotations)
+    if raw.get("pinned"):
+        ns_annotations[ANNOTATION_PINNED] = "true"
+    if raw.get("phase"):
+        ns_annotations[ANNOTATION_PHASE] = str(raw["phase"])
+        ns_annotations[ANNOTATION_PHASE_AT] = now_iso()
+        ns_annotations[ANNOTATION_PHASE_REASON] = str(raw.get("phase_reason", ""))
+    if state == "asleep":
+        ns_annotations[ANNOTATION_ASLEEP] = now_iso()
+    ns_meta: dict[str, Any] = {"name": namespace, "labels": dict(labels), "annotations": ns_annotations}
     if state == "terminating":
         ns_meta["finalizers"] = [STUCK_FINALIZER]
     _create(store, "Namespace", {"metadata": ns_meta}, None)
+    if state == "empty":
+        return
     containers = raw.get("containers") or ["web"]
     behaviour = {
         "ready": ImageBehaviour(ready_after=0),
@@ -113,6 +136,7 @@ def _preview(
         "crashing": ImageBehaviour(crash=True),
         "unready": ImageBehaviour(never_ready=True),
         "terminating": ImageBehaviour(ready_after=0),
+        "asleep": ImageBehaviour(ready_after=0),
     }[state]
     specs = []
     for index, container in enumerate(containers):
@@ -130,10 +154,10 @@ def _preview(
                 "name": WORKLOAD,
                 "namespace": namespace,
                 "labels": dict(labels),
-                "annotations": dict(annotations),
+                "annotations": {**annotations, **({ANNOTATION_REPLICAS: "1"} if state == "asleep" else {})},
             },
             "spec": {
-                "replicas": 1,
+                "replicas": 0 if state == "asleep" else 1,
                 "selector": {"matchLabels": selector},
                 "template": {
                     "metadata": {"labels": selector, "annotations": dict(annotations)},
