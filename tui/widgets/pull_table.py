@@ -2,7 +2,7 @@
 
 Only rows on screen are rendered. A row's line is built the first time it scrolls into view and kept until
 its pull request, its age text or the layout changes. Column widths come from the pull requests' plain values
-(see :func:`prdeck.tui.view.pull_cells.column_widths`), so showing 1,000 rows, or a new page of them, builds
+(see :func:`prdeck.tui.view.pull_cells.table_layout`), so showing 1,000 rows, or a new page of them, builds
 no cell that is not on screen, and a refresh repaints only what is on screen.
 """
 
@@ -21,15 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from prdeck.services.deck import Row
-from prdeck.tui.view.pull_cells import (
-    CELL_PADDING,
-    COMPACT_BELOW,
-    age_of,
-    column_specs,
-    column_widths,
-    row_cells,
-    table_line,
-)
+from prdeck.tui.view.pull_cells import CELL_PADDING, age_of, column_specs, row_cells, table_layout, table_line
 
 HEADER_HEIGHT = 1
 CACHED_LINES = 4000
@@ -96,8 +88,8 @@ class PullTable(ScrollView, can_focus=True):
         self._with_repo = False
         self._short_repo = False
         self._cursor = 0
-        self._compact = False
-        self._columns = column_specs(False)
+        self._columns: tuple[tuple[str, str], ...] = ()
+        self._layout = "normal"
         self._widths: tuple[int, ...] = ()
         self._laid_out_for: int | None = None
         self._header: Strip | None = None
@@ -125,6 +117,11 @@ class PullTable(ScrollView, can_focus=True):
     def columns(self) -> tuple[tuple[str, str], ...]:
         """``(key, label)`` of each column shown, left to right."""
         return self._columns
+
+    @property
+    def layout_name(self) -> str:
+        """``wide``, ``normal`` or ``compact`` (see :data:`prdeck.tui.view.pull_cells.LAYOUTS`)."""
+        return self._layout
 
     def get_row_index(self, key: str) -> int:
         """The position of the row ``key``; KeyError when it is not shown."""
@@ -159,11 +156,12 @@ class PullTable(ScrollView, can_focus=True):
         self._relayout()
 
     def _relayout(self) -> None:
-        """Fit the columns to the width: the title takes what the others leave."""
+        """Fit the columns to the width: the preview state first, the title takes what the others leave."""
         available = self.scrollable_content_region.width
-        self._compact = 0 < self.size.width < COMPACT_BELOW
-        columns = column_specs(self._with_repo, self._compact)
-        widths = column_widths(self._rows, columns, available, now=self._now, short_repo=self._short_repo)
+        layout = table_layout(self._rows, available, with_repo=self._with_repo, now=self._now,
+                              short_repo=self._short_repo)
+        columns, widths = column_specs(layout.columns), layout.widths
+        self._layout = layout.name
         self._laid_out_for = available
         if (columns, widths) != (self._columns, self._widths):
             self._columns, self._widths = columns, widths
@@ -247,7 +245,7 @@ class PullTable(ScrollView, can_focus=True):
 
     # rendering ----------------------------------------------------------------------------------------
     def _cells(self, row: Row, age: str) -> tuple[Text, ...]:
-        return row_cells(row, age, with_repo=self._with_repo, short_repo=self._short_repo, compact=self._compact)
+        return row_cells(row, age, [key for key, _ in self._columns], short_repo=self._short_repo)
 
     def _row_strip(self, row: Row) -> Strip:
         age = age_of(row, self._now)
