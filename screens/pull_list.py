@@ -39,6 +39,8 @@ from prdeck.tui.widgets.field_focus import open_field
 from prdeck.tui.widgets.pull_table import PullTable
 from prdeck.tui.widgets.status_bar import StatusBar, status_text
 
+DETAIL_DELAY = 0.15
+"""Seconds the cursor rests on a row before an open detail pane asks GitHub and the cluster about it."""
 FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter keeps, Esc clears"
 
 
@@ -66,6 +68,7 @@ class PullListScreen(Screen[None]):
         self.model = ListModel(ClusterLink.at_start(self._watch_cluster, deck.cluster_problem))
         self.actions = PullActions(self, deck, self.model, log_lines)
         self._timer: Timer | None = None
+        self._detail_timer: Timer | None = None
         self._stop_cluster = threading.Event()
 
     def compose(self) -> ComposeResult:
@@ -218,6 +221,22 @@ class PullListScreen(Screen[None]):
         if row is None:
             return
         pane.show_row(row)
+        self._load_detail(row)
+
+    @on(PullTable.CursorMoved, "#pulls")
+    def detail_follows(self, event: PullTable.CursorMoved) -> None:
+        """An open detail pane shows the row under the cursor; its details load once the cursor rests."""
+        row = self.model.follow(event.row_key)
+        if row is None:
+            return
+        self.query_one(DetailPane).show_row(row)
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(row))
+
+    def _load_detail(self, row: Row) -> None:
+        if not self.model.is_detail(row.key):
+            return
         if not row.orphan:
             load_detail(self, self.deck, row)
         if row.preview is not None:

@@ -186,3 +186,48 @@ def test_a_failed_launch_ends_the_step_it_was_in():
     assert not progress.running
     assert {step.name: step.state for step in progress.steps()}["fetch"] == "failed"
     assert all(step.state == "pending" for step in progress.steps() if step.name != "fetch")
+
+
+# issue 16 -------------------------------------------------------------------------------------------------
+def test_an_open_detail_pane_follows_the_cursor_and_a_closed_one_does_not():
+    model = ListModel()
+    model.arrive(snapshot(1, 2, 3))
+    assert model.follow("octo/app#2") is None and model.detail_key is None, "no pane open: nothing to follow"
+    model.toggle_detail("octo/app#1")
+    followed = model.follow("octo/app#2")
+    assert followed is not None and followed.pull.number == 2 and model.is_detail("octo/app#2")
+    assert model.follow("octo/app#2") is None, "same row: nothing to do"
+    assert model.follow("octo/app#9") is None and model.detail_key == "octo/app#2"
+
+
+def _with_orphan() -> ListModel:
+    model = ListModel()
+    model.arrive(snapshot(5, 6, 7, previews=(preview(1, "ready"), preview(9, "failed"))))
+    return model
+
+
+def test_orphans_stay_at_the_bottom_in_every_sort():
+    model = _with_orphan()
+    for _ in range(4):
+        rows = model.rows_to_show()
+        assert [row.orphan for row in rows] == [False, False, False, True, True], model.ordering.name
+        assert [row.pull.number for row in rows if row.orphan] == [1, 9]
+        model.sort_next()
+
+
+def test_the_filter_finds_preview_review_and_failing_states_as_shown():
+    from prdeck.services.deck import Row
+    from prdeck.tui.view.pull_query import SORT_ORDERS, count, select
+
+    rows = [Row(pull(1, ci="FAILURE", review="APPROVED"), preview(1, "ready")),
+            Row(pull(2, ci="ERROR", review="CHANGES_REQUESTED"), preview(2, "failed")),
+            Row(pull(3, ci="SUCCESS", review="REVIEW_REQUIRED"), preview(3, "stale")),
+            Row(pull(4, ci="PENDING"), None)]
+
+    def found(query: str) -> list[int]:
+        return sorted(row.pull.number for row in select(rows, query, SORT_ORDERS[0]))
+
+    assert found("ready") == [1] and found("failed") == [2] and found("stale") == [3]
+    assert found("approved") == [1] and found("changes") == [2] and found("required") == [3]
+    assert len(found("failure")) == count(rows).failing == 2, "the filter agrees with the header's count"
+    assert found("failing") == [1, 2] and found("error") == [2] and found("pending") == [4]

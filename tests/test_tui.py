@@ -21,7 +21,7 @@ async def test_paints_loading_then_fills_the_table(sandbox):
         assert grid.row_count == 14
         assert "14 open · 2 drafts · 4 failing · 0 previews" in status(pilot)
         assert "● live" in status(pilot)
-        assert [label for _, label in grid.columns][:3] == ["Repository", "#", "Title"]
+        assert [label for _, label in grid.columns][:3] == ["Repo", "#", "Title"]
         assert grid.get_cell("acme/storefront#105", "preview").plain == "—"
 
 

@@ -171,6 +171,15 @@ class ListModel:
             self.detail_key = key
         return row
 
+    def follow(self, key: str) -> Row | None:
+        """The cursor moved to ``key``: the row the open detail pane shows now (None: no pane, or no change)."""
+        if self.detail_key is None or key == self.detail_key:
+            return None
+        row = self.row(key)
+        if row is not None:
+            self.detail_key = key
+        return row
+
     def close_detail(self) -> None:
         self.detail_key = None
 

@@ -80,6 +80,18 @@ class PullTable(ScrollView, can_focus=True):
         def control(self) -> PullTable:
             return self.table
 
+    class CursorMoved(Message):
+        """The cursor moved to another pull request (keys, mouse, paging)."""
+
+        def __init__(self, table: PullTable, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.row_key = row_key
+
+        @property
+        def control(self) -> PullTable:
+            return self.table
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._rows: list[Row] = []
@@ -182,6 +194,8 @@ class PullTable(ScrollView, can_focus=True):
         if not self._rows:
             return
         previous, self._cursor = self._cursor, max(min(row, len(self._rows) - 1), 0)
+        if previous != self._cursor:
+            self.post_message(self.CursorMoved(self, self._rows[self._cursor].key))
         if scroll:
             self._scroll_to_cursor()
         self.refresh_lines(previous + HEADER_HEIGHT)
