@@ -75,7 +75,7 @@ class PrdeckApp(App[None]):
             yield SystemCommand(
                 "Destroy preview", "Delete the selected PR's preview namespace (d)", screen.action_destroy
             )
-            yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
+            yield SystemCommand("Help", "prdeck's keys, what each does (?)", self.action_help)
 
     def on_open_url(self, message: OpenUrl) -> None:
         self.open_in_browser(message.url)

@@ -11,7 +11,7 @@ from rich.text import Text
 @dataclass(frozen=True)
 class Piece:
     """One phrase of the header. ``drop``: the order it goes in when the line is too long (1 goes first, 0 never);
-    ``short``: what it becomes before it would be dropped (None: it is dropped whole)."""
+    ``short``: what it becomes at its turn instead of going (None: it goes whole)."""
 
     text: Text
     separator: str = "   "
@@ -22,8 +22,8 @@ class Piece:
 def fit_header(pieces: Sequence[Piece], width: int) -> Text:
     """The pieces joined on one line of at most ``width`` cells.
 
-    Pieces are shortened or dropped in ``drop`` order until the line fits; if the pieces that are never dropped
-    are still too long, the line is cut at the end with an ellipsis.
+    Pieces are shortened (those with a short form) or dropped in ``drop`` order until the line fits; if what is
+    left is still too long, the line is cut at the end with an ellipsis.
     """
     chosen: list[Piece | None] = list(pieces)
     order = sorted((index for index, piece in enumerate(pieces) if piece.drop), key=lambda i: pieces[i].drop)
@@ -31,11 +31,7 @@ def fit_header(pieces: Sequence[Piece], width: int) -> Text:
         if _join(chosen).cell_len <= width:
             break
         piece = pieces[index]
-        if piece.short is not None:
-            chosen[index] = Piece(piece.short, piece.separator)
-            if _join(chosen).cell_len <= width:
-                break
-        chosen[index] = None
+        chosen[index] = Piece(piece.short, piece.separator) if piece.short is not None else None
     line = _join(chosen)
     if line.cell_len > width:
         line.truncate(width, overflow="ellipsis")

@@ -27,27 +27,30 @@ def status_text(
     """The header's phrases; :func:`fit_header` drops the least useful ones on a narrow terminal."""
     names = printable(", ".join(repos))
     pieces = [Piece(Text.assemble(("prdeck ", "bold"), (names, "magenta")),
-                    drop=4, short=Text.assemble(("prdeck ", "bold"), (f"{len(repos)} repos", "magenta")))]
+                    drop=5, short=Text.assemble(("prdeck ", "bold"), (f"{len(repos)} repos", "magenta")))]
     if counts is not None:
         failing = Text(f"{counts.failing} failing", style="red" if counts.failing else "")
         previews = "previews loading…" if cluster.state is ClusterState.CONNECTING else f"{counts.previews} previews"
         pieces += [
             Piece(Text(f"{counts.open} open")),
-            Piece(Text(f"{counts.drafts} drafts"), " · ", drop=1),
+            Piece(Text(f"{counts.drafts} drafts"), " · ", drop=2),
             Piece(failing, " · "),
-            Piece(Text(previews), " · ", drop=3),
+            Piece(Text(previews), " · ", drop=4),
         ]
         if query:
             pieces.append(Piece(Text(f"filter: {printable(query)} ({shown} shown)", style="yellow"),
-                                short=Text(f"({shown} shown)", style="yellow"), drop=5))
-        pieces.append(Piece(Text(f"sort: {sort}", style="dim"), drop=2))
+                                short=Text(f"({shown} shown)", style="yellow"), drop=6))
+        pieces.append(Piece(Text(f"sort: {sort}", style="dim"), drop=3))
     pieces.append(Piece(connection_text(connection, retry_in)))
-    pieces.append(Piece(cluster_text(cluster), short=Text("⎈", style=cluster_text(cluster).style), drop=6))
+    pieces.append(Piece(cluster_text(cluster), short=cluster_text(cluster, short=True), drop=1))
     return pieces
 
 
-def cluster_text(link: ClusterLink) -> Text:
-    """The cluster's part of the header: live, connecting, failing (it retries), or none and why."""
+def cluster_text(link: ClusterLink, short: bool = False) -> Text:
+    """The cluster's part of the header: live, connecting, failing (it retries), or none and why (not when short)."""
+    if short and link.state in (ClusterState.FAILING, ClusterState.NONE):
+        failing = link.state is ClusterState.FAILING
+        return Text("⎈ ✖ failing" if failing else "⎈ no previews", style="bold red" if failing else "dim")
     match link.state:
         case ClusterState.LIVE:
             return Text("⎈ live", style="green")
