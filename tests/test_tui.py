@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import webbrowser
 
 import pytest
@@ -132,9 +133,20 @@ async def test_help_lists_every_key(sandbox):
         await loaded(pilot)
         await pilot.press("question_mark")
         assert isinstance(pilot.app.screen, HelpScreen)
-        shown = str(pilot.app.screen.query_one("#help-text").render())
+        from rich.console import Console
+
+        from prdeck.screens.help import help_text
+
+        console = Console(width=300, record=True, file=io.StringIO())
+        console.print(help_text())
+        shown = console.export_text()
         for keys, meaning in KEYS:
             assert keys in shown and meaning in shown
+        narrow = Console(width=60, record=True, file=io.StringIO())
+        narrow.print(help_text())
+        lines = [line for line in narrow.export_text().splitlines()[2:] if line.strip()][:-2]
+        assert any(line.startswith(" " * 14) for line in lines), "long descriptions wrap at 60 columns"
+        assert all(line[12:14] == "  " for line in lines), "every line keeps the key column apart"
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, HelpScreen)
 
@@ -144,7 +156,8 @@ async def test_command_palette_offers_the_actions(sandbox):
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         titles_offered = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Refresh", "Filter", "Cycle sort", "Open pull request on GitHub", "Keys"} <= set(titles_offered)
+        assert {"Refresh", "Filter", "Cycle sort", "Open pull request on GitHub", "Help"} <= set(titles_offered)
+        assert titles_offered.count("Keys") <= 1, "one Keys entry (Textual's own), not two"
         await pilot.press("ctrl+p")
         await pilot.press(*"cycle sort")
         await pilot.pause(0.3)
