@@ -60,10 +60,13 @@ def test_status_shows_the_preview_pods_and_events(stack):
     assert none.returncode == 0 and "preview  none" in none.stdout
 
 
-def test_status_of_an_ambiguous_number_asks_which_repository(stack):
+def test_a_bare_number_is_resolved_across_repositories_when_only_one_has_it(stack):
     result = run_prdeck("status", "7", env=env(stack, "acme/storefront,acme/docs"))
-    assert result.returncode == 2
-    assert "Which repository has #7?" in result.stderr and "acme/storefront#7" not in result.stdout
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("acme/docs#7\n"), "only acme/docs has #7"
+    none = run_prdeck("status", "999", env=env(stack, "acme/storefront,acme/docs"))
+    assert none.returncode == 2 and none.stderr == (
+        "prdeck: No open pull request #999 in acme/storefront, acme/docs: use owner/name#999 for a closed one\n")
 
 
 def test_logs_prints_every_container_with_a_prefix(stack):
