@@ -79,7 +79,8 @@ def parse_pull_ref(text: str, repos: list[RepoRef], api_url: str) -> tuple[RepoR
         raise UsageError(f"Not a pull request: {printable(text)!r}", "use 101, owner/name#101 or the PR's URL")
     number = int(match.group("number"))
     if not 1 <= number <= MAX_PULL_NUMBER:
-        raise UsageError(f"Not a pull request number: {printable(text)}", f"a pull request number is between 1 and {MAX_PULL_NUMBER}")
+        raise UsageError(f"Not a pull request number: {printable(text)}",
+                         f"a pull request number is between 1 and {MAX_PULL_NUMBER}")
     if match.group("repo"):
         try:
             return RepoRef.parse(match.group("repo")), number
