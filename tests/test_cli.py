@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -99,6 +100,12 @@ def test_rate_limit_says_when_it_resets(sandbox):
     result = run_prdeck("ls", "--repo", "acme/docs", env=_env(sandbox))
     assert result.returncode == 1
     assert "prdeck: GitHub rate limit exhausted: it resets at " in result.stderr
+    assert re.search(r"resets at \d\d:\d\d:\d\d \(in \d+ (min|s)\), then try again", result.stderr), result.stderr
+
+
+def test_wording_of_missing_things(sandbox):
+    nope = run_prdeck("ls", "--repo", "acme/nope", env=_env(sandbox))
+    assert ".;" not in nope.stderr and "'acme/nope'; check the name" in nope.stderr
 
 
 def test_usage_errors_exit_2():

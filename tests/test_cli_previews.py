@@ -79,6 +79,9 @@ def test_logs_prints_every_container_with_a_prefix(stack):
     assert only.stdout.splitlines()[0][:2] == "20" and "[" not in only.stdout.splitlines()[0][:40]
     missing = run_prdeck("logs", "104", env=env(stack))
     assert missing.returncode == 1 and "acme/storefront#104 has no preview" in missing.stderr
+    gone = run_prdeck("logs", "acme/storefront#999", env=env(stack))
+    assert gone.returncode == 1
+    assert gone.stderr == "prdeck: acme/storefront#999 does not exist: check the number; it may have been deleted\n"
 
 
 def test_logs_follow_streams_until_interrupted(stack):

@@ -56,7 +56,7 @@ def test_a_late_page_never_replaces_a_finished_list():
 def test_a_complete_list_after_failures_reconnects_once():
     model = ListModel()
     first = model.github_failed(Unavailable("GitHub failed", "HTTP 500"), 60)
-    assert first == Notice("HTTP 500 prdeck keeps retrying.", "GitHub failed", "error", 8)
+    assert first == Notice("HTTP 500. prdeck keeps retrying.", "GitHub failed", "error", 8)
     assert model.retry_in == 5
     assert model.github_failed(Unavailable("GitHub failed", "HTTP 500"), 60) is None, "one notice, not one a retry"
     assert model.retry_in == 10
@@ -96,7 +96,7 @@ def test_cluster_failures_notify_once_and_recovery_says_so():
     assert model.previews_changed(()) is None, "the first answer is not a recovery"
     assert model.cluster.state is ClusterState.LIVE
     error = Unavailable("Cannot reach the cluster", "connection refused")
-    assert model.cluster_failed(error) == Notice("connection refused prdeck keeps retrying.",
+    assert model.cluster_failed(error) == Notice("connection refused. prdeck keeps retrying.",
                                                  "Cannot reach the cluster", "warning", 8)
     assert model.cluster_failed(error) is None
     assert model.cluster == ClusterLink(ClusterState.FAILING, "Cannot reach the cluster", 2)

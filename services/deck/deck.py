@@ -193,8 +193,19 @@ class Deck:
         except NotFound as exc:
             found = preview_without_pods(cluster, repo, number, namespace)
             if found is None:
+                self._pull_exists(repo, number)
                 raise NotFound(f"{repo}#{number} has no preview", f"no namespace {namespace}") from exc
             return found
+
+    def _pull_exists(self, repo: RepoRef, number: int) -> None:
+        """NotFound "#n does not exist" for a PR GitHub does not know (rather than "has no preview"); when GitHub
+        cannot be asked, nothing: the caller says what it knows."""
+        try:
+            self._github.pull_detail(repo, number)
+        except NotFound:
+            raise
+        except PrdeckError:
+            return
 
     def status(self, repo: RepoRef, number: int) -> PreviewStatus:
         """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""
