@@ -85,4 +85,5 @@ def _network_reason(exc: BaseException) -> str:
     for needle, reason in NETWORK_REASONS:
         if needle in text:
             return reason
-    return f"the connection failed ({type(exc).__name__})"
+    cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None else exc
+    return f"the connection failed ({type(cause).__name__})"
