@@ -231,3 +231,24 @@ def test_the_filter_finds_preview_review_and_failing_states_as_shown():
     assert found("approved") == [1] and found("changes") == [2] and found("required") == [3]
     assert len(found("failure")) == count(rows).failing == 2, "the filter agrees with the header's count"
     assert found("failing") == [1, 2] and found("error") == [2] and found("pending") == [4]
+
+
+def test_n_and_n_step_from_the_screen_when_the_current_match_is_off_it():
+    from prdeck.tui.view.log_buffer import match_position, step_match
+
+    matches = [3, 10, 20, 40]
+    assert step_match(matches, None, 0, 9, True) == 3, "from the top, n finds the first match (not the second)"
+    assert step_match(matches, None, 0, 9, False) == 3, "N: the last match at or above the bottom line"
+    assert step_match(matches, 10, 5, 15, True) == 20 and step_match(matches, 20, 15, 25, False) == 10
+    assert step_match(matches, 40, 0, 9, True) == 3, "the current match scrolled away: the screen decides"
+    assert step_match(matches, 40, 35, 45, True) == 3, "wraps around"
+    assert step_match(matches, 3, 0, 9, False) == 40, "N wraps around too (never stuck)"
+    current = 40
+    seen = []
+    for _ in range(4):
+        current = step_match(matches, current, current - 2, current + 2, False)
+        seen.append(current)
+    assert seen == [20, 10, 3, 40], "N walks back through every match"
+    assert step_match([], None, 0, 9, True) is None
+    assert match_position(matches, 20) == 3 and match_position(matches, 21) is None
+    assert match_position(matches, None) is None
