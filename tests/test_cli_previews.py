@@ -118,3 +118,28 @@ def test_without_a_cluster_ls_still_lists_and_says_why_on_stderr(stack):
     result = run_prdeck("ls", env=environment)
     assert result.returncode == 0 and "Add product search box" in result.stdout
     assert "previews unknown: No Kubernetes cluster configured" in result.stderr
+
+
+def test_open_print_prints_only_a_lasting_url_and_print_forward_keeps_a_relay(stack):
+    import os
+    import signal
+    import subprocess
+    import urllib.request
+
+    from tests.conftest import PRDECK
+
+    lasting = run_prdeck("open", "101", "--print", env=env(stack))
+    assert lasting.returncode == 1 and lasting.stdout == ""
+    assert lasting.stderr.startswith("prdeck: acme/storefront#101 has no lasting URL: its preview has no Ingress")
+    relay = subprocess.Popen([PRDECK, "open", "101", "--print", "--forward"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env={**os.environ, **env(stack)})
+    try:
+        assert relay.stdout is not None
+        url = relay.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        with urllib.request.urlopen(url, timeout=10) as answer:  # printed, and still relaying
+            assert answer.status == 200
+        assert relay.poll() is None, "the relay is kept until Ctrl+C"
+    finally:
+        relay.send_signal(signal.SIGINT)
+        assert relay.wait(timeout=20) == 0
