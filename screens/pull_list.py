@@ -44,6 +44,15 @@ DETAIL_DELAY = 0.15
 FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter keeps, Esc clears"
 
 
+def empty_text(complete: bool, query: str, repos: list[str]) -> str:
+    """What the table says when it has no row: the filter's doing, or no open pull request at all."""
+    if not complete:
+        return "loading…"
+    if query:
+        return "No pull request matches the filter (Esc clears it)."
+    return f"No open pull request in {', '.join(repos)}."
+
+
 class PullListScreen(Screen[None]):
     AUTO_FOCUS = "#pulls"
     BINDINGS = [
@@ -168,9 +177,13 @@ class PullListScreen(Screen[None]):
                         markup=False)
 
     def _render_rows(self) -> None:
-        if self.model.snapshot is not None:
+        snapshot = self.model.snapshot
+        if snapshot is not None:
             rows = self.model.rows_to_show()
-            self.query_one(PullTable).show(rows, datetime.now(UTC), with_repo=self.model.with_repo)
+            grid = self.query_one(PullTable)
+            grid.empty_text = empty_text(snapshot.complete, self.model.query_text,
+                                         [str(repo) for repo in self.deck.repos])
+            grid.show(rows, datetime.now(UTC), with_repo=self.model.with_repo)
         self._paint_status()
 
     def _paint_status(self) -> None:
@@ -184,6 +197,7 @@ class PullListScreen(Screen[None]):
         return self.model.row(self.query_one(PullTable).selected_key)
 
     def action_refresh(self) -> None:
+        self.notify("Refreshing the pull requests…", timeout=2)
         self.load()
 
     def action_sort(self) -> None:

@@ -252,3 +252,14 @@ def test_n_and_n_step_from_the_screen_when_the_current_match_is_off_it():
     assert step_match([], None, 0, 9, True) is None
     assert match_position(matches, 20) == 3 and match_position(matches, 21) is None
     assert match_position(matches, None) is None
+
+
+def test_rendered_yaml_writes_shared_objects_in_full_never_as_anchors():
+    from prdeck.tui.cli.yaml_out import dump_all
+
+    labels = {"app.kubernetes.io/name": "web"}
+    deployment = {"kind": "Deployment", "metadata": {"labels": labels},
+                  "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}}}}
+    text = dump_all([deployment, {"kind": "Service", "spec": {"selector": labels}}])
+    assert "&id" not in text and "*id" not in text
+    assert text.count("app.kubernetes.io/name: web") == 4

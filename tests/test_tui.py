@@ -274,3 +274,28 @@ async def test_a_long_first_list_shows_its_first_page_at_once_and_keeps_the_curs
         assert table(pilot).row_count == 250
         assert table(pilot).selected_key == chosen, "later pages append below; the cursor stays on its PR"
         assert "250 open" in status(pilot)
+
+
+async def test_an_empty_repository_says_so_and_r_says_it_refreshes(make_sandbox):
+    box = make_sandbox(seed_with([]))
+    async with app_for(box).run_test(size=(80, 24)) as pilot:
+        model = pilot.app.screen.model
+        await wait_for(pilot, lambda: model.snapshot is not None and model.snapshot.complete)
+        await pilot.pause()
+        grid = table(pilot)
+        assert grid.row_count == 0
+        assert "No open pull request in octo/app." in grid.render_line(2).text
+        await pilot.press("r")
+        assert any("Refreshing" in str(n.message) for n in pilot.app._notifications)
+
+
+async def test_the_detail_pane_follows_the_cursor(sandbox):
+    async with app_for(sandbox).run_test(size=(120, 36)) as pilot:
+        grid = await loaded(pilot)
+        await pilot.press("enter")
+        first = pilot.app.screen.model.detail_key
+        await pilot.press("j")
+        await wait_for(pilot, lambda: pilot.app.screen.model.detail_key == grid.selected_key != first)
+        body = pilot.app.screen.query_one("#detail-body")
+        row = pilot.app.screen.model.row(grid.selected_key)
+        await wait_for(pilot, lambda: row.pull.title in str(body.render()) and "loading" not in str(body.render()))

@@ -106,6 +106,8 @@ class PullTable(ScrollView, can_focus=True):
         self._laid_out_for: int | None = None
         self._header: Strip | None = None
         self._lines: dict[str, tuple[Row, str, Strip]] = {}
+        self.empty_text = ""
+        """Shown when there is no row (set by the screen: no open pull request, or none matches the filter)."""
 
     # reading ------------------------------------------------------------------------------------------
     @property
@@ -290,6 +292,10 @@ class PullTable(ScrollView, can_focus=True):
             post = None
         else:
             index = scroll_y + y - HEADER_HEIGHT
+            if not self._rows and index == 1 and self.empty_text:
+                line = Text(f"  {self.empty_text}", style="dim italic", no_wrap=True, end="")
+                line.truncate(width, pad=True)
+                return Strip(line.render(self.app.console), width).apply_style(base)
             if index >= len(self._rows):
                 return Strip.blank(width, base)
             strip = self._row_strip(self._rows[index])
