@@ -39,6 +39,9 @@ def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: Gi
             engine = builder()
             if engine.simulated:
                 run.note("No Docker engine: the sandbox simulates the build and push steps.")
+            else:
+                registry = next(iter(plan.images.values())).split("/", 1)[0]
+                run.note(f"Real builds: the Docker engine builds the images and pushes them to {registry}.")
             for name, build in plan.spec.builds:
                 ref = plan.images[name]
                 if engine.exists(ref):
