@@ -39,6 +39,7 @@ from prdeck.tui.widgets.field_focus import open_field
 from prdeck.tui.widgets.pull_table import PullTable
 from prdeck.tui.widgets.status_bar import StatusBar, status_text
 
+COMPACT_FOOTER_BELOW = 120
 DETAIL_DELAY = 0.15
 """Seconds the cursor rests on a row before an open detail pane asks GitHub and the cluster about it."""
 FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter keeps, Esc clears"
@@ -59,9 +60,9 @@ class PullListScreen(Screen[None]):
         Binding("slash", "filter", "Filter", priority=True),  # see prdeck.tui.widgets.field_focus
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
-        Binding("O", "open_pull", "Open on GitHub"),
+        Binding("O", "open_pull", "GitHub"),
         Binding("l", "launch", "Launch"),
-        Binding("o", "open_preview", "Open preview"),
+        Binding("o", "open_preview", "Open"),
         Binding("t", "logs", "Logs"),
         Binding("d", "destroy", "Destroy"),
         Binding("escape", "back", "Back", show=False),
@@ -86,6 +87,10 @@ class PullListScreen(Screen[None]):
         yield PullTable(id="pulls")
         yield DetailPane(id="detail", classes="hidden")
         yield Footer()
+
+    def on_resize(self) -> None:
+        """A narrow terminal packs the footer's keys tighter, so l, o, t and d stay in sight."""
+        self.query_one(Footer).compact = self.size.width < COMPACT_FOOTER_BELOW
 
     def on_mount(self) -> None:
         self.query_one(PullTable).loading = True
