@@ -150,3 +150,14 @@ async def test_a_retitled_row_is_redrawn_where_it_now_stands(make_sandbox):
         await wait_for(pilot, lambda: "[b]Renamed[/b]" in line_of("octo/app#2"))
         assert "Change 2" not in line_of("octo/app#2")
         assert "Change 3" in line_of("octo/app#3") and "Change 1" in line_of("octo/app#1")
+
+
+def test_emoji_sequences_and_stacked_marks_do_not_shift_the_columns():
+    from prdeck.tui.view.safe_text import printable
+
+    family, heart, zalgo = "👨\u200d👩\u200d👧", "❤\ufe0f", "z\u0337\u0321\u031b\u0329a"
+    shown = printable(f"{family} {heart} {zalgo}")
+    assert "\u200d" not in shown and "\ufe0f" not in shown, "widths every table agrees on"
+    assert shown == "👨👩👧 ❤ z\u0337\u0321a", "two marks per letter at most"
+    line = table_line([Text(shown), Text("ok")], [20, 4])
+    assert line.cell_len == 20 + 2 + 4 + 2
