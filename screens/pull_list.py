@@ -89,8 +89,11 @@ class PullListScreen(Screen[None]):
         yield Footer()
 
     def on_resize(self) -> None:
-        """A narrow terminal packs the footer's keys tighter, so l, o, t and d stay in sight."""
-        self.query_one(Footer).compact = self.size.width < COMPACT_FOOTER_BELOW
+        """A narrow terminal packs the footer's keys tighter, so l, o, t and d stay in sight (Ctrl+P still opens the
+        palette; its footer key, docked over the others, goes)."""
+        footer = self.query_one(Footer)
+        footer.compact = self.size.width < COMPACT_FOOTER_BELOW
+        footer.show_command_palette = not footer.compact
 
     def on_mount(self) -> None:
         self.query_one(PullTable).loading = True
