@@ -161,3 +161,11 @@ def test_emoji_sequences_and_stacked_marks_do_not_shift_the_columns():
     assert shown == "👨👩👧 ❤ z\u0337\u0321a", "two marks per letter at most"
     line = table_line([Text(shown), Text("ok")], [20, 4])
     assert line.cell_len == 20 + 2 + 4 + 2
+
+
+def test_the_measured_preview_width_is_the_cell_drawn():
+    from prdeck.tui.view.pull_cells import preview_width
+
+    for row in _rows_in_every_state():
+        assert row.preview is not None
+        assert preview_width(row.preview) == preview_cell(row).cell_len

@@ -150,6 +150,13 @@ def preview_floor(preview: Preview | None, marker: bool = True) -> int:
     return head if cuttable or not detail else head + 1 + cell_len(printable(detail))
 
 
+def preview_width(preview: Preview) -> int:
+    """The cells :func:`preview_cell` takes, without building it."""
+    detail, _ = preview_detail(preview)
+    head = cell_len(preview_head(preview))
+    return head + 1 + cell_len(printable(detail, max_length=PREVIEW_WIDTH)) if detail else head
+
+
 def preview_cell(row: Row) -> Text:
     """``● ready pr-101-app.example.dev``, ``✖ failed ImagePullBackOff``, ``—`` without a preview.
 
@@ -194,7 +201,7 @@ def column_wants(rows: Sequence[Row], keys: Sequence[str], *, now: datetime, sho
         "review": lambda: max((len(REVIEW_TEXT.get(row.pull.review or "", ("—", ""))[0]) for row in rows), default=0),
         "draft": lambda: len("draft") if any(row.pull.draft for row in rows) else 0,
         "updated": lambda: max((len(age_of(row, now)) for row in rows), default=0),
-        "preview": lambda: max((preview_cell(row).cell_len for row in rows if row.preview is not None), default=1),
+        "preview": lambda: max((preview_width(row.preview) for row in rows if row.preview is not None), default=1),
     }
     wants: dict[str, Want] = {}
     for key in keys:
