@@ -23,6 +23,7 @@ from prdeck.tui.view.header_fit import Piece
 from prdeck.tui.view.log_buffer import match_position, step_match
 from prdeck.tui.view.safe_text import printable
 from prdeck.tui.widgets.field_focus import open_field
+from prdeck.tui.widgets.footer_fit import fit_footer
 from prdeck.tui.widgets.log_view import LogView
 from prdeck.tui.widgets.status_bar import StatusBar
 
@@ -67,6 +68,9 @@ class LogsScreen(Screen[None]):
         )
         yield LogView(self.max_lines, id="log")
         yield Footer()
+
+    def on_resize(self) -> None:
+        fit_footer(self.query_one(Footer), self.size.width)
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_SECONDS, self.flush)

@@ -36,10 +36,10 @@ from prdeck.tui.view.list_model import GITHUB_BACK, Arrival, ListModel, Notice
 from prdeck.tui.view.safe_text import printable
 from prdeck.tui.widgets.detail_pane import DetailPane
 from prdeck.tui.widgets.field_focus import open_field
+from prdeck.tui.widgets.footer_fit import fit_footer
 from prdeck.tui.widgets.pull_table import PullTable
 from prdeck.tui.widgets.status_bar import StatusBar, status_text
 
-COMPACT_FOOTER_BELOW = 120
 DETAIL_DELAY = 0.15
 """Seconds the cursor rests on a row before an open detail pane asks GitHub and the cluster about it."""
 FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter keeps, Esc clears"
@@ -89,11 +89,7 @@ class PullListScreen(Screen[None]):
         yield Footer()
 
     def on_resize(self) -> None:
-        """A narrow terminal packs the footer's keys tighter, so l, o, t and d stay in sight (Ctrl+P still opens the
-        palette; its footer key, docked over the others, goes)."""
-        footer = self.query_one(Footer)
-        footer.compact = self.size.width < COMPACT_FOOTER_BELOW
-        footer.show_command_palette = not footer.compact
+        fit_footer(self.query_one(Footer), self.size.width)
 
     def on_mount(self) -> None:
         self.query_one(PullTable).loading = True
