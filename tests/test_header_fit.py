@@ -43,3 +43,9 @@ def test_no_cluster_shortens_to_no_previews_before_the_counts_go():
 
 def test_a_filter_keeps_its_count_of_rows_shown():
     assert "(3 shown)" in header(80, query="docs")
+
+
+def test_previews_say_loading_until_the_cluster_answers():
+    connecting = header(200, ClusterLink().connecting())
+    assert "previews loading…" in connecting and "8 previews" not in connecting
+    assert "8 previews" in header(200, ClusterLink().connecting().live())
