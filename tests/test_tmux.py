@@ -53,7 +53,8 @@ def tmux():
 
 
 def test_demo_in_a_real_terminal(tmux):
-    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "160", "-y", "45", f"{PRDECK} demo")
+    # COLUMNS (set for every test) would override the pane's size
+    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "160", "-y", "45", f"env -u COLUMNS -u LINES {PRDECK} demo")
     screen = tmux.wait_for("Add product search box")
     assert "14 open · 2 drafts · 4 failing" in screen
     assert "fix: handle [/] in parser [bold]" in screen
@@ -75,3 +76,26 @@ def test_demo_in_a_real_terminal(tmux):
     while tmux.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not tmux.alive(), "q quits the app and ends the session"
+
+
+def test_demo_at_80x24_shows_every_number_and_whole_preview_state(tmux):
+    """Issue 16: at 80x24 the # and the whole preview state of every row are on screen, no sideways scrolling."""
+    import re
+
+    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "80", "-y", "24", f"env -u COLUMNS -u LINES {PRDECK} demo")
+    screen = tmux.wait_for("ImagePull", timeout=30)  # the failed preview, its reason in full (ErrImagePull, then
+    lines = screen.splitlines()                     # ImagePullBackOff: the sandbox's kubelet retries like one)
+    assert lines[0].rstrip().endswith("⎈ live") and "4 failing" in lines[0], "the header is whole phrases"
+    assert lines[1].split()[:3] == ["Repo", "#", "Title"] and lines[1].rstrip().endswith("Preview")
+    rows = [line for line in lines[2:] if re.match(r"^ (storefront|docs) +\d+ ", line)]
+    assert len(rows) == 15, screen
+    states = {int(line.split()[1]): line for line in rows}
+    assert re.search(r"✖ failed (ErrImagePull|ImagePullBackOff)$", states[103].rstrip()), states[103]
+    assert "● stale " in states[106] and "● expiring " in states[112] and "● ready " in states[90]
+    assert re.search(r"(◐ deploying not ready|● ready )", states[102]), states[102]
+    tmux.keys("l")
+    panel = tmux.wait_for("Launch acme/storefront#101")
+    tmux.wait_for("pods: ready", timeout=30)
+    panel = tmux.wait_for("esc Close", timeout=30)  # the launch ended: Esc closes the panel
+    assert panel.count("█ │") >= 5, "the output box shows several lines at 80x24"
+    tmux.keys("Escape", "q")

@@ -129,6 +129,12 @@ async def test_logs_screen_streams_searches_and_toggles(stack):
         await pilot.press("slash", *"listening", "enter")
         assert view.query_text == "listening" and view.current_match is not None
         assert "listening" in view.buffer.line(view.current_match).text
+        header = str(pilot.app.screen.query_one("#log-header").render())
+        first = view.current_match
+        assert f"/listening: {view.matches.index(first) + 1}/{len(view.matches)}" in header, header
+        await pilot.press("n")
+        await pilot.press("N")
+        assert view.current_match == first, "N undoes n"
         await pilot.press("c")
         await wait_for(pilot, lambda: len(view.buffer) > 0 and {ln.container for ln in view.buffer.lines} == {"web"})
         assert not view.show_prefix

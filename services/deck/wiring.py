@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from prdeck.services.config import Config
 from prdeck.services.deck.deck import ClusterParts, Deck
 from prdeck.services.deck.reap import ReapPolicy
-from prdeck.services.errors import AuthError, PrdeckError, Unavailable
+from prdeck.services.errors import AuthError, KeyringUnavailable, PrdeckError, Unavailable
 from prdeck.services.github.credentials import api_host, resolve_token, store_token
 from prdeck.services.github.service import GitHubService
 from prdeck.services.models import Identity, RepoRef
@@ -85,7 +85,13 @@ def sign_in(config: Config, token: str) -> tuple[str, Identity]:
     Returns the API host and who the token belongs to."""
     with _github(config, token) as github:
         identity = github.whoami()
-    store_token(config.api_url, token)
+    try:
+        store_token(config.api_url, token)
+    except KeyringUnavailable as exc:  # the check passed: say whose token it is, as a stored login would
+        scopes = ", ".join(identity.scopes) or "none reported"
+        raise KeyringUnavailable(
+            exc.title, f"the token works (login {identity.login}, scopes: {scopes}) but was not stored; {exc.detail}"
+        ) from exc
     return api_host(config.api_url), identity
 
 
