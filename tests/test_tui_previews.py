@@ -18,7 +18,7 @@ from tests.tui_support import app_for, loaded, status, table, wait_for
 SIZE = (140, 36)
 PREVIEWS = [
     {"repo": "acme/storefront", "number": 101, "state": "ready", "containers": ["web", "worker"]},
-    {"repo": "acme/storefront", "number": 102, "state": "deploying", "ready_after": 1.5},
+    {"repo": "acme/storefront", "number": 102, "state": "deploying", "ready_after": 6},
     {"repo": "acme/storefront", "number": 103, "state": "failed"},
     {"repo": "acme/storefront", "number": 106, "state": "ready", "sha": "1" * 40},
     {"repo": "acme/storefront", "number": 110, "state": "crashing"},
@@ -67,7 +67,7 @@ async def test_the_column_follows_the_watch_without_refreshing(stack):
     async with app_for(github, kube=kube, refresh_seconds=600).run_test(size=SIZE) as pilot:
         await previews_in(pilot)
         assert cell(pilot, "acme/storefront#102").startswith("◐ deploying")
-        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102").startswith("● ready"), timeout=10)
+        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102").startswith("● ready"), timeout=20)
     counts = kube_admin(kube, "stats", method="GET")
     namespaces = counts.pop("list namespaces", 0)  # the watch's, and the check for unsent GitHub reports (once at most)
     assert counts == {"list pods": 1, "watch pods": 1, "watch namespaces": 1} and 1 <= namespaces <= 2, \
