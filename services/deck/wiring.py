@@ -7,7 +7,10 @@ GitHubService, a ClusterService or a Launcher for a deck.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -158,10 +161,24 @@ def _launcher(
     from prdeck.services.launch.pipeline import Launcher
     from prdeck.services.launch.settings import LaunchSettings
 
-    settings = LaunchSettings.from_config(config, launched_by=github.whoami().login)
+    settings = replace(LaunchSettings.from_config(config, launched_by=""), login=_login_soon(github))
     settings.require_registry()
     return Launcher(github, cluster, settings, builder or _docker_builder(settings), journal,
                     workdir / "mirrors" if workdir is not None else None)
+
+
+def _login_soon(github: GitHubService) -> Future[str]:
+    """The token's login, asked in the background: a launch needs it only once its spec is read."""
+    future: Future[str] = Future()
+
+    def ask() -> None:
+        try:
+            future.set_result(github.whoami().login)
+        except BaseException as exc:  # handed to whoever waits for the login
+            future.set_exception(exc)
+
+    threading.Thread(target=ask, name="prdeck-whoami", daemon=True).start()
+    return future
 
 
 def _docker_builder(settings: LaunchSettings) -> BuilderFactory:

@@ -130,7 +130,7 @@ class Launcher:
             repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
             # x-uffizzi.delete_preview_after may shorten the preview's life, never extend it past the config's
             expires_at=datetime.now(UTC).replace(microsecond=0) + min(spec.ttl or self.settings.ttl, self.settings.ttl),
-            launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
+            launched_by=self.settings.who(), approved_sha=approved_sha if pull.fork else None,
             launch_id=secrets.token_hex(6),
         )
         slug = naming.repo_key(repo)
