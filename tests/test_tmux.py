@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -40,6 +41,16 @@ class Tmux:
                 return screen
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared on screen:\n{self.screen()}")
+
+    def wait_until(self, check: Callable[[str], bool], what: str, timeout: float = 20) -> str:
+        """The first screen ``check`` accepts (a screen caught mid-repaint is simply looked at again)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"never on screen: {what}\n{self.screen()}")
 
     def alive(self) -> bool:
         return subprocess.run([*self.base, "has-session", "-t", self.name], capture_output=True).returncode == 0
@@ -94,8 +105,8 @@ def test_demo_at_80x24_shows_every_number_and_whole_preview_state(tmux):
     assert "● stale " in states[106] and "● expiring " in states[112] and "● ready " in states[90]
     assert re.search(r"(◐ deploying not ready|● ready )", states[102]), states[102]
     tmux.keys("l")
-    panel = tmux.wait_for("Launch acme/storefront#101")
+    tmux.wait_for("Launch acme/storefront#101")
     tmux.wait_for("pods: ready", timeout=30)
-    panel = tmux.wait_for("esc Close", timeout=30)  # the launch ended: Esc closes the panel
-    assert panel.count("█ │") >= 5, "the output box shows several lines at 80x24"
+    tmux.wait_for("esc Close", timeout=30)  # the launch ended: Esc closes the panel
+    tmux.wait_until(lambda screen: screen.count("█ │") >= 5, "the output box showing several lines at 80x24")
     tmux.keys("Escape", "q")
