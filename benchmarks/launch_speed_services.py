@@ -29,11 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.launch_speed import PRDECK, REPO, run
+from benchmarks.launch_speed import PRDECK, by_hand
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.client import load_api_client
 from prdeck.services.kube.service import ClusterService
-from prdeck.services.launch.deploy import Deployer
 from prdeck.services.launch.journal import LaunchJournal
 from prdeck.services.launch.pipeline import Launcher
 from prdeck.services.launch.settings import LaunchSettings
@@ -68,38 +67,6 @@ def seed(rounds: int, services: bool) -> dict:
     spec = app_seed(port, pulls=pulls, files=files)
     spec["kube"] = {}
     return spec
-
-
-def by_hand(stack: SandboxStack, launcher: Launcher, number: int, work: Path, services: bool) -> float:
-    pull = stack.github.state.repo("octo", "app").pulls[number]
-    clone = stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"
-    repo_dir, tree = work / f"manual-{number}.git", work / f"tree-{number}"
-    tree.mkdir()
-    names = SERVICES if services else ("web",)
-    refs = {name: f"{stack.registry_address}/octo-app-{name}:manual-{number}-{pull.head_sha[:12]}" for name in names}
-    started = time.monotonic()
-    run("git", "init", "-q", "--bare", str(repo_dir))
-    run("git", "--git-dir", str(repo_dir), "fetch", "-q", "--depth=50", clone, f"+refs/pull/{number}/head:refs/pr")
-    archive = subprocess.run(["git", "--git-dir", str(repo_dir), "archive", "refs/pr"], check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    side_by_side([["docker", "build", "-q", "-t", ref, str(tree / name if services else tree)]
-                  for name, ref in refs.items()])
-    side_by_side([["docker", "push", "-q", ref] for ref in refs.values()])
-    plan = launcher.plan(REPO, number, check_approval=False)
-    plan.images = dict(refs)
-    deployer = Deployer(launcher.cluster)
-    deployer.apply(launcher.objects(plan), lambda _line: None)
-    deployer.wait_rollout(plan.placement.namespace, plan.placement.launch_id, 120, lambda _status: None)
-    return time.monotonic() - started
-
-
-def side_by_side(commands: list[list[str]]) -> None:
-    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for command in commands]
-    for process, command in zip(processes, commands, strict=True):
-        if process.wait() != 0:
-            raise SystemExit(f"failed: {' '.join(command)}")
 
 
 def with_prdeck(env: dict, number: int) -> float:
@@ -137,7 +104,7 @@ def measure(rounds: int, services: bool, latency: float) -> None:
         for index in range(rounds):
             mine, theirs = 2 * index + 1, 2 * index + 2
             ours = with_prdeck(env, mine)
-            plain = by_hand(stack, launcher, theirs, work, services)
+            plain = by_hand(stack, launcher, theirs, work, {name: name for name in SERVICES} if services else None)
             again = with_prdeck(env, mine)
             ratios.append(ours / plain)
             relaunches.append(again)
