@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prdeck.services.deck.caps import Caps
 from prdeck.services.deck.lifecycle import LifecycleActions
 from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
@@ -44,6 +45,7 @@ class ClusterParts:
     problem: PrdeckError | None = None
     launches: Launches | None = None
     reap: ReapPolicy = field(default_factory=ReapPolicy)
+    caps: Caps = field(default_factory=Caps)
 
 
 ClusterConnector = Callable[[], ClusterParts]
@@ -65,7 +67,7 @@ class Deck(LifecycleActions):
         self._github = github
         parts = cluster or ClusterParts()
         self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
-        self._reap_policy = parts.reap
+        self._reap_policy, self.caps = parts.reap, parts.caps
         self._connector = connect_later
         self.previews: tuple[Preview, ...] = ()
         """The newest state of every preview (with launches in flight overlaid)."""
@@ -165,7 +167,7 @@ class Deck(LifecycleActions):
         if connect is not None:
             parts = connect()
             self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
-            self._reap_policy = parts.reap
+            self._reap_policy, self.caps = parts.reap, parts.caps
 
     def _require_cluster(self) -> ClusterService:
         if self._cluster is None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from prdeck.services.config import Config
+from prdeck.services.deck.caps import Caps
 from prdeck.services.deck.deck import ClusterParts, Deck
 from prdeck.services.deck.reap import ReapPolicy
 from prdeck.services.errors import AuthError, PrdeckError, Unavailable
@@ -101,7 +102,9 @@ def _cluster_parts(
     except PrdeckError as problem:
         return ClusterParts(problem=problem)
     cluster = ClusterService(api_client, config["cluster.namespace_prefix"], config["preview.ttl_hours"])
-    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir), _reap_policy(config))
+    caps = Caps(config["preview.max_previews"], config["preview.max_parallel_launches"])
+    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir), _reap_policy(config),
+                        caps)
 
 
 def _reap_policy(config: Config) -> ReapPolicy:

@@ -82,11 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     destroy = sub.add_parser(
         "destroy",
         parents=[common],
-        help="delete a pull request's preview (its namespace)",
-        description="Delete the preview namespace of a pull request and wait until it is gone.",
+        help="delete pull requests' previews (their namespaces)",
+        description="Delete the preview namespace of each pull request and wait until it is gone; several PRs "
+        "run side by side (preview.max_parallel_launches at a time) after one question.",
     )
-    destroy.add_argument("pull", metavar="PR")
+    destroy.add_argument("pull", metavar="PR", nargs="+", help="one or more (run side by side, one question)")
     destroy.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument("--json", action="store_true", help="print a JSON array: one result object per PR")
 
     login = sub.add_parser(
         "login",
