@@ -74,3 +74,95 @@ def test_destroy_takes_several_prs_after_one_question(stack):
     assert results[111]["result"] == "destroyed (prdeck-acme-storefront-pr-111)"
     assert "has no preview" in results[8]["error"]
     eventually(lambda: not {"prdeck-acme-storefront-pr-111", "prdeck-acme-storefront-pr-112"} & _namespaces(stack))
+
+
+# the TUI: marked rows ----------------------------------------------------------------------------------------
+SIZE = (140, 36)
+TUI_PREVIEWS = [{"repo": "acme/storefront", "number": n, "state": "ready", "expires_in": "2d"} for n in READY]
+
+
+def _cell(pilot, key: str) -> str:
+    from tests.tui_support import table
+
+    return table(pilot).get_cell(key, "preview").plain
+
+
+async def _ready(pilot) -> None:
+    from tests.tui_support import loaded, status, wait_for
+
+    await loaded(pilot)
+    await wait_for(pilot, lambda: "⎈ live" in status(pilot)
+                   and all(_cell(pilot, f"acme/storefront#{n}") != "—" for n in READY))
+
+
+async def _mark(pilot, numbers) -> None:
+    from tests.tui_support import table
+
+    for number in numbers:
+        grid = table(pilot)
+        grid.move_cursor(row=grid.get_row_index(f"acme/storefront#{number}"))
+        await pilot.press("space")
+
+
+async def test_bulk_destroy_of_ten_marked_rows_asks_once(sandbox, make_kube):
+    from prdeck.screens.confirm import ConfirmScreen
+    from tests.tui_support import app_for, table, wait_for
+
+    kube = make_kube({"previews": TUI_PREVIEWS})
+    questions: list[str] = []
+    async with app_for(sandbox, kube=kube).run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        ten = READY[:10]
+        await _mark(pilot, ten)
+        assert table(pilot).marked == {f"acme/storefront#{n}" for n in ten}
+        assert str(table(pilot).render_line(1 + table(pilot).get_row_index("acme/storefront#101")).text)[0] == "✓"
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        question = str(pilot.app.screen.query_one("#confirm-question").render())
+        questions.append(question)
+        assert "Destroy 10 previews?" in question
+        assert all(f"acme/storefront#{n}  prdeck-acme-storefront-pr-{n}" in question for n in ten), question
+        assert "#111" not in question and "#112" not in question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("10 of 10 done" in str(n.message) for n in pilot.app._notifications),
+                       timeout=30)
+        assert not isinstance(pilot.app.screen, ConfirmScreen)  # one question, not one per preview
+        assert table(pilot).marked == frozenset()
+        await wait_for(pilot, lambda: all(_cell(pilot, f"acme/storefront#{n}") in ("—", "◌ terminating")
+                                          for n in ten), timeout=20)
+        assert _cell(pilot, "acme/storefront#111").startswith("● ")
+        assert _cell(pilot, "acme/storefront#112").startswith("● ")
+
+
+async def test_star_marks_every_row_shown_and_esc_unmarks_them(sandbox, make_kube):
+    from prdeck.screens.confirm import ConfirmScreen
+    from tests.tui_support import app_for, table, wait_for
+
+    kube = make_kube({"previews": TUI_PREVIEWS})
+    async with app_for(sandbox, kube=kube).run_test(size=SIZE) as pilot:
+        await _ready(pilot)
+        grid = table(pilot)
+        await pilot.press("asterisk")
+        assert grid.marked == set(grid.keys) and len(grid.keys) > len(READY)
+        await pilot.press("asterisk")
+        assert grid.marked == frozenset()
+        await _mark(pilot, [111, 112])
+        await pilot.press("escape")
+        assert grid.marked == frozenset()
+        await _mark(pilot, [101])
+        after = grid.selected_key  # the cursor moved on: a second space marks the next row
+        await pilot.press("space")
+        assert grid.marked == {"acme/storefront#101", after}
+        await _mark(pilot, [101])  # again: unmarked
+        await pilot.press("escape")
+        await _mark(pilot, [111, 112])
+        grid.move_cursor(row=grid.get_row_index("acme/docs#8"))  # no preview
+        await pilot.press("space")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        question = str(pilot.app.screen.query_one("#confirm-question").render())
+        assert "Pin 2 previews?" in question and "1 marked row left out: without a preview." in question, question
+        await pilot.press("y")
+        await wait_for(pilot, lambda: _cell(pilot, "acme/storefront#111").startswith("● stale ⚑")
+                       and _cell(pilot, "acme/storefront#112").startswith("● stale ⚑"), timeout=20)
+        assert "⚑" not in _cell(pilot, "acme/storefront#101")

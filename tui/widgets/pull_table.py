@@ -32,6 +32,7 @@ from prdeck.tui.view.pull_cells import (
 )
 
 HEADER_HEIGHT = 1
+MARK = "✓"
 CACHED_LINES = 4000
 
 
@@ -102,6 +103,7 @@ class PullTable(ScrollView, can_focus=True):
         self._laid_out_for: int | None = None
         self._header: Strip | None = None
         self._lines: dict[str, tuple[Row, str, Strip]] = {}
+        self._marked: frozenset[str] = frozenset()
 
     # reading ------------------------------------------------------------------------------------------
     @property
@@ -135,6 +137,18 @@ class PullTable(ScrollView, can_focus=True):
         row = self._rows[self._index[key]]
         cells = self._cells(row, age_of(row, self._now))
         return cells[[name for name, _ in self._columns].index(column)]
+
+    @property
+    def marked(self) -> frozenset[str]:
+        """The keys of the marked rows (see :meth:`mark`)."""
+        return self._marked
+
+    def mark(self, keys: frozenset[str]) -> None:
+        """Draw ``MARK`` at the start of these rows (the bulk actions' selection), and no other."""
+        changed, self._marked = self._marked ^ keys, keys
+        for key in changed:
+            self._lines.pop(key, None)
+        self.refresh()
 
     # showing ------------------------------------------------------------------------------------------
     def show(self, rows: list[Row], now: datetime, *, with_repo: bool) -> None:
@@ -255,6 +269,8 @@ class PullTable(ScrollView, can_focus=True):
         if cached is not None and cached[1] == age and cached[0] == row:
             return cached[2]
         line = table_line(self._cells(row, age), self._widths)
+        if row.key in self._marked and CELL_PADDING:  # the glyph takes the first cell's leading space
+            line = Text.assemble((MARK, "bold yellow"), line[1:], no_wrap=True, end="")
         strip = Strip(line.render(self.app.console), line.cell_len)
         if len(self._lines) >= CACHED_LINES:
             self._lines.clear()
