@@ -18,13 +18,14 @@ from prdeck.services.deck.caps import Caps
 from prdeck.services.deck.lifecycle import LifecycleActions
 from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
+from prdeck.services.deck.queue import LaunchQueue
 from prdeck.services.deck.reap import ReapPolicy
 from prdeck.services.deck.rows import Overview, PreviewDetail, Snapshot, join
 from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.budget import Budget, Pace, Pacer
 from prdeck.services.github.changes import PullTracker
 from prdeck.services.github.service import GitHubService
-from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, RepoRef
+from prdeck.services.models import LaunchEvent, LogLine, Preview, PullDetail, PullRequest, RepoRef
 from prdeck.services.naming import namespace_for
 
 CLOSE_GRACE_SECONDS = 5.0  # how long closing waits for stopped launches to report (milliseconds, usually)
@@ -34,7 +35,7 @@ if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it
     from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.launches import Launches
     from prdeck.services.launch.results import LaunchResult, Rendered
-    from prdeck.services.models import LaunchCheck, LaunchEvent, LogRequest
+    from prdeck.services.models import LaunchCheck, LogRequest
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Deck(LifecycleActions):
         self._pending: PendingReports | None = None
         self._tracker = PullTracker(github, self.repos)
         self._pacer = Pacer()
+        self._queue = LaunchQueue(self.caps.max_parallel_launches)
 
     # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
@@ -168,6 +170,7 @@ class Deck(LifecycleActions):
             parts = connect()
             self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
             self._reap_policy, self.caps = parts.reap, parts.caps
+            self._queue = LaunchQueue(self.caps.max_parallel_launches)
 
     def _require_cluster(self) -> ClusterService:
         if self._cluster is None:
@@ -268,11 +271,20 @@ class Deck(LifecycleActions):
                 self._launch_state_changed()
             emit(event)
 
+        def queued(position: int) -> None:
+            launches.queued(repo, number, namespace, position)
+            self._launch_state_changed()
+            emit(LaunchEvent(repo, number, "note", "queue", text=f"queued #{position} (preview.max_parallel_launches:"
+                             f" {self._queue.slots} at once)"))
+
+        stop = launches.stop_event(repo, number)
+        turn = self._queue.wait_turn(queued, stop)  # stopped while queued: the launch ends at once, as cancelled
         try:
             return launches.launcher.launch(repo, number, relay, expected_sha=expected_sha, approved_sha=approved_sha,
-                                            stop=launches.stop_event(repo, number), wait=wait,
-                                            rollout_timeout=rollout_timeout)
+                                            stop=stop, wait=wait, rollout_timeout=rollout_timeout)
         finally:
+            if turn:
+                self._queue.release()
             launches.finish(repo, number)
             self._launch_state_changed()
 

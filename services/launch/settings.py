@@ -41,6 +41,8 @@ class LaunchSettings:
     max_context_bytes: int = 1024 * 1024 * 1024
     compose: ComposeOptions = field(default_factory=ComposeOptions)
     quota_cap: QuotaCap = field(default_factory=QuotaCap)
+    max_previews: int = 0
+    """``preview.max_previews``: live previews on the cluster (0: no cap); see :mod:`prdeck.services.launch.caps`."""
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -68,6 +70,7 @@ class LaunchSettings:
             compose=ComposeOptions(config["preview.builds"], tuple(config["preview.profiles"]),
                                    tuple(config["preview.secrets"])),
             quota_cap=QuotaCap(config["preview.max_cpu"], config["preview.max_memory"]),
+            max_previews=config["preview.max_previews"],
         )
 
     def require_registry(self) -> str:
