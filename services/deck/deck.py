@@ -20,6 +20,7 @@ from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
 from prdeck.services.deck.queue import LaunchQueue
 from prdeck.services.deck.reap import ReapPolicy
+from prdeck.services.deck.reconcile import ReconcileActions
 from prdeck.services.deck.rows import Overview, PreviewDetail, Snapshot, join
 from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.budget import Budget, Pace, Pacer
@@ -53,7 +54,7 @@ ClusterConnector = Callable[[], ClusterParts]
 """Connects to the configured cluster (blocking); see :meth:`Deck.connect_cluster`."""
 
 
-class Deck(LifecycleActions):
+class Deck(LifecycleActions, ReconcileActions):
     """Pull requests of a fixed set of repositories, and (when a cluster is configured) their previews."""
 
     def __init__(

@@ -172,6 +172,7 @@ def _preview_of(namespace: str, members: list[Any], ns: Any = None) -> Preview |
         pinned=annotations.get(naming.ANNOTATION_PINNED) == "true",
         known=known,
         created_at=ns.metadata.creation_timestamp if ns is not None else None,
+        approved_sha=annotations.get(naming.ANNOTATION_APPROVED_SHA) or None,
     )
 
 

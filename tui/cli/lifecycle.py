@@ -11,7 +11,7 @@ from prdeck.services.models import Preview, RepoRef
 from prdeck.tui.cli import commands
 from prdeck.tui.view.formatting import expiry_text
 
-COMMANDS = ("extend", "pin", "unpin", "sleep", "wake", "reap")
+COMMANDS = ("extend", "pin", "unpin", "sleep", "wake", "reap", "reconcile")
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -38,6 +38,10 @@ def run(deck: Deck, args: argparse.Namespace) -> int:
         from prdeck.tui.cli.reap import run as run_reap
 
         return run_reap(deck, args)
+    if args.command == "reconcile":
+        from prdeck.tui.cli.reconcile import run as run_reconcile
+
+        return run_reconcile(deck, args)
     if len(args.pull) > 1 or args.json:
         from prdeck.tui.cli import bulk
 

@@ -8,6 +8,7 @@ from prdeck.services import __version__
 from prdeck.tui.cli import launch as cli_launch
 from prdeck.tui.cli import lifecycle as cli_lifecycle
 from prdeck.tui.cli import reap as cli_reap
+from prdeck.tui.cli import reconcile as cli_reconcile
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_launch.add_parsers(sub, common)
     cli_lifecycle.add_parsers(sub, common)
     cli_reap.add_parser(sub, common)
+    cli_reconcile.add_parser(sub, common)
     sub.add_parser(
         "demo",
         parents=[common],
