@@ -268,6 +268,10 @@ KEYS: tuple[Key, ...] = (
         "alone before prdeck reap removes it: a launch may be filling it.",
         "a whole number of hours from 0 to 8760",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8760),
+    Key("preview.idle_sleep_hours", 0, "prdeck reap (and R) puts previews to sleep that were not launched or woken "
+        "for this many hours (scaled to zero; l, o, z or prdeck wake brings them back). 0: never.",
+        "a whole number of hours from 0 to 8760",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8760),
     Key("preview.max_previews", 0, "The most live previews on the cluster (counted from its namespaces with "
         "prdeck's labels, so every maintainer shares the count); a launch past it is refused before anything is "
         "built, naming what could be reaped or slept. 0: no cap.", "a whole number from 0 to 10000",

@@ -115,7 +115,9 @@ def _reap_policy(config: Config) -> ReapPolicy:
     if config["registry.username"] and os.environ.get("PRDECK_REGISTRY_PASSWORD"):
         auth = {"username": config["registry.username"], "password": os.environ["PRDECK_REGISTRY_PASSWORD"]}
     registry = RegistryTarget(config["registry.url"], auth) if config["registry.url"] else None
-    return ReapPolicy(timedelta(hours=config["preview.empty_grace_hours"]), registry)
+    idle = config["preview.idle_sleep_hours"]
+    return ReapPolicy(timedelta(hours=config["preview.empty_grace_hours"]), registry,
+                      timedelta(hours=idle) if idle else None)
 
 
 def open_launcher(
