@@ -16,7 +16,7 @@ from textual.screen import Screen
 from prdeck.screens.confirm import ConfirmScreen
 from prdeck.screens.pull_feeds import Work
 from prdeck.services.deck import Deck, Row
-from prdeck.services.deck.bulk import BulkResult, run_each
+from prdeck.services.deck.bulk import BulkResult, launch_parallel, run_each
 from prdeck.services.models import RepoRef
 from prdeck.tui.view.launch_progress import LaunchProgress
 from prdeck.tui.view.safe_text import printable
@@ -129,7 +129,8 @@ def _step(deck: Deck, verb: str, rows: dict[tuple[RepoRef, int], Row],
 def run_bulk(screen: Screen[None], deck: Deck, verb: str, rows: list[Row],
              launches: dict[str, LaunchProgress]) -> list[BulkResult]:
     by_pull = {(row.pull.repo, row.pull.number): row for row in rows}
-    results = run_each(verb, list(by_pull), _step(deck, verb, by_pull, launches), deck.caps.max_parallel_launches)
+    parallel = launch_parallel(len(by_pull)) if verb == "launch" else deck.caps.max_parallel_launches
+    results = run_each(verb, list(by_pull), _step(deck, verb, by_pull, launches), parallel)
     failed = [result for result in results if not result.ok]
     summary = f"{len(results) - len(failed)} of {len(results)} done."
     errors = "\n".join(f"{printable(result.key)}: {printable(result.text)}" for result in failed[:SHOWN])

@@ -105,11 +105,13 @@ def test_the_preview_cap_counts_the_cluster_under_two_concurrent_launches(stack:
 
 
 def test_launch_takes_several_prs_and_reports_each(stack: SandboxStack, tmp_path: Path) -> None:
-    env = cli_env(stack, tmp_path, max_parallel_launches=2)
+    env = cli_env(stack, tmp_path, max_parallel_launches=1)
     done = run_prdeck("launch", "1", "2", "9", "--wait", "--json", env=env, timeout=240)
     assert done.returncode == 1, done.stderr  # 9 does not exist
     results = {r["number"]: r for r in json.loads(done.stdout)}
     assert results[1]["ok"] and results[2]["ok"] and not results[9]["ok"], (results, done.stderr)
     assert results[1]["namespace"] == "prdeck-octo-app-pr-1" and results[1]["result"].startswith("ready: ")
     assert "[octo/app#2] build done" in done.stderr
+    queued = [line for line in done.stderr.splitlines() if "queued #" in line]  # one place: the others waited
+    assert queued and all(line.endswith("(preview.max_parallel_launches: 1 at once)") for line in queued), queued
     assert live(stack) == ["prdeck-octo-app-pr-1", "prdeck-octo-app-pr-2"]

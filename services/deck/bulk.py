@@ -35,6 +35,16 @@ class BulkResult:
                 "namespace": self.namespace, ("result" if self.ok else "error"): self.text}
 
 
+QUEUED_AT_MOST = 64
+"""Launches handed to the deck at once: it runs ``preview.max_parallel_launches`` of them and queues the others,
+whose rows read ``queued #N`` (see :func:`launch_parallel`)."""
+
+
+def launch_parallel(targets: int) -> int:
+    """How many launch threads a bulk launch uses: all of them (the deck's queue keeps the cap), up to a bound."""
+    return max(1, min(targets, QUEUED_AT_MOST))
+
+
 BulkStep = Callable[[RepoRef, int], tuple[str, str | None]]
 """Acts on one pull request (blocking); returns what it did and the namespace it acted on."""
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from prdeck.services.deck.bulk import BulkResult, run_each
+from prdeck.services.deck.bulk import BulkResult, launch_parallel, run_each
 from prdeck.services.models import Preview, PullRequest, RepoRef
 
 if TYPE_CHECKING:
@@ -170,6 +170,7 @@ class ReconcileActions:
                                  approved_sha=item.approved_sha)
             return f"launched {result.sha[:12]}: {result.url or 'no public URL'}", result.namespace
 
-        parallel = self.caps.max_parallel_launches
-        return [*run_each("destroy", [(i.repo, i.number) for i in plan.of("destroy")], destroy, parallel, on_result),
-                *run_each("launch", [(i.repo, i.number) for i in plan.of("launch")], launch, parallel, on_result)]
+        destroys = [(item.repo, item.number) for item in plan.of("destroy")]
+        launches = [(item.repo, item.number) for item in plan.of("launch")]  # the deck's queue keeps the cap
+        return [*run_each("destroy", destroys, destroy, self.caps.max_parallel_launches, on_result),
+                *run_each("launch", launches, launch, launch_parallel(len(launches)), on_result)]

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 
 from prdeck.services.deck import Deck
-from prdeck.services.deck.bulk import BulkResult, BulkStep, run_each
+from prdeck.services.deck.bulk import BulkResult, BulkStep, launch_parallel, run_each
 from prdeck.services.errors import UsageError
 from prdeck.services.models import LaunchEvent, RepoRef
 from prdeck.tui.cli import commands
@@ -30,7 +30,7 @@ def result_line(result: BulkResult) -> str:
     return f"{'ok  ' if result.ok else 'FAIL'} {result.key}  {printable(result.text)}"
 
 
-def run(deck: Deck, args: argparse.Namespace, step: BulkStep, *, action: str | None = None) -> int:
+def run(deck: Deck, args: argparse.Namespace, step: BulkStep, *, parallel: int | None = None) -> int:
     """``step`` on every PR of ``args.pull``; a line per PR as each ends (stdout), or the JSON array at the end."""
     found = targets(deck, args.pull)
     lock = threading.Lock()
@@ -40,7 +40,7 @@ def run(deck: Deck, args: argparse.Namespace, step: BulkStep, *, action: str | N
             with lock:
                 print(result_line(result), flush=True)
 
-    results = run_each(action or args.command, found, step, deck.caps.max_parallel_launches, said)
+    results = run_each(args.command, found, step, parallel or deck.caps.max_parallel_launches, said)
     if args.json:
         print(json.dumps([result.to_json() for result in results], indent=2))
     failed = sum(not result.ok for result in results)
@@ -80,9 +80,11 @@ def launch(deck: Deck, args: argparse.Namespace, wait: bool, err: Callable[[str]
             if event.kind == "step" and event.state != "running":
                 err(f"[{repo}#{number}] {event.step} {event.state}" + (f": {printable(event.text)}" if event.text
                                                                         else ""))
+            elif event.step == "queue":  # waiting for one of the preview.max_parallel_launches places
+                err(f"[{repo}#{number}] {printable(event.text)}")
 
         result = deck.launch(repo, number, show, approved_sha=None, wait=wait, rollout_timeout=args.timeout)
         state = "ready" if wait else "deploying"
         return f"{state}: {result.url or 'no public URL (prdeck open relays it)'}", result.namespace
 
-    return run(deck, args, step)
+    return run(deck, args, step, parallel=launch_parallel(len(args.pull)))
