@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from prdeck.services.deck.caps import Caps
+from prdeck.services.deck.launching import LaunchActions
 from prdeck.services.deck.lifecycle import LifecycleActions
 from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
@@ -26,8 +27,7 @@ from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.budget import Budget, Pace, Pacer
 from prdeck.services.github.changes import PullTracker
 from prdeck.services.github.service import GitHubService
-from prdeck.services.models import LaunchEvent, LogLine, Preview, PullDetail, PullRequest, RepoRef
-from prdeck.services.naming import namespace_for
+from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, RepoRef
 
 CLOSE_GRACE_SECONDS = 5.0  # how long closing waits for stopped launches to report (milliseconds, usually)
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it
     from prdeck.services.deck.reports import PendingReports
     from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.launches import Launches
-    from prdeck.services.launch.results import LaunchResult, Rendered
+    from prdeck.services.launch.results import Rendered
     from prdeck.services.models import LaunchCheck, LogRequest
 
 
@@ -54,7 +54,7 @@ ClusterConnector = Callable[[], ClusterParts]
 """Connects to the configured cluster (blocking); see :meth:`Deck.connect_cluster`."""
 
 
-class Deck(LifecycleActions, ReconcileActions):
+class Deck(LaunchActions, LifecycleActions, ReconcileActions):
     """Pull requests of a fixed set of repositories, and (when a cluster is configured) their previews."""
 
     def __init__(
@@ -251,43 +251,6 @@ class Deck(LifecycleActions, ReconcileActions):
     def launch_check(self, repo: RepoRef, number: int) -> LaunchCheck:
         """What a maintainer must see before launching: for a fork, the files that run code at build time."""
         return self._require_launches().launcher.check(repo, number)
-
-    def launch(
-        self,
-        repo: RepoRef,
-        number: int,
-        emit: Callable[[LaunchEvent], None],
-        *,
-        expected_sha: str | None = None,
-        approved_sha: str | None = None,
-        wait: bool = True,
-        rollout_timeout: float | None = None,
-    ) -> LaunchResult:
-        """Run one launch (blocking); the row follows its steps through the preview watch's callback."""
-        launches = self._require_launches()
-        namespace = namespace_for(repo, number, self._require_cluster().prefix)
-
-        def relay(event: LaunchEvent) -> None:
-            if launches.track(repo, number, namespace, event):
-                self._launch_state_changed()
-            emit(event)
-
-        def queued(position: int) -> None:
-            launches.queued(repo, number, namespace, position)
-            self._launch_state_changed()
-            emit(LaunchEvent(repo, number, "note", "queue", text=f"queued #{position} (preview.max_parallel_launches:"
-                             f" {self._queue.slots} at once)"))
-
-        stop = launches.stop_event(repo, number)
-        turn = self._queue.wait_turn(queued, stop)  # stopped while queued: the launch ends at once, as cancelled
-        try:
-            return launches.launcher.launch(repo, number, relay, expected_sha=expected_sha, approved_sha=approved_sha,
-                                            stop=stop, wait=wait, rollout_timeout=rollout_timeout)
-        finally:
-            if turn:
-                self._queue.release()
-            launches.finish(repo, number)
-            self._launch_state_changed()
 
     def render(self, repo: RepoRef, number: int, spec_file: Path | None = None) -> Rendered:
         """The objects a launch of ``repo#number`` would apply (no side effects); ``spec_file``: a local spec."""

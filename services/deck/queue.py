@@ -4,7 +4,10 @@ their turn in order (their rows read ``queued #1``, ``queued #2``...)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from prdeck.services.models import LaunchEvent, RepoRef
 
 POLL_SECONDS = 0.25
 """How often a waiting launch looks at its stop event (a destroy or quit while it waits)."""
@@ -41,6 +44,22 @@ class LaunchQueue:
                     continue
             told = position
             on_position(position)  # outside the lock: it may repaint, or print
+
+    @contextmanager
+    def place(self, on_position: Callable[[int], None], stop: threading.Event) -> Iterator[None]:
+        """:meth:`wait_turn`, then the block, then :meth:`release` (a launch stopped while it waited ran with no
+        place taken: it ends at once, as cancelled)."""
+        turn = self.wait_turn(on_position, stop)
+        try:
+            yield
+        finally:
+            if turn:
+                self.release()
+
+    def note(self, repo: RepoRef, number: int, position: int) -> LaunchEvent:
+        """What a waiting launch says (the CLI prints it; the row reads ``queued #N``)."""
+        return LaunchEvent(repo, number, "note", "queue",
+                           text=f"queued #{position} (preview.max_parallel_launches: {self.slots} at once)")
 
     def release(self) -> None:
         with self._changed:
