@@ -59,10 +59,17 @@ def run(*args: str, cwd: Path | None = None, env: dict | None = None) -> None:
     subprocess.run(args, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def by_hand(stack: SandboxStack, launcher: Launcher, number: int, work: Path) -> float:
-    """The same steps with plain tools: git fetch, git archive | docker build, docker push, apply, wait."""
+def by_hand(stack: SandboxStack, launcher: Launcher, number: int, work: Path,
+            contexts: dict[str, str] | None = None) -> float:
+    """The same steps with plain tools: git fetch, git archive, docker build, docker push, apply, wait.
+
+    ``contexts``: the services' build folders (default: one service, ``web``, from the root); several build side by
+    side and push side by side, as ``docker compose build`` (BuildKit) and a shell's ``&`` would.
+    """
+    contexts = contexts or {"web": "."}
     pull = stack.github.state.repo("octo", "app").pulls[number]
-    ref = f"{stack.registry_address}/octo-app-web:manual-{number}-{pull.head_sha[:12]}"
+    refs = {name: f"{stack.registry_address}/octo-app-{name}:manual-{number}-{pull.head_sha[:12]}"
+            for name in contexts}
     clone = stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"
     repo_dir, tree = work / f"manual-{number}.git", work / f"tree-{number}"
     tree.mkdir()
@@ -72,14 +79,22 @@ def by_hand(stack: SandboxStack, launcher: Launcher, number: int, work: Path) ->
     archive = subprocess.run(["git", "--git-dir", str(repo_dir), "archive", "refs/pr"], check=True,
                              capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    run("docker", "build", "-q", "-t", ref, str(tree))
-    run("docker", "push", "-q", ref)
+    side_by_side([["docker", "build", "-q", "-t", ref, str(tree / contexts[name])] for name, ref in refs.items()])
+    side_by_side([["docker", "push", "-q", ref] for ref in refs.values()])
     plan = launcher.plan(REPO, number, check_approval=False)
-    plan.images = {"web": ref}
+    plan.images = dict(refs)
     deployer = Deployer(launcher.cluster)
     deployer.apply(launcher.objects(plan), lambda _line: None)
     deployer.wait_rollout(plan.placement.namespace, plan.placement.launch_id, 120, lambda _status: None)
     return time.monotonic() - started
+
+
+def side_by_side(commands: list[list[str]]) -> None:
+    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for command in commands]
+    for process, command in zip(processes, commands, strict=True):
+        if process.wait() != 0:
+            raise SystemExit(f"failed: {' '.join(command)}")
 
 
 def in_process(launcher: Launcher, number: int) -> float:

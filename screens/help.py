@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -36,15 +38,18 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def help_text() -> Text:
-    text = Text("Keys\n\n", style="bold")
+def help_text() -> Group:
+    """The keys in a two-column grid: a long description wraps in its own column, never under the keys."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", no_wrap=True, style="bold cyan")
+    grid.add_column(ratio=1)
     for keys, meaning in KEYS:
-        text.append(f"{keys:>14}  ", style="bold cyan")
-        text.append(f"{meaning}\n")
-    text.append(
-        "\nThe list refreshes by itself; when GitHub fails prdeck keeps the last list and retries.", style="dim"
+        grid.add_row(Text(keys), Text(meaning))
+    return Group(
+        Text("Keys\n", style="bold"),
+        grid,
+        Text("\nThe list refreshes by itself; when GitHub fails prdeck keeps the last list and retries.", style="dim"),
     )
-    return text
 
 
 class HelpScreen(ModalScreen[None]):

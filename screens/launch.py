@@ -11,10 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Log, ProgressBar, Static
+from textual.widgets import Footer, ProgressBar, Static
 
 from prdeck.tui.view.launch_progress import LaunchProgress, StepView
 from prdeck.tui.view.safe_text import printable
+from prdeck.tui.widgets.following_log import FollowingLog
 
 REPAINT_SECONDS = 0.1
 STEP_STYLES = {"pending": ("·", "dim"), "running": ("▶", "bold cyan"), "done": ("✓", "green"),
@@ -23,7 +24,9 @@ STEP_STYLES = {"pending": ("·", "dim"), "running": ("▶", "bold cyan"), "done"
 
 def steps_text(steps: list[StepView]) -> Text:
     text = Text()
-    for step in steps:
+    for index, step in enumerate(steps):
+        if index:
+            text.append("\n")
         mark, style = STEP_STYLES.get(step.state, ("?", ""))
         seconds = f"{step.seconds:6.1f}s" if step.seconds is not None else "       "
         text.append(f" {mark} ", style=style)
@@ -31,18 +34,18 @@ def steps_text(steps: list[StepView]) -> Text:
         text.append(f" {seconds}  ", style="dim")
         detail_style = "red" if step.state == "failed" else "dim"
         text.append(printable(step.detail) if step.detail else step.state, style=detail_style)
-        text.append("\n")
     return text
 
 
 class LaunchScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape", "hide", "Hide (the launch goes on)")]
+    BINDINGS = [Binding("escape", "hide", "Hide (the launch goes on)"), Binding("escape", "close", "Close")]
 
     def __init__(self, progress: LaunchProgress) -> None:
         super().__init__()
         self.progress = progress
         self._seen_version = -1
         self._lines = 0
+        self._ended = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="launch-box"):
@@ -50,7 +53,7 @@ class LaunchScreen(ModalScreen[None]):
             yield Static(id="launch-steps")
             yield ProgressBar(total=1.0, show_eta=False, id="launch-push")
             yield Static(id="launch-notes")
-            yield Log(id="launch-output", max_lines=2000)
+            yield FollowingLog(id="launch-output", max_lines=2000)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,12 +79,24 @@ class LaunchScreen(ModalScreen[None]):
             bar.update(progress=progress.push_fraction)
         if progress.version == self._seen_version:
             return
+        if progress.outcome is not None and not self._ended:
+            self._ended = True
+            self.refresh_bindings()
         self._seen_version = progress.version
         notes = "\n".join(printable(note) for note in progress.notes[-4:])
         self.query_one("#launch-notes", Static).update(Text(notes, style="yellow"))
         lines, self._lines = progress.output(self._lines)
         if lines:
-            self.query_one("#launch-output", Log).write_lines([printable(line) for line in lines])
+            self.query_one("#launch-output", FollowingLog).write_lines([printable(line) for line in lines])
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc "hides" a running launch and "closes" a finished one: the footer says which."""
+        if action in ("hide", "close"):
+            return (action == "close") == (self.progress.outcome is not None)
+        return True
 
     def action_hide(self) -> None:
+        self.dismiss()
+
+    def action_close(self) -> None:
         self.dismiss()

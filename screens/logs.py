@@ -13,16 +13,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from prdeck.services.deck import Deck
 from prdeck.services.errors import PrdeckError, Unavailable
 from prdeck.services.models import LogLine, LogRequest, Preview
-from prdeck.tui.view.log_buffer import next_match
+from prdeck.tui.view.header_fit import Piece
+from prdeck.tui.view.log_buffer import match_position, step_match
 from prdeck.tui.view.safe_text import printable
 from prdeck.tui.widgets.field_focus import open_field
+from prdeck.tui.widgets.footer_fit import fit_footer
 from prdeck.tui.widgets.log_view import LogView
+from prdeck.tui.widgets.status_bar import StatusBar
 
 FLUSH_SECONDS = 0.08
 ALL = None
@@ -59,12 +62,15 @@ class LogsScreen(Screen[None]):
         self._ended = False
 
     def compose(self) -> ComposeResult:
-        yield Static(id="log-header")
+        yield StatusBar(id="log-header")
         yield Input(
             placeholder="search the log — Enter keeps it, n/N jump, Esc clears", id="log-search", classes="hidden"
         )
         yield LogView(self.max_lines, id="log")
         yield Footer()
+
+    def on_resize(self) -> None:
+        fit_footer(self.query_one(Footer), self.size.width)
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_SECONDS, self.flush)
@@ -118,27 +124,32 @@ class LogsScreen(Screen[None]):
 
     # header -------------------------------------------------------------------------------------------
     def _paint_header(self) -> None:
+        """The header's phrases; on a narrow terminal the flags and counts go first, the search count last."""
         view = self.query_one(LogView)
-        text = Text.assemble(
-            ("logs ", "bold"),
-            (printable(f"{self.preview.repo}#{self.preview.number}"), "magenta"),
-            (f"  {self.preview.namespace}", "dim"),
-        )
-        text.append(f"   container: {self.container or 'all'}")
+        pieces = [Piece(Text.assemble(("logs ", "bold"),
+                                      (printable(f"{self.preview.repo}#{self.preview.number}"), "magenta"))),
+                  Piece(Text(self.preview.namespace, style="dim"), "  ", drop=2)]
+        pieces.append(Piece(Text(f"container: {self.container or 'all'}"), drop=4))
         if self.previous:
-            text.append("   previous run", style="yellow")
+            pieces.append(Piece(Text("previous run", style="yellow")))
         flags = [("follow", view.follow), ("wrap", view.wrap), ("timestamps", view.timestamps)]
-        text.append("   " + "  ".join(f"{name} {'on' if on else 'off'}" for name, on in flags), style="dim")
-        text.append(f"   {len(view.buffer)} lines")
+        on_only = " ".join(name for name, on in flags if on) or "no follow"
+        pieces.append(Piece(Text("  ".join(f"{name} {'on' if on else 'off'}" for name, on in flags), style="dim"),
+                            drop=1, short=Text(on_only, style="dim")))
+        lines = Text(f"{len(view.buffer)} lines")
         if view.buffer.dropped:
-            text.append(f" ({view.buffer.dropped} older dropped)", style="dim")
+            lines.append(f" ({view.buffer.dropped} older dropped)", style="dim")
+        pieces.append(Piece(lines, drop=3))
         if view.query_text:
-            text.append(f"   /{printable(view.query_text)}: {view.match_count} matches", style="yellow")
+            matches = view.matches
+            position = match_position(matches, view.current_match)
+            count = f"{position}/{len(matches)}" if position is not None else f"{len(matches)} matches"
+            pieces.append(Piece(Text(f"/{printable(view.query_text)}: {count}", style="yellow")))
         if self._problem:
-            text.append(f"   ✖ {printable(self._problem)}", style="bold red")
+            pieces.append(Piece(Text(f"✖ {printable(self._problem)}", style="bold red")))
         elif self._ended:
-            text.append("   (stream ended)", style="dim")
-        self.query_one("#log-header", Static).update(text)
+            pieces.append(Piece(Text("(stream ended)", style="dim"), drop=5))
+        self.query_one("#log-header", StatusBar).show(pieces)
 
     # actions ------------------------------------------------------------------------------------------
     def action_back(self) -> None:
@@ -188,7 +199,8 @@ class LogsScreen(Screen[None]):
 
     def _jump(self, forward: bool) -> None:
         view = self.query_one(LogView)
-        found = next_match(view.buffer.matches(view.query_text), view.current_match, forward)
+        top, bottom = view.visible_lines()
+        found = step_match(view.matches, view.current_match, top, bottom, forward)
         if found is None:
             if view.query_text:
                 self.notify(f"No line matches {printable(view.query_text)!r}", timeout=3, markup=False)

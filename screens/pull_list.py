@@ -39,10 +39,22 @@ from prdeck.tui.view.list_model import GITHUB_BACK, Arrival, ListModel, Notice
 from prdeck.tui.view.safe_text import printable
 from prdeck.tui.widgets.detail_pane import DetailPane
 from prdeck.tui.widgets.field_focus import open_field
+from prdeck.tui.widgets.footer_fit import fit_footer
 from prdeck.tui.widgets.pull_table import PullTable
 from prdeck.tui.widgets.status_bar import StatusBar, budget_text, status_text
 
+DETAIL_DELAY = 0.15
+"""Seconds the cursor rests on a row before an open detail pane asks GitHub and the cluster about it."""
 FILTER_HINT = "filter: words in title, author, branch, label or repo — Enter keeps, Esc clears"
+
+
+def empty_text(complete: bool, query: str, repos: list[str]) -> str:
+    """What the table says when it has no row: the filter's doing, or no open pull request at all."""
+    if not complete:
+        return "loading…"
+    if query:
+        return "No pull request matches the filter (Esc clears it)."
+    return f"No open pull request in {', '.join(repos)}."
 
 
 class PullListScreen(MarkActions, Screen[None]):
@@ -51,9 +63,9 @@ class PullListScreen(MarkActions, Screen[None]):
         Binding("slash", "filter", "Filter", priority=True),  # see prdeck.tui.widgets.field_focus
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
-        Binding("O", "open_pull", "Open on GitHub"),
+        Binding("O", "open_pull", "GitHub"),
         Binding("l", "launch", "Launch"),
-        Binding("o", "open_preview", "Open preview"),
+        Binding("o", "open_preview", "Open"),
         Binding("t", "logs", "Logs"),
         Binding("d", "destroy", "Destroy"),
         Binding("e", "extend", "Extend", show=False),
@@ -76,6 +88,7 @@ class PullListScreen(MarkActions, Screen[None]):
         self.model = ListModel(ClusterLink.at_start(self._watch_cluster, deck.cluster_problem))
         self.actions = PullActions(self, deck, self.model, log_lines)
         self._timer: Timer | None = None
+        self._detail_timer: Timer | None = None
         self._stop_cluster = threading.Event()
         self._stretched = False
         self._stretch: float | None = None
@@ -86,6 +99,9 @@ class PullListScreen(MarkActions, Screen[None]):
         yield PullTable(id="pulls")
         yield DetailPane(id="detail", classes="hidden")
         yield Footer()
+
+    def on_resize(self) -> None:
+        fit_footer(self.query_one(Footer), self.size.width)
 
     def on_mount(self) -> None:
         self.query_one(PullTable).loading = True
@@ -189,9 +205,13 @@ class PullListScreen(MarkActions, Screen[None]):
                         markup=False)
 
     def _render_rows(self) -> None:
-        if self.model.snapshot is not None:
+        snapshot = self.model.snapshot
+        if snapshot is not None:
             rows = self.model.rows_to_show()
-            self.query_one(PullTable).show(rows, datetime.now(UTC), with_repo=self.model.with_repo)
+            grid = self.query_one(PullTable)
+            grid.empty_text = empty_text(snapshot.complete, self.model.query_text,
+                                         [str(repo) for repo in self.deck.repos])
+            grid.show(rows, datetime.now(UTC), with_repo=self.model.with_repo)
         self._paint_status()
 
     def _paint_status(self) -> None:
@@ -206,6 +226,7 @@ class PullListScreen(MarkActions, Screen[None]):
         return self.model.row(self.query_one(PullTable).selected_key)
 
     def action_refresh(self) -> None:
+        self.notify("Refreshing the pull requests…", timeout=2)
         self.load()
 
     def action_sort(self) -> None:
@@ -243,6 +264,22 @@ class PullListScreen(MarkActions, Screen[None]):
         if row is None:
             return
         pane.show_row(row)
+        self._load_detail(row)
+
+    @on(PullTable.CursorMoved, "#pulls")
+    def detail_follows(self, event: PullTable.CursorMoved) -> None:
+        """An open detail pane shows the row under the cursor; its details load once the cursor rests."""
+        row = self.model.follow(event.row_key)
+        if row is None:
+            return
+        self.query_one(DetailPane).show_row(row)
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self._load_detail(row))
+
+    def _load_detail(self, row: Row) -> None:
+        if not self.model.is_detail(row.key):
+            return
         if not row.orphan:
             load_detail(self, self.deck, row)
         if row.preview is not None:

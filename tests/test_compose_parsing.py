@@ -270,3 +270,16 @@ def test_a_plain_compose_file_without_an_ingress_is_told_about_x_prdeck(tmp_path
     with pytest.raises(SpecError) as error:
         load_spec(LocalTree(tmp_path), configured="docker-compose.yml")
     assert error.value.detail.startswith("x-prdeck.ingress: needs {service: NAME, port: PORT}"), error.value.detail
+
+
+@pytest.mark.parametrize(("written", "context"), [("./web", "web"), ("web/", "web"), (".", "."), ("./", "."),
+                                                   ("a/../b", "b")])
+def test_build_contexts_are_normalised_for_git(tmp_path: Path, written: str, context: str) -> None:
+    spec = load(tmp_path, f"services:\n  web:\n    build: {written}\n")
+    assert web(spec).build.context == context
+
+
+def test_a_build_context_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SpecError) as error:
+        load(tmp_path, "services:\n  web:\n    build: ../elsewhere\n")
+    assert "outside the repository" in error.value.detail

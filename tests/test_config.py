@@ -44,7 +44,7 @@ def test_file_values_and_environment_override(tmp_path, monkeypatch):
     ("text", "expected"),
     [
         ('[github]\ntimeout = "soon"\n', "key 'github.timeout' must be a whole number of seconds from 1 to 600"),
-        ('repos = ["not a repo"]\n', "key 'repos' must be a list of \"owner/name\" strings"),
+        ('repos = [1]\n', "key 'repos' must be a list of \"owner/name\" strings"),  # an entry's form: on use
         ('[github]\napi_url = "ftp://x"\n', "key 'github.api_url' must be an http(s) URL"),
         ("[ui]\nrefresh_seconds = 1\n", "key 'ui.refresh_seconds' must be a whole number of seconds, at least 5"),
         ("[github]\ntokn = 1\n", "unknown key 'github.tokn'"),

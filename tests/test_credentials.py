@@ -88,6 +88,7 @@ def test_without_a_keyring_login_explains_the_environment_variable(sandbox, isol
     result = run_prdeck("login", "--with-token", "--github-url", sandbox.api_url, input=sandbox.token, env=NO_KEYRING)
     assert result.returncode == 1
     assert "keyring" in result.stderr and "GH_TOKEN" in result.stderr
+    assert "the token works (login demo-maintainer, scopes: " in result.stderr, "the check's answer is still told"
     assert "Traceback" not in result.stderr
     assert sandbox.token not in result.stdout + result.stderr
     for path in Path(isolated_env).rglob("*"):

@@ -67,7 +67,7 @@ def test_network_failures_say_the_cluster_cannot_be_reached():
          "the request timed out"),
         (ConnectionRefusedError(111, "Connection refused"), "connection refused; is the cluster running?"),
         (TimeoutError("timed out"), "the request timed out"),
-        (OSError(113, "No route to host"), "[Errno 113] No route to host"),
+        (OSError(113, "No route to host"), "no route to the cluster's host"),
     ]
     for original, detail in cases:
         error = raised_by(original, "watching previews")
@@ -98,3 +98,17 @@ def test_nothing_raised_nothing_changed():
     with cluster_errors("listing previews"):
         value = 1
     assert value == 1
+
+
+@pytest.mark.parametrize(("cause", "reason"), [
+    (urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "Connection reset by peer")),
+     "the connection was cut"),
+    (urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno -2] Name or service "
+                                                 "not known"), "the cluster's host name does not resolve"),
+    (urllib3.exceptions.ProtocolError("something new", ValueError("odd")), "the connection failed (ProtocolError)"),
+])
+def test_unreachable_cluster_is_said_in_words_never_urllib3s_text(cause, reason):
+    wrapped = urllib3.exceptions.MaxRetryError(None, "/api/v1/namespaces", cause)  # type: ignore[arg-type]
+    error = raised_by(wrapped)
+    assert isinstance(error, ClusterUnavailable) and error.detail == reason
+    assert "Caused by" not in str(error) and "(" not in error.detail.replace("(ProtocolError)", "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.request
@@ -17,7 +19,7 @@ from kubernetes import client
 from prdeck.services.launch.builder import docker_client
 from prdeck.services.sandbox.images import free_port, sandbox_builder
 from prdeck.services.sandbox.stack import SandboxStack
-from tests.conftest import run_prdeck
+from tests.conftest import PRDECK, run_prdeck
 from tests.launch_support import Rig, app_seed, make_rig, require_docker, stack_deck, started
 
 pytestmark = pytest.mark.timeout(240)
@@ -121,8 +123,21 @@ def test_the_cli_launches_and_opens_against_prdeck_sandbox(stack: SandboxStack, 
     result = json.loads(launched.stdout)
     assert result["number"] == 1 and [s["name"] for s in result["steps"]][-1] == "report"
     assert "==> build" in launched.stderr
-    shown = _prdeck(["open", "1", "--print"], env, tmp_path)
-    assert shown.stdout.strip().startswith("http://127.0.0.1:")
+    lasting = run_prdeck("open", "1", "--print", env={**env, "XDG_STATE_HOME": str(tmp_path / "state")})
+    assert lasting.returncode == 1 and lasting.stdout == "", "no Ingress on a real domain: no lasting URL to print"
+    assert lasting.stderr.startswith("prdeck: octo/app#1 has no lasting URL: its preview has no Ingress")
+    relay = subprocess.Popen([PRDECK, "open", "1", "--print", "--forward"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, **env, "XDG_STATE_HOME": str(tmp_path / "state")})
+    try:
+        assert relay.stdout is not None
+        url = relay.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url, timeout=10) as answer:  # the relay outlives the printing: it is kept
+            assert answer.status == 200
+    finally:
+        relay.send_signal(signal.SIGINT)
+        relay.wait(timeout=20)
     rendered = _prdeck(["render", "1"], env, tmp_path)
     assert "kind: Deployment" in rendered.stdout and "kind: NetworkPolicy" in rendered.stdout
 

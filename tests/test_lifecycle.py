@@ -73,7 +73,7 @@ def test_the_repository_comes_from_the_label_when_the_annotation_is_missing(deck
 
 def test_asleep_and_pinned_are_read_from_the_namespace(deck):
     found = by_number(deck.list_previews())
-    assert (found[105].state, found[105].reason) == ("asleep", "scaled to zero; l or o wakes it")
+    assert (found[105].state, found[105].reason) == ("asleep", "scaled to zero")
     assert found[109].pinned and found[101].pinned and not found[106].pinned
 
 
@@ -148,7 +148,9 @@ def test_sleep_scales_to_zero_and_wake_brings_the_same_pods_back(deck):
 
 def test_a_preview_that_is_gone_says_so(deck):
     with pytest.raises(NotFound, match="has no preview"):
-        deck.find_preview(STORE, 7)
+        deck.find_preview(RepoRef("acme", "docs"), 8)
+    with pytest.raises(NotFound, match="does not exist"):
+        deck.find_preview(STORE, 7)  # no such pull request: not "has no preview"
 
 
 def test_the_commands_extend_pin_unpin_sleep_and_wake(stack):
@@ -171,8 +173,8 @@ def test_the_commands_extend_pin_unpin_sleep_and_wake(stack):
     woke = run_prdeck("wake", "106", env=env(stack))
     assert woke.returncode == 0 and "waking: 1 workload scaled back" in woke.stdout, woke.stderr
     eventually(lambda: "preview  stale" in run_prdeck("status", "106", env=env(stack)).stdout, timeout=20)
-    missing = run_prdeck("pin", "7", env=env(stack))
-    assert missing.returncode == 1 and "acme/storefront#7 has no preview" in missing.stderr
+    missing = run_prdeck("pin", "8", "--repo", "acme/docs", env=env(stack))
+    assert missing.returncode == 1 and "acme/docs#8 has no preview" in missing.stderr, missing.stderr
 
 
 def test_pods_of_prdeck_in_a_namespace_without_its_labels_are_still_a_preview(deck, stack):

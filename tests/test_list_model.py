@@ -56,7 +56,7 @@ def test_a_late_page_never_replaces_a_finished_list():
 def test_a_complete_list_after_failures_reconnects_once():
     model = ListModel()
     first = model.github_failed(Unavailable("GitHub failed", "HTTP 500"), 60)
-    assert first == Notice("HTTP 500 prdeck keeps retrying.", "GitHub failed", "error", 8)
+    assert first == Notice("HTTP 500. prdeck keeps retrying.", "GitHub failed", "error", 8)
     assert model.retry_in == 5
     assert model.github_failed(Unavailable("GitHub failed", "HTTP 500"), 60) is None, "one notice, not one a retry"
     assert model.retry_in == 10
@@ -96,7 +96,7 @@ def test_cluster_failures_notify_once_and_recovery_says_so():
     assert model.previews_changed(()) is None, "the first answer is not a recovery"
     assert model.cluster.state is ClusterState.LIVE
     error = Unavailable("Cannot reach the cluster", "connection refused")
-    assert model.cluster_failed(error) == Notice("connection refused prdeck keeps retrying.",
+    assert model.cluster_failed(error) == Notice("connection refused. prdeck keeps retrying.",
                                                  "Cannot reach the cluster", "warning", 8)
     assert model.cluster_failed(error) is None
     assert model.cluster == ClusterLink(ClusterState.FAILING, "Cannot reach the cluster", 2)
@@ -186,3 +186,80 @@ def test_a_failed_launch_ends_the_step_it_was_in():
     assert not progress.running
     assert {step.name: step.state for step in progress.steps()}["fetch"] == "failed"
     assert all(step.state == "pending" for step in progress.steps() if step.name != "fetch")
+
+
+# issue 16 -------------------------------------------------------------------------------------------------
+def test_an_open_detail_pane_follows_the_cursor_and_a_closed_one_does_not():
+    model = ListModel()
+    model.arrive(snapshot(1, 2, 3))
+    assert model.follow("octo/app#2") is None and model.detail_key is None, "no pane open: nothing to follow"
+    model.toggle_detail("octo/app#1")
+    followed = model.follow("octo/app#2")
+    assert followed is not None and followed.pull.number == 2 and model.is_detail("octo/app#2")
+    assert model.follow("octo/app#2") is None, "same row: nothing to do"
+    assert model.follow("octo/app#9") is None and model.detail_key == "octo/app#2"
+
+
+def _with_orphan() -> ListModel:
+    model = ListModel()
+    model.arrive(snapshot(5, 6, 7, previews=(preview(1, "ready"), preview(9, "failed"))))
+    return model
+
+
+def test_orphans_stay_at_the_bottom_in_every_sort():
+    model = _with_orphan()
+    for _ in range(4):
+        rows = model.rows_to_show()
+        assert [row.orphan for row in rows] == [False, False, False, True, True], model.ordering.name
+        assert [row.pull.number for row in rows if row.orphan] == [1, 9]
+        model.sort_next()
+
+
+def test_the_filter_finds_preview_review_and_failing_states_as_shown():
+    from prdeck.services.deck import Row
+    from prdeck.tui.view.pull_query import SORT_ORDERS, count, select
+
+    rows = [Row(pull(1, ci="FAILURE", review="APPROVED"), preview(1, "ready")),
+            Row(pull(2, ci="ERROR", review="CHANGES_REQUESTED"), preview(2, "failed")),
+            Row(pull(3, ci="SUCCESS", review="REVIEW_REQUIRED"), preview(3, "stale")),
+            Row(pull(4, ci="PENDING"), None)]
+
+    def found(query: str) -> list[int]:
+        return sorted(row.pull.number for row in select(rows, query, SORT_ORDERS[0]))
+
+    assert found("ready") == [1] and found("failed") == [2] and found("stale") == [3]
+    assert found("approved") == [1] and found("changes") == [2] and found("required") == [3]
+    assert len(found("failure")) == count(rows).failing == 2, "the filter agrees with the header's count"
+    assert found("failing") == [1, 2] and found("error") == [2] and found("pending") == [4]
+
+
+def test_n_and_n_step_from_the_screen_when_the_current_match_is_off_it():
+    from prdeck.tui.view.log_buffer import match_position, step_match
+
+    matches = [3, 10, 20, 40]
+    assert step_match(matches, None, 0, 9, True) == 3, "from the top, n finds the first match (not the second)"
+    assert step_match(matches, None, 0, 9, False) == 3, "N: the last match at or above the bottom line"
+    assert step_match(matches, 10, 5, 15, True) == 20 and step_match(matches, 20, 15, 25, False) == 10
+    assert step_match(matches, 40, 0, 9, True) == 3, "the current match scrolled away: the screen decides"
+    assert step_match(matches, 40, 35, 45, True) == 3, "wraps around"
+    assert step_match(matches, 3, 0, 9, False) == 40, "N wraps around too (never stuck)"
+    current = 40
+    seen = []
+    for _ in range(4):
+        current = step_match(matches, current, current - 2, current + 2, False)
+        seen.append(current)
+    assert seen == [20, 10, 3, 40], "N walks back through every match"
+    assert step_match([], None, 0, 9, True) is None
+    assert match_position(matches, 20) == 3 and match_position(matches, 21) is None
+    assert match_position(matches, None) is None
+
+
+def test_rendered_yaml_writes_shared_objects_in_full_never_as_anchors():
+    from prdeck.tui.cli.yaml_out import dump_all
+
+    labels = {"app.kubernetes.io/name": "web"}
+    deployment = {"kind": "Deployment", "metadata": {"labels": labels},
+                  "spec": {"selector": {"matchLabels": labels}, "template": {"metadata": {"labels": labels}}}}
+    text = dump_all([deployment, {"kind": "Service", "spec": {"selector": labels}}])
+    assert "&id" not in text and "*id" not in text
+    assert text.count("app.kubernetes.io/name: web") == 4

@@ -9,6 +9,7 @@ import pytest
 
 from prdeck.services.sandbox.images import SimulatedBuilder, free_port
 from prdeck.services.sandbox.stack import SandboxStack
+from tests.conftest import admin, stats
 from tests.launch_support import app_seed, make_rig
 
 pytestmark = pytest.mark.timeout(120)
@@ -45,3 +46,19 @@ def test_three_services_build_side_by_side_and_push_side_by_side(tmp_path: Path)
         assert sum(text.startswith("pushed ") for text in lines) == 3
         progress = [event.fraction for event in rig.events if event.kind == "progress"]
         assert progress and max(progress) <= 1.0
+
+
+def test_a_relaunch_of_a_commit_the_mirror_holds_does_not_fetch_it_again(tmp_path: Path) -> None:
+    with SandboxStack(app_seed(free_port()), builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        rig.launch(1)
+        before = stats(stack.github)
+        again = rig.launch(1)
+        after = stats(stack.github)
+        assert after["git"] == before["git"], "no git request: the head commit is in the mirror"
+        assert any("not fetched again" in event.text for event in rig.events if event.kind == "line" and event.text)
+        assert again.steps[-1].state == "done"
+        admin(stack.github, "pulls", {"action": "push", "repo": "octo/app", "number": 1,
+                                      "files": {"site/index.html": "<h1>newer</h1>\n"}})
+        rig.launch(1)
+        assert stats(stack.github)["git"] > after["git"], "a new head is fetched"

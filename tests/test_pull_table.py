@@ -8,14 +8,8 @@ from rich.text import Text
 
 from prdeck.services.deck import Row
 from prdeck.services.models import Preview, PullRequest, RepoRef
-from prdeck.tui.view.pull_cells import (
-    MIN_TITLE_WIDTH,
-    TITLE_COMFORT,
-    WIDTH_CAPS,
-    column_specs,
-    column_widths,
-    table_line,
-)
+from prdeck.tui.view.column_budget import MIN_TITLE_WIDTH, TITLE_COMFORT
+from prdeck.tui.view.pull_cells import WIDTH_CAPS, preview_cell, table_layout, table_line
 from prdeck.tui.widgets.detail_pane import DetailPane
 from tests.conftest import admin, pull, seed_with
 from tests.tui_support import app_for, loaded, wait_for
@@ -23,23 +17,25 @@ from tests.tui_support import app_for, loaded, wait_for
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def make_row(number: int, *, author: str = "al", branch: str = "b", fork: bool = False, url: str | None = None) -> Row:
+def make_row(
+    number: int, *, author: str = "al", branch: str = "b", fork: bool = False, url: str | None = None,
+    state: str = "ready", reason: str | None = None, title: str | None = None,
+) -> Row:
     pull_request = PullRequest(
-        repo=RepoRef("octo", "app"), number=number, title=f"Change {number}", author=author, branch=branch,
+        repo=RepoRef("octo", "app"), number=number, title=title or f"Change {number}", author=author, branch=branch,
         head_sha="a" * 40,
         fork=fork, draft=False, labels=(), ci="SUCCESS", review=None, updated_at=NOW - timedelta(hours=3), url="",
     )
     preview = None
-    if url is not None:
+    if url is not None or reason is not None:
         namespace = f"prdeck-octo-app-pr-{number}"
-        preview = Preview(RepoRef("octo", "app"), number, namespace, "ready", None, url, "a" * 40, None)
+        preview = Preview(RepoRef("octo", "app"), number, namespace, state, reason, url, "a" * 40, None)
     return Row(pull_request, preview)
 
 
-def widths_by_key(rows: list[Row], available: int, compact: bool = False) -> dict[str, int]:
-    columns = column_specs(False, compact)
-    widths = column_widths(rows, columns, available, now=NOW, short_repo=True)
-    return dict(zip([key for key, _ in columns], widths, strict=True))
+def widths_by_key(rows: list[Row], available: int) -> dict[str, int]:
+    layout = table_layout(rows, available, with_repo=False, now=NOW, short_repo=True)
+    return dict(zip(layout.columns, layout.widths, strict=True))
 
 
 def test_columns_fit_their_widest_cell_and_the_title_takes_the_rest():
@@ -52,16 +48,52 @@ def test_columns_fit_their_widest_cell_and_the_title_takes_the_rest():
 
 def test_long_values_are_capped_and_a_narrow_terminal_gives_the_title_room():
     rows = [
-        make_row(1, author="a-very-long-login-name", branch="x" * 60, fork=True, url="http://" + "h" * 50 + "/"),
+        make_row(1, author="a-very-long-login-name", branch="x" * 60, fork=True, url="http://" + "h" * 70 + "/"),
     ]
-    wide = widths_by_key(rows, 200)
+    wide = widths_by_key(rows, 220)
     assert wide["author"] == WIDTH_CAPS["author"] and wide["branch"] == WIDTH_CAPS["branch"]
     assert wide["preview"] == WIDTH_CAPS["preview"]
-    narrow = widths_by_key(rows, 100, compact=True)
-    assert narrow["title"] == TITLE_COMFORT, "branch and preview gave up room for the title"
-    assert narrow["branch"] < wide["branch"] and narrow["preview"] < wide["preview"]
-    tiny = widths_by_key(rows, 40, compact=True)
-    assert tiny["title"] == MIN_TITLE_WIDTH, "below that the table scrolls sideways instead"
+    narrow = widths_by_key(rows, 110)
+    assert narrow["title"] == TITLE_COMFORT and narrow["preview"] < wide["preview"], "the host gave up room first"
+    assert narrow["branch"] == wide["branch"] and narrow["author"] == wide["author"]
+    failing = [*rows, make_row(2, state="failed", reason="CrashLoopBackOff")]
+    tight = widths_by_key(failing, 104)
+    assert tight["title"] == TITLE_COMFORT and tight["branch"] < wide["branch"], "then the branch"
+    assert tight["preview"] == len("✖ failed CrashLoopBackOff"), "the reason is never cut"
+    tiny = widths_by_key(rows, 36)
+    assert set(tiny) == {"number", "title", "ci", "updated", "preview"}, "compact: preview in place of branch/author"
+    assert tiny["title"] == MIN_TITLE_WIDTH and tiny["preview"] == len("Preview")
+
+
+STATES = [("ready", None, "http://pr-1-storefront.example.dev/"), ("deploying", "not ready", None),
+          ("failed", "CrashLoopBackOff", None), ("failed", "ImagePullBackOff", None), ("stale", None, "http://h/"),
+          ("expiring", None, "http://pr-9.example.dev/"), ("interrupted", "launch stopped during build", None),
+          ("terminating", "namespace deleting", None), ("asleep-someday", "a state nobody knows yet", None)]
+
+
+def _rows_in_every_state() -> list[Row]:
+    return [make_row(1000 + i, state=state, reason=reason, url=url, title="A title long enough to be cut " * 3,
+                     author="maria-dev", branch="feature/something-long")
+            for i, (state, reason, url) in enumerate(STATES)]
+
+
+def test_at_every_width_the_number_and_the_whole_state_and_reason_show():
+    rows = _rows_in_every_state()
+    for available in (60, 80, 100, 120, 160, 200):
+        layout = table_layout(rows, available, with_repo=True, now=NOW, short_repo=True)
+        assert "number" in layout.columns and "preview" in layout.columns
+        assert layout.width_of("number") == 4, "# is never cut"
+        assert sum(width + 2 for width in layout.widths) <= available or available < 70, available
+        for row in rows:
+            assert row.preview is not None
+            cell = preview_cell(row)
+            cell.truncate(layout.width_of("preview"), overflow="ellipsis")
+            shown = cell.plain
+            assert row.preview.state in shown.split(), (available, shown)
+            if row.preview.reason and row.preview.state not in ("ready", "stale", "expiring"):
+                assert row.preview.reason in shown, (available, shown)
+    assert table_layout(rows, 80, with_repo=True, now=NOW, short_repo=True).name == "compact"
+    assert table_layout(rows, 200, with_repo=True, now=NOW, short_repo=True).name == "wide"
 
 
 def test_table_line_cuts_with_an_ellipsis_and_pads_by_cell_width():
@@ -118,3 +150,22 @@ async def test_a_retitled_row_is_redrawn_where_it_now_stands(make_sandbox):
         await wait_for(pilot, lambda: "[b]Renamed[/b]" in line_of("octo/app#2"))
         assert "Change 2" not in line_of("octo/app#2")
         assert "Change 3" in line_of("octo/app#3") and "Change 1" in line_of("octo/app#1")
+
+
+def test_emoji_sequences_and_stacked_marks_do_not_shift_the_columns():
+    from prdeck.tui.view.safe_text import printable
+
+    family, heart, zalgo = "👨\u200d👩\u200d👧", "❤\ufe0f", "z\u0337\u0321\u031b\u0329a"
+    shown = printable(f"{family} {heart} {zalgo}")
+    assert "\u200d" not in shown and "\ufe0f" not in shown, "widths every table agrees on"
+    assert shown == "👨👩👧 ❤ z\u0337\u0321a", "two marks per letter at most"
+    line = table_line([Text(shown), Text("ok")], [20, 4])
+    assert line.cell_len == 20 + 2 + 4 + 2
+
+
+def test_the_measured_preview_width_is_the_cell_drawn():
+    from prdeck.tui.view.pull_cells import preview_width
+
+    for row in _rows_in_every_state():
+        assert row.preview is not None
+        assert preview_width(row.preview) == preview_cell(row).cell_len

@@ -73,3 +73,43 @@ def test_an_origin_on_the_configured_enterprise_host_names_the_repository(tmp_pa
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     subprocess.run(["git", "remote", "add", "origin", "git@ghe.example.com:octo/app.git"], cwd=tmp_path, check=True)
     assert resolve_repos(None, [], tmp_path, api_url="https://ghe.example.com/api/v3") == [RepoRef("octo", "app")]
+
+
+def test_a_bad_configured_entry_is_named_and_an_explicit_repo_overrides_it(tmp_path):
+    from prdeck.services.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        resolve_repos(None, ["acme/app", "bad entry"], tmp_path, source="$PRDECK_REPOS")
+    assert caught.value.title == "Invalid repository 'bad entry' in $PRDECK_REPOS"
+    assert "--repo owner/name" in caught.value.detail
+    assert resolve_repos("acme/docs", ["acme/app", "bad entry"], tmp_path) == [RepoRef("acme", "docs")]
+
+
+def test_prdeck_repos_with_a_bad_entry_no_longer_breaks_every_command(tmp_path):
+    from tests.conftest import run_prdeck
+
+    bad = {"PRDECK_REPOS": "acme/app,not a repo", "PRDECK_CONFIG": str(tmp_path / "none.toml")}
+    failing = run_prdeck("status", "1", env=bad)
+    assert failing.returncode == 1 and failing.stderr.startswith(
+        "prdeck: Invalid repository 'not a repo' in $PRDECK_REPOS"), failing.stderr
+    shown = run_prdeck("config", "show", env=bad)
+    assert shown.returncode == 0, "the setting can still be looked at"
+
+
+@pytest.mark.parametrize("text", ["0", "#0", "acme/app#0", "2147483648", "99999999999999999999", "١", "١٠١",
+                                  "https://github.com/acme/app/pull/0"])
+def test_pull_numbers_out_of_range_or_not_ascii_are_usage_errors(text):
+    from prdeck.tui.cli.commands import parse_pull_ref
+
+    with pytest.raises(UsageError):
+        parse_pull_ref(text, [RepoRef("acme", "app")], "https://api.github.com")
+
+
+def test_a_bare_number_with_several_repositories_is_ambiguous_until_looked_up():
+    from prdeck.tui.cli.commands import AmbiguousPull, parse_pull_ref
+
+    repos = [RepoRef("acme", "app"), RepoRef("acme", "docs")]
+    assert parse_pull_ref("2147483647", repos[:1], "https://api.github.com") == (repos[0], 2147483647)
+    with pytest.raises(AmbiguousPull) as caught:
+        parse_pull_ref("7", repos, "https://api.github.com")
+    assert caught.value.number == 7 and caught.value.exit_code == 2

@@ -74,7 +74,7 @@ def test_a_uffizzi_compose_file_becomes_one_pod_with_a_sidecar_on_localhost(tmp_
     spec = load_spec(files, variables={"DB_IMAGE": "postgres:16", "PUBLIC_URL": "https://x"})
     assert spec.source == ".github/uffizzi/docker-compose.uffizzi.yml" and spec.form == "compose"
     assert [c.name for c in spec.containers] == ["app", "db"]
-    assert spec.builds[0][1].context == "./app" and spec.builds[0][1].args == (("NODE_ENV", "preview"),)
+    assert spec.builds[0][1].context == "app" and spec.builds[0][1].args == (("NODE_ENV", "preview"),)
     assert not any("not supported" in w for w in spec.warnings), spec.warnings
 
     objects = render(spec, PLACEMENT, ClusterOptions(), {"app": "registry.test/acme-shop-app:pr-7-aaaaaaaaaaaa"})

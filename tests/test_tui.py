@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import webbrowser
 
 import pytest
@@ -21,7 +22,7 @@ async def test_paints_loading_then_fills_the_table(sandbox):
         assert grid.row_count == 14
         assert "14 open · 2 drafts · 4 failing · 0 previews" in status(pilot)
         assert "● live" in status(pilot)
-        assert [label for _, label in grid.columns][:3] == ["Repository", "#", "Title"]
+        assert [label for _, label in grid.columns][:3] == ["Repo", "#", "Title"]
         assert grid.get_cell("acme/storefront#105", "preview").plain == "—"
 
 
@@ -51,7 +52,7 @@ async def test_filter_and_escape(sandbox):
         await pilot.press("escape")
         assert grid.row_count == 14
         await pilot.press("slash", *"fork failure")
-        assert set(grid.keys) == {"acme/docs#8"}
+        assert set(grid.keys) == {"acme/docs#8", "acme/storefront#107"}, "failure: as the header counts (error too)"
         await pilot.press("escape")
         assert grid.row_count == 14 and grid.has_focus
 
@@ -132,9 +133,20 @@ async def test_help_lists_every_key(sandbox):
         await loaded(pilot)
         await pilot.press("question_mark")
         assert isinstance(pilot.app.screen, HelpScreen)
-        shown = str(pilot.app.screen.query_one("#help-text").render())
+        from rich.console import Console
+
+        from prdeck.screens.help import help_text
+
+        console = Console(width=300, record=True, file=io.StringIO())
+        console.print(help_text())
+        shown = console.export_text()
         for keys, meaning in KEYS:
             assert keys in shown and meaning in shown
+        narrow = Console(width=60, record=True, file=io.StringIO())
+        narrow.print(help_text())
+        lines = [line for line in narrow.export_text().splitlines()[2:] if line.strip()][:-2]
+        assert any(line.startswith(" " * 14) for line in lines), "long descriptions wrap at 60 columns"
+        assert all(line[12:14] == "  " for line in lines), "every line keeps the key column apart"
         await pilot.press("escape")
         assert not isinstance(pilot.app.screen, HelpScreen)
 
@@ -144,7 +156,8 @@ async def test_command_palette_offers_the_actions(sandbox):
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot)
         titles_offered = [command.title for command in app.get_system_commands(app.screen)]
-        assert {"Refresh", "Filter", "Cycle sort", "Open pull request on GitHub", "Keys"} <= set(titles_offered)
+        assert {"Refresh", "Filter", "Cycle sort", "Open pull request on GitHub", "Help"} <= set(titles_offered)
+        assert titles_offered.count("Keys") <= 1, "one Keys entry (Textual's own), not two"
         await pilot.press("ctrl+p")
         await pilot.press(*"cycle sort")
         await pilot.pause(0.3)
@@ -184,12 +197,16 @@ async def test_server_errors_show_one_status_and_recover(make_sandbox):
         assert "retrying in 5s" in status(pilot)
         await pilot.press("r")
         await wait_for(pilot, lambda: "retrying in 10s" in status(pilot))
-        assert len(app._notifications) == 1, "one notification, not one per retry"
+
+        def told() -> list[str]:  # what was said, without r's own "Refreshing…"
+            return [str(n.title) for n in app._notifications if "Refreshing" not in str(n.message)]
+
+        assert len(told()) == 1, "one notification, not one per retry"
         admin(box, "faults", method="DELETE")
         await pilot.press("r")
         await wait_for(pilot, lambda: "● live" in status(pilot))
         assert table(pilot).row_count == 1
-        assert len(app._notifications) == 2, "the error, then 'reconnected'"
+        assert len(told()) == 2, "the error, then 'reconnected'"
 
 
 async def test_bad_token_is_not_retried_automatically(sandbox):
@@ -261,3 +278,28 @@ async def test_a_long_first_list_shows_its_first_page_at_once_and_keeps_the_curs
         assert table(pilot).row_count == 250
         assert table(pilot).selected_key == chosen, "later pages append below; the cursor stays on its PR"
         assert "250 open" in status(pilot)
+
+
+async def test_an_empty_repository_says_so_and_r_says_it_refreshes(make_sandbox):
+    box = make_sandbox(seed_with([]))
+    async with app_for(box).run_test(size=(80, 24)) as pilot:
+        model = pilot.app.screen.model
+        await wait_for(pilot, lambda: model.snapshot is not None and model.snapshot.complete)
+        await pilot.pause()
+        grid = table(pilot)
+        assert grid.row_count == 0
+        assert "No open pull request in octo/app." in grid.render_line(2).text
+        await pilot.press("r")
+        assert any("Refreshing" in str(n.message) for n in pilot.app._notifications)
+
+
+async def test_the_detail_pane_follows_the_cursor(sandbox):
+    async with app_for(sandbox).run_test(size=(120, 36)) as pilot:
+        grid = await loaded(pilot)
+        await pilot.press("enter")
+        first = pilot.app.screen.model.detail_key
+        await pilot.press("j")
+        await wait_for(pilot, lambda: pilot.app.screen.model.detail_key == grid.selected_key != first)
+        body = pilot.app.screen.query_one("#detail-body")
+        row = pilot.app.screen.model.row(grid.selected_key)
+        await wait_for(pilot, lambda: row.pull.title in str(body.render()) and "loading" not in str(body.render()))

@@ -18,7 +18,7 @@ from tests.tui_support import app_for, loaded, status, table, wait_for
 SIZE = (140, 36)
 PREVIEWS = [
     {"repo": "acme/storefront", "number": 101, "state": "ready", "containers": ["web", "worker"]},
-    {"repo": "acme/storefront", "number": 102, "state": "deploying", "ready_after": 1.5},
+    {"repo": "acme/storefront", "number": 102, "state": "deploying", "ready_after": 6},
     {"repo": "acme/storefront", "number": 103, "state": "failed"},
     {"repo": "acme/storefront", "number": 106, "state": "ready", "sha": "1" * 40},
     {"repo": "acme/storefront", "number": 110, "state": "crashing"},
@@ -67,7 +67,7 @@ async def test_the_column_follows_the_watch_without_refreshing(stack):
     async with app_for(github, kube=kube, refresh_seconds=600).run_test(size=SIZE) as pilot:
         await previews_in(pilot)
         assert cell(pilot, "acme/storefront#102").startswith("◐ deploying")
-        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102").startswith("● ready"), timeout=10)
+        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#102").startswith("● ready"), timeout=20)
     counts = kube_admin(kube, "stats", method="GET")
     namespaces = counts.pop("list namespaces", 0)  # the watch's, and the check for unsent GitHub reports (once at most)
     assert counts == {"list pods": 1, "watch pods": 1, "watch namespaces": 1} and 1 <= namespaces <= 2, \
@@ -129,6 +129,12 @@ async def test_logs_screen_streams_searches_and_toggles(stack):
         await pilot.press("slash", *"listening", "enter")
         assert view.query_text == "listening" and view.current_match is not None
         assert "listening" in view.buffer.line(view.current_match).text
+        header = str(pilot.app.screen.query_one("#log-header").render())
+        first = view.current_match
+        assert f"/listening: {view.matches.index(first) + 1}/{len(view.matches)}" in header, header
+        await pilot.press("n")
+        await pilot.press("N")
+        assert view.current_match == first, "N undoes n"
         await pilot.press("c")
         await wait_for(pilot, lambda: len(view.buffer) > 0 and {ln.container for ln in view.buffer.lines} == {"web"})
         assert not view.show_prefix

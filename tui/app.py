@@ -86,7 +86,7 @@ class PrdeckApp(App[None]):
             yield SystemCommand("Unmark all rows", "Clear the marks (Esc)", screen.action_unmark)
             yield SystemCommand("Reap previews", "Remove closed PRs' previews, expired ones, orphans; asks once (R)",
                                 screen.action_reap)
-            yield SystemCommand("Keys", "Every key binding (?)", self.action_help)
+            yield SystemCommand("Help", "prdeck's keys, what each does (?)", self.action_help)
 
     def on_open_url(self, message: OpenUrl) -> None:
         self.open_in_browser(message.url)

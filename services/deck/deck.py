@@ -256,12 +256,19 @@ class Deck(LaunchActions, LifecycleActions, ReconcileActions):
         """The objects a launch of ``repo#number`` would apply (no side effects); ``spec_file``: a local spec."""
         return self._require_launches().launcher.render(repo, number, spec_file)
 
-    def open_url(self, preview: Preview) -> str:
-        """The preview's URL: its Ingress, or a port-forward relay on 127.0.0.1 kept until the deck closes."""
+    def lasting_url(self, preview: Preview) -> str | None:
+        """The preview's Ingress URL on a real domain (it works without prdeck running); None without one."""
         url = preview.url or ""
         host = (preview.host or "").split(":", 1)[0]
         if url and host != "localhost" and not host.endswith(".localhost") and host != "127.0.0.1":
-            return url  # an Ingress on a real domain
+            return url
+        return None
+
+    def open_url(self, preview: Preview) -> str:
+        """The preview's URL: its Ingress, or a port-forward relay on 127.0.0.1 kept until the deck closes."""
+        lasting = self.lasting_url(preview)
+        if lasting is not None:
+            return lasting
         return self._require_launches().relay_url(self._require_cluster(), preview.namespace)
 
     def interrupt(self) -> None:

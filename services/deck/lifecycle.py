@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from prdeck.services import naming
 from prdeck.services.deck.rows import PreviewStatus, at_head
-from prdeck.services.errors import NotFound, UsageError
+from prdeck.services.errors import NotFound, PrdeckError, UsageError
 from prdeck.services.models import Preview, RepoRef
 
 if TYPE_CHECKING:
@@ -57,7 +57,18 @@ class LifecycleActions:
         try:
             return self._require_cluster().preview(namespace, ns)
         except NotFound as exc:
+            self._pull_exists(repo, number)
             raise NotFound(f"{repo}#{number} has no preview", f"no namespace {namespace}") from exc
+
+    def _pull_exists(self, repo: RepoRef, number: int) -> None:
+        """NotFound "#n does not exist" for a PR GitHub does not know (rather than "has no preview"); when GitHub
+        cannot be asked, nothing: the caller says what it knows."""
+        try:
+            self._github.pull_detail(repo, number)
+        except NotFound:
+            raise
+        except PrdeckError:
+            return
 
     def status(self, repo: RepoRef, number: int) -> PreviewStatus:
         """The PR's head and its preview (pods, recent events); GitHub and the cluster are both asked."""

@@ -7,7 +7,10 @@ GitHubService, a ClusterService or a Launcher for a deck.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -16,7 +19,7 @@ from prdeck.services.config import Config
 from prdeck.services.deck.caps import Caps
 from prdeck.services.deck.deck import ClusterParts, Deck
 from prdeck.services.deck.reap import ReapPolicy
-from prdeck.services.errors import AuthError, PrdeckError, Unavailable
+from prdeck.services.errors import AuthError, KeyringUnavailable, PrdeckError, Unavailable
 from prdeck.services.github.credentials import api_host, resolve_token, store_token
 from prdeck.services.github.service import GitHubService
 from prdeck.services.models import Identity, RepoRef
@@ -86,7 +89,13 @@ def sign_in(config: Config, token: str) -> tuple[str, Identity]:
     Returns the API host and who the token belongs to."""
     with _github(config, token) as github:
         identity = github.whoami()
-    store_token(config.api_url, token)
+    try:
+        store_token(config.api_url, token)
+    except KeyringUnavailable as exc:  # the check passed: say whose token it is, as a stored login would
+        scopes = ", ".join(identity.scopes) or "none reported"
+        raise KeyringUnavailable(
+            exc.title, f"the token works (login {identity.login}, scopes: {scopes}) but was not stored; {exc.detail}"
+        ) from exc
     return api_host(config.api_url), identity
 
 
@@ -157,10 +166,24 @@ def _launcher(
     from prdeck.services.launch.pipeline import Launcher
     from prdeck.services.launch.settings import LaunchSettings
 
-    settings = LaunchSettings.from_config(config, launched_by=github.whoami().login)
+    settings = replace(LaunchSettings.from_config(config, launched_by=""), login=_login_soon(github))
     settings.require_registry()
     return Launcher(github, cluster, settings, builder or _docker_builder(settings), journal,
                     workdir / "mirrors" if workdir is not None else None)
+
+
+def _login_soon(github: GitHubService) -> Future[str]:
+    """The token's login, asked in the background: a launch needs it only once its spec is read."""
+    future: Future[str] = Future()
+
+    def ask() -> None:
+        try:
+            future.set_result(github.whoami().login)
+        except BaseException as exc:  # handed to whoever waits for the login
+            future.set_exception(exc)
+
+    threading.Thread(target=ask, name="prdeck-whoami", daemon=True).start()
+    return future
 
 
 def _docker_builder(settings: LaunchSettings) -> BuilderFactory:

@@ -46,8 +46,14 @@ def _rate_limited(headers: dict[str, Any] | None, message: str = "") -> RateLimi
             reset_at=datetime.now(UTC) + timedelta(seconds=wait),
         )
     reset_at = _reset_time(headers)
-    when = f"it resets at {reset_at.astimezone():%H:%M:%S}" if reset_at else "wait a while"
+    when = f"it resets at {reset_at.astimezone():%H:%M:%S} ({_from_now(reset_at)})" if reset_at else "wait a while"
     return RateLimited("GitHub rate limit exhausted", f"{when}, then try again", reset_at=reset_at)
+
+
+def _from_now(when: datetime) -> str:
+    """``in 12 min``, ``in 40 s``: a bare clock time does not say how long to wait (nor in which time zone)."""
+    seconds = max(int((when - datetime.now(UTC)).total_seconds()), 0)
+    return f"in {seconds} s" if seconds < 60 else f"in {(seconds + 59) // 60} min"
 
 
 def _message(exc: GithubException) -> str:
@@ -75,7 +81,8 @@ def translate(exc: BaseException, api_url: str, doing: str) -> PrdeckError:
         if isinstance(exc, UnknownObjectException) or exc.status == 404:
             return NotFound(
                 f"Not found while {doing}",
-                f"{_message(exc) or 'GitHub answered 404'}; check the name and that your token can see the repository",
+                f"{(_message(exc) or 'GitHub answered 404').rstrip('.')}; "
+                "check the name and that your token can see the repository",
             )
         if exc.status >= 500:
             return Unavailable(

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 from prdeck.services.config import Config
 from prdeck.services.config_keys import DEFAULT_API_URL
-from prdeck.services.errors import UsageError
+from prdeck.services.errors import ConfigError, UsageError
 from prdeck.services.models import RepoRef
 
 
@@ -72,7 +72,7 @@ def repo_from_checkout(directory: Path | None = None, api_url: str = DEFAULT_API
 
 
 def resolve_repos(cli_repo: str | None, configured: list[str], directory: Path | None = None,
-                  api_url: str = DEFAULT_API_URL) -> list[RepoRef]:
+                  api_url: str = DEFAULT_API_URL, source: str = "the config file") -> list[RepoRef]:
     """``--repo`` first, then the config's ``repos``, then the current checkout's ``origin`` — only when that
     remote is on the configured GitHub (a GitLab checkout or a local path must not name a GitHub repository)."""
     if cli_repo:
@@ -82,7 +82,7 @@ def resolve_repos(cli_repo: str | None, configured: list[str], directory: Path |
             raise UsageError("Invalid --repo", f"{exc}") from exc
     if configured:
         # dict.fromkeys: one entry per repository, as GitHub counts them (``Octo/App`` is ``octo/app``)
-        return list(dict.fromkeys(RepoRef.parse(item) for item in configured))
+        return list(dict.fromkeys(_configured_repo(item, source) for item in configured))
     found = repo_from_checkout(directory, api_url)
     if found is None:
         hosts = " or ".join(sorted(github_hosts(api_url) - {"ssh.github.com", "www.github.com"}))
@@ -96,6 +96,18 @@ def resolve_repos(cli_repo: str | None, configured: list[str], directory: Path |
     return [found]
 
 
+def _configured_repo(item: str, source: str) -> RepoRef:
+    try:
+        return RepoRef.parse(item)
+    except ValueError as exc:
+        raise ConfigError(
+            f"Invalid repository {item[:200]!r} in {source}",
+            f"{exc}; fix it, or pass --repo owner/name to use another repository",
+        ) from exc
+
+
 def repos_for(config: Config, cli_repo: str | None) -> list[RepoRef]:
-    """:func:`resolve_repos` with the config's ``repos`` and GitHub."""
-    return resolve_repos(cli_repo, config["repos"], api_url=config.api_url)
+    """:func:`resolve_repos` with the config's ``repos`` (named by where they came from) and GitHub."""
+    origin = config.sources.get("repos", "file")
+    source = str(config.path) if origin in ("file", "default") else f"${origin}"
+    return resolve_repos(cli_repo, config["repos"], api_url=config.api_url, source=source)

@@ -132,7 +132,7 @@ class GitHubService:
         with github_errors(self.api_url, f"reading {repo}#{number}"):
             node = self.graphql(load_query("pull_request_detail"), variables)["repository"]["pullRequest"]
             if node is None:
-                raise NotFound(f"{repo}#{number} does not exist", "it may have been deleted; press r to refresh")
+                raise NotFound(f"{repo}#{number} does not exist", "check the number; it may have been deleted")
             owner = node.get("headRepositoryOwner") or {}
             return PullDetail(
                 repo=repo,

@@ -63,12 +63,27 @@ def status_message(exc: ApiException) -> str:
     return str(exc.reason or exc.status)
 
 
+NETWORK_REASONS = (
+    ("connection refused", "connection refused; is the cluster running?"),
+    ("timed out", "the request timed out"),
+    ("reset", "the connection was cut"),
+    ("aborted", "the connection was cut"),
+    ("closed connection", "the connection was cut"),
+    ("remotedisconnected", "the connection was cut"),
+    ("name or service not known", "the cluster's host name does not resolve"),
+    ("nodename nor servname", "the cluster's host name does not resolve"),
+    ("temporary failure in name resolution", "the cluster's host name does not resolve"),
+    ("certificate verify failed", "its TLS certificate is not trusted (check the kubeconfig's certificate-authority)"),
+    ("no route to host", "no route to the cluster's host"),
+    ("network is unreachable", "the network is unreachable"),
+)
+"""urllib3's text (``... (Caused by ProtocolError('Connection aborted.', ...))``) as a person says it."""
+
+
 def _network_reason(exc: BaseException) -> str:
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused; is the cluster running?"
-    if "timed out" in text.lower():
-        return "the request timed out"
-    if "reset" in text.lower() or "aborted" in text.lower() or "closed connection" in text.lower():
-        return "the connection was cut"
-    return text.split(":")[-1].strip() or type(exc).__name__
+    text = str(exc).lower()
+    for needle, reason in NETWORK_REASONS:
+        if needle in text:
+            return reason
+    cause = exc.reason if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None else exc
+    return f"the connection failed ({type(cause).__name__})"

@@ -156,7 +156,7 @@ def _preview_of(namespace: str, members: list[Any], ns: Any = None) -> Preview |
                                       or (ns.status is not None and ns.status.phase == "Terminating"))
     state, reason = preview_state(statuses, namespace_terminating=terminating)
     if not terminating and naming.ANNOTATION_ASLEEP in annotations:
-        state, reason = "asleep", ("pods stopping" if statuses else "scaled to zero; l or o wakes it")
+        state, reason = "asleep", ("pods stopping" if statuses else "scaled to zero")
     elif not statuses and not terminating:
         state, reason = _without_pods(annotations)
     return Preview(

@@ -8,6 +8,7 @@ files or agent to a pull request's Dockerfile). Every other key is a warning nam
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from prdeck.services.launch.compose_interpolate import Lookup
@@ -44,6 +45,10 @@ def build_spec(value: Any, lookup: Lookup, warnings: list[str], label: str) -> B
     if context.startswith(REMOTE_PREFIXES) or ".git#" in context:
         raise ValueError(f"context {context!r} is remote; prdeck builds only from the pull request's commit (use a "
                          "path inside the repository)")
+    written, context = context, posixpath.normpath(context)  # ./web and web/ are web (git takes no ./)
+    if context == ".." or context.startswith(("../", "/", "~")):
+        raise ValueError(f"context {written!r} is outside the repository; build contexts are paths from the "
+                         "repository root")
     inline = value.get("dockerfile_inline")
     if inline is not None and not isinstance(inline, str):
         raise ValueError("dockerfile_inline must be a string")

@@ -46,6 +46,9 @@ def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: Gi
             engine = builder()
             if engine.simulated:
                 run.note("No Docker engine: the sandbox simulates the build and push steps.")
+            else:
+                registry = next(iter(plan.images.values())).split("/", 1)[0]
+                run.note(f"Real builds: the Docker engine builds the images and pushes them to {registry}.")
             network = not plan.pull.fork or settings.fork_build_network
             if not network:
                 line("a fork's build: RUN steps get no network (preview.fork_build_network)")

@@ -27,13 +27,14 @@ from prdeck.services.launch.approval import approved_head
 from prdeck.services.launch.builder import image_ref
 from prdeck.services.launch.caps import refuse_past_cap
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
-from prdeck.services.launch.git_mirror import GitMirror, GitTree
+from prdeck.services.launch.git_mirror import GitTree
 from prdeck.services.launch.guards import is_guard
 from prdeck.services.launch.image_steps import build_and_push
 from prdeck.services.launch.interrupt import until_stopped
 from prdeck.services.launch.journal import JournalEntry, LaunchJournal
 from prdeck.services.launch.kept_pods import already_rolled, deployed_expiry
 from prdeck.services.launch.placement import public_url
+from prdeck.services.launch.pull_fetch import fetch_pull
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render
 from prdeck.services.launch.reporting import claim_report, record_deployment, report_interrupted
@@ -106,17 +107,10 @@ class Launcher:
             )
         if check_approval:
             approved_sha = approved_head(pull, approved_sha)
-        mirror = GitMirror(repo, self.github.clone_url(repo), self.github.token, self.mirror_root)
-        head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
-        on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")
-        fetched = mirror.fetch({f"refs/pull/{number}/head": head_ref, f"refs/heads/{pull.base_branch}": base_ref})
-        if fetched[head_ref] != pull.head_sha:
-            raise UsageError(
-                f"The head of {repo}#{number} moved during the fetch",
-                f"GitHub said {pull.head_sha[:12]}, git fetched {fetched[head_ref][:12]}. Launch again.",
-            )
-        on_line(f"head {pull.head_sha[:12]}, base {pull.base_branch} at {fetched[base_ref][:12]}")
-        tree = spec_tree or GitTree(mirror, fetched[base_ref] if pull.fork else pull.head_sha)
+        fetched = fetch_pull(repo, pull, lambda: self.github.clone_url(repo), self.github.token, self.mirror_root,
+                             on_line)
+        mirror = fetched.mirror
+        tree = spec_tree or GitTree(mirror, fetched.spec_sha)
         configured = self.settings.spec_path if spec_path is None else spec_path
         variables = self.settings.spec_variables(pull.fork, credentials=(self.github.token,))
         spec = load_spec(tree, configured=configured, variables=variables, images=self.settings.images,
@@ -131,7 +125,7 @@ class Launcher:
             repo=repo, number=number, namespace=namespace, head_sha=pull.head_sha, branch=pull.branch,
             # x-uffizzi.delete_preview_after may shorten the preview's life, never extend it past the config's
             expires_at=datetime.now(UTC).replace(microsecond=0) + min(spec.ttl or self.settings.ttl, self.settings.ttl),
-            launched_by=self.settings.launched_by, approved_sha=approved_sha if pull.fork else None,
+            launched_by=self.settings.who(), approved_sha=approved_sha if pull.fork else None,
             launch_id=secrets.token_hex(6),
         )
         slug = naming.repo_key(repo)

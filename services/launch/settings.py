@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -41,6 +42,9 @@ class LaunchSettings:
     max_context_bytes: int = 1024 * 1024 * 1024
     compose: ComposeOptions = field(default_factory=ComposeOptions)
     quota_cap: QuotaCap = field(default_factory=QuotaCap)
+    login: Future[str] | None = field(default=None, compare=False)
+    """The token's login while GitHub is still being asked (``GET /user`` runs next to the launch's first
+    requests); :meth:`who` waits for it."""
     max_previews: int = 0
     """``preview.max_previews``: live previews on the cluster (0: no cap); see :mod:`prdeck.services.launch.caps`."""
 
@@ -72,6 +76,10 @@ class LaunchSettings:
             quota_cap=QuotaCap(config["preview.max_cpu"], config["preview.max_memory"]),
             max_previews=config["preview.max_previews"],
         )
+
+    def who(self) -> str:
+        """Who launches: the token's login (its ``GET /user`` may still be on its way; its failure is raised)."""
+        return self.login.result() if self.login is not None else self.launched_by
 
     def require_registry(self) -> str:
         if not self.registry:

@@ -52,8 +52,20 @@ def list_with_previews(deck: Deck) -> ListResult:
     return ListResult(list(deck.repos), snapshot.pulls, snapshot.rows, overview.cluster_problem, deck.budget)
 
 
-_PULL_URL = re.compile(r"^https?://(?P<host>[^/]+)/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>\d+)/?$")
-_PULL_REF = re.compile(r"^(?:(?P<repo>[^/#\s]+/[^/#\s]+))?#?(?P<number>\d+)$")
+_PULL_URL = re.compile(r"^https?://(?P<host>[^/]+)/(?P<repo>[^/]+/[^/]+)/pull/(?P<number>[0-9]+)/?$")
+_PULL_REF = re.compile(r"^(?:(?P<repo>[^/#\s]+/[^/#\s]+))?#?(?P<number>[0-9]+)$")
+MAX_PULL_NUMBER = 2**31 - 1
+"""GitHub's GraphQL ``Int`` is 32-bit signed: a larger number is not a pull request, it is a 400."""
+
+
+class AmbiguousPull(UsageError):
+    """A bare number with several repositories configured; :func:`pull_of` looks for the one that has it."""
+
+    def __init__(self, number: int, repos: list[RepoRef]) -> None:
+        names = ", ".join(str(repo) for repo in repos)
+        super().__init__(f"Which repository has #{number}?",
+                         f"several are configured ({names}); use owner/name#{number}")
+        self.number = number
 
 
 def parse_pull_ref(text: str, repos: list[RepoRef], api_url: str) -> tuple[RepoRef, int]:
@@ -66,24 +78,43 @@ def parse_pull_ref(text: str, repos: list[RepoRef], api_url: str) -> tuple[RepoR
         _require_host(url.group("host"), api_url, text)
     match = url or _PULL_REF.match(text.strip())
     if match is None:
-        raise UsageError(f"Not a pull request: {text!r}", "use 101, owner/name#101 or the PR's URL")
+        raise UsageError(f"Not a pull request: {printable(text)!r}", "use 101, owner/name#101 or the PR's URL")
     number = int(match.group("number"))
+    if not 1 <= number <= MAX_PULL_NUMBER:
+        raise UsageError(f"Not a pull request number: {printable(text)}",
+                         f"a pull request number is between 1 and {MAX_PULL_NUMBER}")
     if match.group("repo"):
         try:
             return RepoRef.parse(match.group("repo")), number
         except ValueError as exc:
             raise UsageError(f"Not a pull request: {text!r}", str(exc)) from exc
     if len(repos) != 1:
-        names = ", ".join(str(repo) for repo in repos)
-        raise UsageError(
-            f"Which repository has #{number}?", f"several are configured ({names}); use owner/name#{number}"
-        )
+        raise AmbiguousPull(number, repos)
     return repos[0], number
 
 
 def pull_of(deck: Deck, text: str) -> tuple[RepoRef, int]:
-    """The pull request ``text`` names, among the deck's repositories and of its GitHub."""
-    return parse_pull_ref(text, list(deck.repos), deck.api_url)
+    """The pull request ``text`` names, among the deck's repositories and of its GitHub.
+
+    A bare number with several repositories configured is resolved when exactly one of them has that open
+    pull request (or, failing that, exactly one has a preview for that number); otherwise the user is asked.
+    """
+    try:
+        return parse_pull_ref(text, list(deck.repos), deck.api_url)
+    except AmbiguousPull as ambiguous:
+        number = ambiguous.number
+        owners = {pull.repo for pull in deck.snapshot().pulls if pull.number == number}
+        if not owners and deck.has_cluster:
+            try:
+                owners = {preview.repo for preview in deck.list_previews() if preview.number == number}
+            except PrdeckError:
+                owners = set()
+        if len(owners) == 1:
+            return owners.pop(), number
+        if not owners:
+            raise UsageError(f"No open pull request #{number} in {', '.join(str(r) for r in deck.repos)}",
+                             f"use owner/name#{number} for a closed one") from None
+        raise ambiguous from None
 
 
 def _require_host(host: str, api_url: str, text: str) -> None:

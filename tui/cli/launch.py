@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from prdeck.services.deck import Deck
-from prdeck.services.errors import UsageError
+from prdeck.services.errors import NotFound, UsageError
 from prdeck.services.models import LaunchEvent
 from prdeck.tui.cli import commands
 from prdeck.tui.cli.interruption import Interruption, safe_printer
@@ -47,11 +47,14 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                                help="print the values of Secrets (preview.secrets) instead of <hidden>")
     open_parser = sub.add_parser(
         "open", parents=[common], help="open a pull request's preview in the browser",
-        description="Open the preview URL: its Ingress, or a port-forward relay on 127.0.0.1.",
+        description="Open the preview in the browser: its Ingress URL, or (without a domain) a port-forward relay on "
+                    "127.0.0.1 that this command keeps open until Ctrl+C.",
     )
     open_parser.add_argument("pull", metavar="PR")
-    open_parser.add_argument("--print", action="store_true", help="print the URL instead of opening a browser")
-    open_parser.add_argument("--forward", action="store_true", help="keep a port-forward relay until Ctrl+C")
+    open_parser.add_argument("--print", action="store_true",
+                             help="print the preview's lasting URL (its Ingress) instead; an error when it has none")
+    open_parser.add_argument("--forward", action="store_true",
+                             help="with --print: open a relay, print its URL and keep it until Ctrl+C")
 
 
 def _progress_printer(say: Callable[[str], None]) -> Callable[[LaunchEvent], None]:
@@ -171,15 +174,29 @@ def hide_secret_values(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_open(deck: Deck, args: argparse.Namespace) -> int:
+    """``open``: the browser, and a relay kept until Ctrl+C when the preview has no Ingress of its own.
+
+    ``--print`` prints only a URL that outlives the command (the Ingress), and says why when there is none;
+    ``--print --forward`` prints a relay's URL and keeps the relay until Ctrl+C (for scripts and other browsers).
+    """
     repo, number = commands.pull_of(deck, args.pull)
     preview = deck.find_preview(repo, number)
+    lasting = deck.lasting_url(preview)
+    if args.print and not args.forward:
+        if lasting is None:
+            raise NotFound(
+                f"{repo}#{number} has no lasting URL",
+                "its preview has no Ingress on a real domain (cluster.domain); `prdeck open "
+                f"{number}` opens it through a relay kept until Ctrl+C, `--print --forward` prints the relay's URL",
+            )
+        print(lasting, flush=True)
+        return 0
     url = deck.open_url(preview)
-    relayed = url.startswith("http://127.0.0.1:")
     if args.print:
         print(url, flush=True)
     elif not webbrowser.open(url):
         print(f"No browser found; the preview is at {url}", flush=True)
-    if relayed and (args.forward or not args.print):
+    if lasting is None:
         print(f"Relaying {url} to {preview.namespace} (port-forward); Ctrl+C stops.", file=sys.stderr, flush=True)
         stop = threading.Event()
         try:
@@ -187,6 +204,4 @@ def run_open(deck: Deck, args: argparse.Namespace) -> int:
                 pass
         except KeyboardInterrupt:
             pass
-    elif relayed:
-        print("(the relay stops with this command: use --forward to keep it)", file=sys.stderr)
     return 0

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import TextIO
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from prdeck.services.config import KEYS
 from prdeck.services.deck import PreviewStatus
 from prdeck.services.models import LogLine
 from prdeck.tui.cli.commands import ConfigReport, ListResult, LoginResult, LogoutResult
+from prdeck.tui.cli.ls_table import table_lines
 from prdeck.tui.view.formatting import relative_age
-from prdeck.tui.view.pull_cells import PREVIEW_STYLES, pod_condition, preview_summary
+from prdeck.tui.view.pull_cells import pod_condition, preview_summary
 from prdeck.tui.view.safe_text import dumps, printable
-
-CI_STYLES = {"SUCCESS": "green", "FAILURE": "red", "ERROR": "red", "PENDING": "yellow", "EXPECTED": "yellow"}
-REVIEW_LABELS = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes", "REVIEW_REQUIRED": "required"}
 
 
 def pulls_json(result: ListResult) -> str:
@@ -44,47 +40,16 @@ def pulls_json(result: ListResult) -> str:
 
 
 def pulls_table(result: ListResult, out: TextIO, *, now: datetime | None = None) -> None:
-    """A table of open pull requests; every remote string goes through :func:`printable` and ``Text``."""
-    width = None if out.isatty() else int(os.environ.get("COLUMNS", "160"))
-    console = Console(file=out, highlight=False, soft_wrap=False, width=width)
+    """A table of open pull requests (see :mod:`prdeck.tui.cli.ls_table`): fitted to a terminal, whole off one."""
+    tty = out.isatty()
+    console = Console(file=out, highlight=False, soft_wrap=True, width=None if tty else 100_000)
     now = now or datetime.now(UTC)
     several = len({pull.repo for pull in result.pulls}) > 1
-    table = Table(box=None, pad_edge=False, header_style="bold", expand=False)
-    if several:
-        table.add_column("REPO", no_wrap=True, overflow="ellipsis", max_width=24)
-    table.add_column("#", justify="right", no_wrap=True, min_width=3)
-    table.add_column("TITLE", no_wrap=True, overflow="ellipsis", ratio=1, min_width=16, max_width=70)
-    table.add_column("AUTHOR", no_wrap=True, overflow="ellipsis", min_width=6, max_width=16)
-    table.add_column("BRANCH", no_wrap=True, overflow="ellipsis", min_width=8, max_width=24)
-    table.add_column("CI", no_wrap=True, min_width=7)
-    table.add_column("REVIEW", no_wrap=True, min_width=8)
-    table.add_column("", no_wrap=True, min_width=10)
-    table.add_column("UPDATED", no_wrap=True, justify="right", min_width=8)
     with_previews = bool(result.rows) or result.cluster_problem is not None
-    previews = {row.key: row.preview for row in result.rows}
-    if with_previews:
-        table.add_column("PREVIEW", no_wrap=True, overflow="ellipsis", max_width=48)
-    for pull in result.pulls:
-        flags = " ".join(flag for flag, on in (("draft", pull.draft), ("fork", pull.fork)) if on)
-        cells = [
-            Text(str(pull.number)),
-            Text(printable(pull.title, max_length=200)),
-            Text(printable(pull.author, max_length=60)),
-            Text(printable(pull.branch, max_length=120), style="cyan"),
-            Text((pull.ci or "—").lower(), style=CI_STYLES.get(pull.ci or "", "dim")),
-            Text(REVIEW_LABELS.get(pull.review or "", "—")),
-            Text(flags, style="dim"),
-            Text(relative_age(pull.updated_at, now), style="dim"),
-        ]
-        if several:
-            cells.insert(0, Text(printable(str(pull.repo))))
-        if with_previews:
-            preview = previews.get(f"{pull.repo}#{pull.number}")
-            style = PREVIEW_STYLES.get(preview.state, "") if preview else "dim"
-            cells.append(Text(printable(preview_summary(preview)), style=style))
-        table.add_row(*cells)
     if result.pulls:
-        console.print(table)
+        for line in table_lines(result.pulls, result.rows, with_previews=with_previews, several=several, now=now,
+                                width=console.width if tty else None):
+            console.print(line)
     names = ", ".join(str(repo) for repo in result.repos)
     console.print(
         Text(f"{len(result.pulls)} open pull request{'s' if len(result.pulls) != 1 else ''} in {names}", style="dim")

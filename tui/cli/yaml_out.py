@@ -23,7 +23,10 @@ AMBIGUOUS = re.compile(
 
 
 class _Dumper(yaml.SafeDumper):
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        """Every object written out in full: a label set shared by two objects is not ``&id001``/``*id001``
+        (valid YAML, but not what a person reads, nor what kubectl prints)."""
+        return True
 
 
 def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

@@ -42,6 +42,12 @@ def paced(
             yield snapshot
 
 
+def sentence(text: str) -> str:
+    """``text`` ending with a full stop (once), so another sentence can follow it."""
+    text = text.rstrip()
+    return text if not text or text.endswith((".", "!", "?")) else f"{text}."
+
+
 @dataclass(frozen=True)
 class Notice:
     """A notification for the screen to show, as plain text (never parsed as markup)."""
@@ -112,7 +118,9 @@ class ListModel:
         self.retry_in = self.connection.retry_in(refresh_seconds)
         if not self.connection.newly_failing:
             return None
-        detail = printable(error.detail) + (" prdeck keeps retrying." if self.retry_in is not None else "")
+        detail = printable(error.detail)
+        if self.retry_in is not None:
+            detail = f"{sentence(detail)} prdeck keeps retrying."
         return Notice(detail, printable(error.title), "error", 8)
 
     def pace_changed(self, seconds: float, refresh_seconds: float, budget: Budget | None) -> Notice:
@@ -143,7 +151,8 @@ class ListModel:
         self.cluster = self.cluster.failing(error)
         if not self.cluster.newly_failing:
             return None
-        return Notice(printable(error.detail) + " prdeck keeps retrying.", printable(error.title), "warning", 8)
+        detail = f"{sentence(printable(error.detail))} prdeck keeps retrying."
+        return Notice(detail, printable(error.title), "warning", 8)
 
     def no_cluster(self, problem: PrdeckError | None) -> None:
         self.cluster = self.cluster.none(problem)
@@ -178,6 +187,15 @@ class ListModel:
         """Enter on a row: the row whose detail opens; None when its detail closes or there is no such row."""
         if key == self.detail_key:
             self.detail_key = None
+            return None
+        row = self.row(key)
+        if row is not None:
+            self.detail_key = key
+        return row
+
+    def follow(self, key: str) -> Row | None:
+        """The cursor moved to ``key``: the row the open detail pane shows now (None: no pane, or no change)."""
+        if self.detail_key is None or key == self.detail_key:
             return None
         row = self.row(key)
         if row is not None:

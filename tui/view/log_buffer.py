@@ -63,6 +63,27 @@ def next_match(matches: list[int], current: int | None, forward: bool) -> int | 
     return matches[index % len(matches)]
 
 
+def step_match(matches: list[int], current: int | None, top: int, bottom: int, forward: bool) -> int | None:
+    """What n (``forward``) or N jumps to, with lines ``top``..``bottom`` on screen.
+
+    From the current match while it is on screen; otherwise from the screen itself: n finds the first match at
+    or below the top line, N the last at or above the bottom line (so scrolling home then n finds the first).
+    """
+    if not matches:
+        return None
+    if current is not None and top <= current <= bottom:
+        return next_match(matches, current, forward)
+    return next_match(matches, top - 1, True) if forward else next_match(matches, bottom + 1, False)
+
+
+def match_position(matches: list[int], current: int | None) -> int | None:
+    """1-based position of ``current`` among ``matches`` (the 3 of "3/12"); None when it is not one."""
+    if current is None:
+        return None
+    index = bisect.bisect_left(matches, current)
+    return index + 1 if index < len(matches) and matches[index] == current else None
+
+
 def display_width(line: LogLine, *, timestamps: bool, prefix: bool) -> int:
     width = cell_len(printable(line.text))
     if timestamps:

@@ -31,13 +31,31 @@ def next_sort(current: SortOrder) -> SortOrder:
     return SORT_ORDERS[(SORT_ORDERS.index(current) + 1) % len(SORT_ORDERS)]
 
 
-def matches(row: Row, words: Sequence[str]) -> bool:
-    """Every word must occur (case-insensitively) in the title, author, branch, a label or the repository.
+REVIEW_WORDS = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes", "REVIEW_REQUIRED": "required"}
+"""The review states as the table shows them (and the filter finds them)."""
 
-    The row's flags count as words too: ``fork``, ``draft`` and the CI state (``failure``, ``pending``...).
+
+def flags_of(row: Row) -> tuple[str, ...]:
+    """The words a row answers to besides its text: as the table and the header show it.
+
+    ``fork``, ``draft``, ``orphan``, the CI state (``failure``, ``pending``...; an ``error`` is ``failure`` and
+    ``failing`` too, as the header counts it), the review as shown (``approved``, ``changes``, ``required``) and
+    the preview's state (``ready``, ``failed``, ``stale``...).
     """
     pull = row.pull
-    flags = ("fork" if pull.fork else "", "draft" if pull.draft else "", (pull.ci or "").lower())
+    ci = (pull.ci or "").lower()
+    failing = ("failure", "failing") if pull.ci in FAILING else ()
+    preview = (row.preview.state,) if row.preview is not None else ()
+    review = REVIEW_WORDS.get(pull.review or "", "")
+    return ("fork" if pull.fork else "", "draft" if pull.draft else "", "orphan" if row.orphan else "", ci,
+            *failing, review, *preview)
+
+
+def matches(row: Row, words: Sequence[str]) -> bool:
+    """Every word must occur (case-insensitively) in the title, author, branch, a label, the repository or the
+    row's flags (:func:`flags_of`)."""
+    pull = row.pull
+    flags = flags_of(row)
     words_of_row = (pull.title, pull.author, pull.branch, pull.repo.full_name, *pull.labels, f"#{pull.number}", *flags)
     haystack = "\n".join(words_of_row)
     haystack = haystack.casefold()
@@ -45,9 +63,12 @@ def matches(row: Row, words: Sequence[str]) -> bool:
 
 
 def select(rows: Iterable[Row], query: str, order: SortOrder) -> list[Row]:
+    """The rows that match ``query`` in ``order``; orphaned previews always come last, whatever the order."""
     words = query.casefold().split()
     chosen = [row for row in rows if matches(row, words)] if words else list(rows)
-    return sorted(chosen, key=order.key, reverse=order.reverse)
+    pulls = sorted((row for row in chosen if not row.orphan), key=order.key, reverse=order.reverse)
+    orphans = sorted((row for row in chosen if row.orphan), key=lambda row: (row.pull.repo.full_name, row.pull.number))
+    return pulls + orphans
 
 
 @dataclass(frozen=True)

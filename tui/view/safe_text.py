@@ -18,6 +18,14 @@ _UNSAFE_CHARS = re.compile(f"[\x00-\x1f{_UNSAFE_ABOVE_ASCII}]")
 _UNSAFE_IN_JSON = re.compile(f"[\x00-\x09\x0b-\x1f{_UNSAFE_ABOVE_ASCII}]")
 
 
+# Joiners and emoji presentation selectors: a terminal draws "👨‍👩‍👧" or "❤️" in a width no width table agrees
+# on, so the columns after them shift. Without them each emoji stands alone, at the width every table knows.
+_WIDTH_SHIFTERS = re.compile("[\u200d\ufe0e\ufe0f]")
+# Stacked combining marks ("Zalgo" text) spill onto the lines above and below: at most two per letter are kept.
+_STACKED_MARKS = re.compile("([\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]{2})"
+                            "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+
+
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
     if char in "\n\t\r":
@@ -27,10 +35,14 @@ def _escape(match: re.Match[str]) -> str:
 
 
 def printable(text: str, *, max_length: int | None = None) -> str:
-    """One terminal-safe line: control and bidi-control characters become visible ``\\xNN`` escapes."""
+    """One terminal-safe line: control and bidi-control characters become visible ``\\xNN`` escapes; emoji
+    joiners and presentation selectors go, and stacked combining marks are cut to two (so columns line up)."""
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1] + "…"
-    return _UNSAFE_CHARS.sub(_escape, text)
+    text = _UNSAFE_CHARS.sub(_escape, text)
+    if not text.isascii():
+        text = _STACKED_MARKS.sub(r"\1", _WIDTH_SHIFTERS.sub("", text))
+    return text
 
 
 def dumps(data: Any) -> str:

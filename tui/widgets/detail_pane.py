@@ -11,7 +11,7 @@ from textual.widgets import Static
 from prdeck.services.deck import PreviewDetail, Row
 from prdeck.services.models import Preview, PullDetail, PullRequest
 from prdeck.tui.view.formatting import expiry_text, relative_age
-from prdeck.tui.view.pull_cells import PIN, PREVIEW_STYLES, pod_condition, preview_summary
+from prdeck.tui.view.pull_cells import PIN, PREVIEW_STYLES, REVIEW_TEXT, pod_condition, preview_summary
 from prdeck.tui.view.safe_text import printable
 
 BODY_LINES = 30
@@ -20,6 +20,9 @@ BODY_LINES = 30
 def detail_text(pull: PullRequest, detail: PullDetail | None, error: str | None = None) -> Text:
     now = datetime.now(UTC)
     text = Text()
+    if pull.fork:  # the safety line comes first, so a long title never pushes it below the fold
+        owner = detail.head_owner if detail and detail.head_owner else pull.author
+        text.append(f"fork of {printable(owner)}: untrusted code\n", style="bold yellow")
     text.append(printable(pull.title), style="bold")
     text.append(f"  {printable(str(pull.repo))}#{pull.number}\n", style="dim")
     text.append("author ", style="dim")
@@ -31,14 +34,10 @@ def detail_text(pull: PullRequest, detail: PullDetail | None, error: str | None 
     text.append("   head ", style="dim")
     text.append(pull.head_sha[:12])
     text.append("\n")
-    if pull.fork:
-        owner = detail.head_owner if detail and detail.head_owner else pull.author
-        text.append(f"fork of {printable(owner)}: untrusted code", style="yellow")
-    else:
-        text.append("same repository", style="dim")
+    text.append("fork" if pull.fork else "same repository", style="yellow" if pull.fork else "dim")
     text.append("   labels ", style="dim")
     text.append(", ".join(printable(label) for label in pull.labels) or "none")
-    text.append(f"   CI {(pull.ci or 'none').lower()}   review {(pull.review or 'none').lower()}")
+    text.append(f"   CI {(pull.ci or 'none').lower()}   review {REVIEW_TEXT.get(pull.review or '', ('none', ''))[0]}")
     text.append(f"   draft {'yes' if pull.draft else 'no'}   updated {relative_age(pull.updated_at, now)}\n\n")
     if error is not None:
         text.append(f"Could not load the description: {printable(error)}", style="red")

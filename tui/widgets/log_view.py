@@ -21,7 +21,8 @@ from prdeck.tui.view.safe_text import printable
 
 PREFIX_COLORS = ("cyan", "magenta", "green", "yellow", "blue", "bright_cyan", "bright_magenta", "bright_green")
 MATCH_STYLE = "black on yellow"
-CURRENT_STYLE = "black on dark_orange"
+CURRENT_STYLE = "bold white on blue"
+"""The current match stands apart from the others (black on yellow) in hue, not only in shade."""
 
 
 class LogView(ScrollView, can_focus=True):
@@ -50,15 +51,19 @@ class LogView(ScrollView, can_focus=True):
         self._wrapping = Wrapping()
         self._widest = 0
         self._colors: dict[str, str] = {}
-        self._match_count: tuple[tuple[str, int, int], int] | None = None
+        self._matches: tuple[tuple[str, int, int], list[int]] | None = None
+
+    @property
+    def matches(self) -> list[int]:
+        """Lines matching the search, found again only when the query or the buffer changed."""
+        state = (self.query_text, self.buffer.first, len(self.buffer))
+        if self._matches is None or self._matches[0] != state:
+            self._matches = (state, self.buffer.matches(self.query_text))
+        return self._matches[1]
 
     @property
     def match_count(self) -> int:
-        """Lines matching the search, counted again only when the query or the buffer changed."""
-        state = (self.query_text, self.buffer.first, len(self.buffer))
-        if self._match_count is None or self._match_count[0] != state:
-            self._match_count = (state, len(self.buffer.matches(self.query_text)))
-        return self._match_count[1]
+        return len(self.matches)
 
     # content ------------------------------------------------------------------------------------------
     def add(self, lines: Iterable[LogLine]) -> None:
@@ -100,6 +105,17 @@ class LogView(ScrollView, can_focus=True):
             self._relayout()
 
     # search -------------------------------------------------------------------------------------------
+    def visible_lines(self) -> tuple[int, int]:
+        """Absolute numbers of the first and last line (partly) on screen."""
+        top_row = round(self.scroll_y)
+        bottom_row = top_row + max(self.scrollable_content_region.height, 1) - 1
+        if self.wrap:
+            top, bottom = self._wrapping.locate(top_row)[0], self._wrapping.locate(bottom_row)[0]
+        else:
+            top, bottom = top_row, bottom_row
+        last = self.buffer.first + len(self.buffer) - 1
+        return self.buffer.first + top, min(self.buffer.first + bottom, last)
+
     def scroll_to_line(self, number: int) -> None:
         index = number - self.buffer.first
         row = self._wrapping.row_of(index) if self.wrap else index

@@ -2,7 +2,7 @@
 
 Only rows on screen are rendered. A row's line is built the first time it scrolls into view and kept until
 its pull request, its age text or the layout changes. Column widths come from the pull requests' plain values
-(see :func:`prdeck.tui.view.pull_cells.column_widths`), so showing 1,000 rows, or a new page of them, builds
+(see :func:`prdeck.tui.view.pull_cells.table_layout`), so showing 1,000 rows, or a new page of them, builds
 no cell that is not on screen, and a refresh repaints only what is on screen.
 """
 
@@ -21,15 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from prdeck.services.deck import Row
-from prdeck.tui.view.pull_cells import (
-    CELL_PADDING,
-    COMPACT_BELOW,
-    age_of,
-    column_specs,
-    column_widths,
-    row_cells,
-    table_line,
-)
+from prdeck.tui.view.pull_cells import CELL_PADDING, age_of, column_specs, row_cells, table_layout, table_line
 
 HEADER_HEIGHT = 1
 MARK = "✓"
@@ -89,6 +81,18 @@ class PullTable(ScrollView, can_focus=True):
         def control(self) -> PullTable:
             return self.table
 
+    class CursorMoved(Message):
+        """The cursor moved to another pull request (keys, mouse, paging)."""
+
+        def __init__(self, table: PullTable, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.row_key = row_key
+
+        @property
+        def control(self) -> PullTable:
+            return self.table
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._rows: list[Row] = []
@@ -97,12 +101,14 @@ class PullTable(ScrollView, can_focus=True):
         self._with_repo = False
         self._short_repo = False
         self._cursor = 0
-        self._compact = False
-        self._columns = column_specs(False)
+        self._columns: tuple[tuple[str, str], ...] = ()
+        self._layout = "normal"
         self._widths: tuple[int, ...] = ()
         self._laid_out_for: int | None = None
         self._header: Strip | None = None
         self._lines: dict[str, tuple[Row, str, Strip]] = {}
+        self.empty_text = ""
+        """Shown when there is no row (set by the screen: no open pull request, or none matches the filter)."""
         self._marked: frozenset[str] = frozenset()
 
     # reading ------------------------------------------------------------------------------------------
@@ -127,6 +133,11 @@ class PullTable(ScrollView, can_focus=True):
     def columns(self) -> tuple[tuple[str, str], ...]:
         """``(key, label)`` of each column shown, left to right."""
         return self._columns
+
+    @property
+    def layout_name(self) -> str:
+        """``wide``, ``normal`` or ``compact`` (see :data:`prdeck.tui.view.pull_cells.LAYOUTS`)."""
+        return self._layout
 
     def get_row_index(self, key: str) -> int:
         """The position of the row ``key``; KeyError when it is not shown."""
@@ -173,11 +184,12 @@ class PullTable(ScrollView, can_focus=True):
         self._relayout()
 
     def _relayout(self) -> None:
-        """Fit the columns to the width: the title takes what the others leave."""
+        """Fit the columns to the width: the preview state first, the title takes what the others leave."""
         available = self.scrollable_content_region.width
-        self._compact = 0 < self.size.width < COMPACT_BELOW
-        columns = column_specs(self._with_repo, self._compact)
-        widths = column_widths(self._rows, columns, available, now=self._now, short_repo=self._short_repo)
+        layout = table_layout(self._rows, available, with_repo=self._with_repo, now=self._now,
+                              short_repo=self._short_repo)
+        columns, widths = column_specs(layout.columns), layout.widths
+        self._layout = layout.name
         self._laid_out_for = available
         if (columns, widths) != (self._columns, self._widths):
             self._columns, self._widths = columns, widths
@@ -198,6 +210,8 @@ class PullTable(ScrollView, can_focus=True):
         if not self._rows:
             return
         previous, self._cursor = self._cursor, max(min(row, len(self._rows) - 1), 0)
+        if previous != self._cursor:
+            self.post_message(self.CursorMoved(self, self._rows[self._cursor].key))
         if scroll:
             self._scroll_to_cursor()
         self.refresh_lines(previous + HEADER_HEIGHT)
@@ -261,7 +275,7 @@ class PullTable(ScrollView, can_focus=True):
 
     # rendering ----------------------------------------------------------------------------------------
     def _cells(self, row: Row, age: str) -> tuple[Text, ...]:
-        return row_cells(row, age, with_repo=self._with_repo, short_repo=self._short_repo, compact=self._compact)
+        return row_cells(row, age, [key for key, _ in self._columns], short_repo=self._short_repo)
 
     def _row_strip(self, row: Row) -> Strip:
         age = age_of(row, self._now)
@@ -294,6 +308,10 @@ class PullTable(ScrollView, can_focus=True):
             post = None
         else:
             index = scroll_y + y - HEADER_HEIGHT
+            if not self._rows and index == 1 and self.empty_text:
+                line = Text(f"  {self.empty_text}", style="dim italic", no_wrap=True, end="")
+                line.truncate(width, pad=True)
+                return Strip(line.render(self.app.console), width).apply_style(base)
             if index >= len(self._rows):
                 return Strip.blank(width, base)
             strip = self._row_strip(self._rows[index])

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import assert_never
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from prdeck.services.deck import Budget
 from prdeck.tui.view.cluster_link import ClusterLink, ClusterState
 from prdeck.tui.view.connection import Connection
+from prdeck.tui.view.header_fit import Piece, fit_header
 from prdeck.tui.view.pull_query import Counts
 from prdeck.tui.view.safe_text import printable
 
@@ -24,23 +25,29 @@ def status_text(
     retry_in: float | None,
     cluster: ClusterLink,
     budget: Text | None = None,
-) -> Text:
-    text = Text.assemble(("prdeck ", "bold"), (printable(", ".join(repos)), "magenta"))
+) -> list[Piece]:
+    """The header's phrases; :func:`fit_header` drops the least useful ones on a narrow terminal."""
+    names = printable(", ".join(repos))
+    pieces = [Piece(Text.assemble(("prdeck ", "bold"), (names, "magenta")),
+                    drop=5, short=Text.assemble(("prdeck ", "bold"), (f"{len(repos)} repos", "magenta")))]
     if counts is not None:
-        text.append(f"   {counts.open} open · {counts.drafts} drafts · ")
-        text.append(f"{counts.failing} failing", style="red" if counts.failing else "")
-        text.append(f" · {counts.previews} previews")
+        failing = Text(f"{counts.failing} failing", style="red" if counts.failing else "")
+        previews = "previews loading…" if cluster.state is ClusterState.CONNECTING else f"{counts.previews} previews"
+        pieces += [
+            Piece(Text(f"{counts.open} open")),
+            Piece(Text(f"{counts.drafts} drafts"), " · ", drop=2),
+            Piece(failing, " · "),
+            Piece(Text(previews), " · ", drop=4),
+        ]
         if query:
-            text.append(f"   filter: {printable(query)} ({shown} shown)", style="yellow")
-        text.append(f"   sort: {sort}", style="dim")
-    text.append("   ")
-    text.append_text(connection_text(connection, retry_in))
-    text.append("   ")
-    text.append_text(cluster_text(cluster))
-    if budget is not None:
-        text.append("   ")
-        text.append_text(budget)
-    return text
+            pieces.append(Piece(Text(f"filter: {printable(query)} ({shown} shown)", style="yellow"),
+                                short=Text(f"({shown} shown)", style="yellow"), drop=6))
+        pieces.append(Piece(Text(f"sort: {sort}", style="dim"), drop=3))
+    pieces.append(Piece(connection_text(connection, retry_in)))
+    pieces.append(Piece(cluster_text(cluster), short=cluster_text(cluster, short=True), drop=1))
+    if budget is not None:  # GitHub's points are running out: this one stays on a narrow terminal
+        pieces.append(Piece(budget))
+    return pieces
 
 
 def budget_text(budget: Budget | None, stretched_to: float | None) -> Text | None:
@@ -54,8 +61,11 @@ def budget_text(budget: Budget | None, stretched_to: float | None) -> Text | Non
     return text
 
 
-def cluster_text(link: ClusterLink) -> Text:
-    """The cluster's part of the header: live, connecting, failing (it retries), or none and why."""
+def cluster_text(link: ClusterLink, short: bool = False) -> Text:
+    """The cluster's part of the header: live, connecting, failing (it retries), or none and why (not when short)."""
+    if short and link.state in (ClusterState.FAILING, ClusterState.NONE):
+        failing = link.state is ClusterState.FAILING
+        return Text("⎈ ✖ failing" if failing else "⎈ no previews", style="bold red" if failing else "dim")
     match link.state:
         case ClusterState.LIVE:
             return Text("⎈ live", style="green")
@@ -80,11 +90,21 @@ def connection_text(connection: Connection, retry_in: float | None) -> Text:
     return Text(f"✖ {printable(title)} — {when}", style="bold red")
 
 
-class StatusBar(Static):
-    """One line at the top; the screen passes it fresh text whenever something changes."""
+class StatusBar(Widget):
+    """One line at the top; the screen passes it fresh phrases whenever something changes."""
 
+    DEFAULT_CSS = "StatusBar { height: 1; }"
     text = Text()
+    """The whole line, as on a terminal wide enough for it."""
 
-    def show(self, text: Text) -> None:
-        self.text = text
-        self.update(text)
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._pieces: list[Piece] = []
+
+    def show(self, pieces: list[Piece]) -> None:
+        self._pieces = pieces
+        self.text = fit_header(pieces, 10_000)
+        self.refresh()
+
+    def render(self) -> Text:
+        return fit_header(self._pieces, max(self.content_region.width, 1))

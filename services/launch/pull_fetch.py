@@ -1,0 +1,54 @@
+"""The fetch step's git work: a PR's head (and, for a fork, its base branch) in the repository's bare mirror.
+
+A same-repository PR whose head commit the mirror already holds (a relaunch, a second maintainer action on the
+same commit) is not fetched again: the commit is addressed by its SHA, so what the mirror holds is exactly what
+GitHub serves, and the relaunch saves the round trips of a fetch (and of asking GitHub for the clone URL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from prdeck.services.errors import UsageError
+from prdeck.services.launch.git_mirror import GitError, GitMirror
+from prdeck.services.models import PullDetail, RepoRef
+
+
+@dataclass(frozen=True)
+class Fetched:
+    mirror: GitMirror
+    spec_sha: str
+    """The commit whose spec is read: the head for a same-repository PR, the base branch's for a fork."""
+
+
+def fetch_pull(repo: RepoRef, pull: PullDetail, clone_url: Callable[[], str], token: str | None,
+               root: Path | None, on_line: Callable[[str], None]) -> Fetched:
+    number = pull.number
+    if not pull.fork:
+        local = GitMirror(repo, "", None, root)
+        if _has_commit(local, pull.head_sha):
+            on_line(f"head {pull.head_sha[:12]} is in {local.path} already: not fetched again")
+            return Fetched(local, pull.head_sha)
+    mirror = GitMirror(repo, clone_url(), token, root)
+    head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
+    on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")
+    fetched = mirror.fetch({f"refs/pull/{number}/head": head_ref, f"refs/heads/{pull.base_branch}": base_ref})
+    if fetched[head_ref] != pull.head_sha:
+        raise UsageError(
+            f"The head of {repo}#{number} moved during the fetch",
+            f"GitHub said {pull.head_sha[:12]}, git fetched {fetched[head_ref][:12]}. Launch again.",
+        )
+    on_line(f"head {pull.head_sha[:12]}, base {pull.base_branch} at {fetched[base_ref][:12]}")
+    return Fetched(mirror, fetched[base_ref] if pull.fork else pull.head_sha)
+
+
+def _has_commit(mirror: GitMirror, sha: str) -> bool:
+    if not (mirror.path / "HEAD").exists():
+        return False
+    try:
+        mirror.git("cat-file", "-e", f"{sha}^{{commit}}", doing=f"look for {sha[:12]}")
+    except GitError:
+        return False
+    return True
