@@ -45,10 +45,10 @@ def _namespaces(stack: SandboxStack) -> set[str]:
 
 def test_the_lifecycle_commands_take_several_prs_and_report_each(stack):
     pinned = run_prdeck("pin", "111", "112", "7", env=env(stack))
-    assert pinned.returncode == 1, pinned.stderr  # 7 has no preview: that one fails, the others are done
+    assert pinned.returncode == 1, pinned.stderr  # there is no #7: that one fails, the others are done
     lines = sorted(pinned.stdout.splitlines())
     assert len(lines) == 3, pinned.stdout
-    assert lines[0].startswith("FAIL acme/storefront#7  acme/storefront#7 has no preview"), lines
+    assert lines[0].startswith("FAIL acme/storefront#7  acme/storefront#7 does not exist"), lines
     assert lines[1].startswith("ok   acme/storefront#111  pinned") and lines[2].startswith("ok   acme/storefront#112")
     assert "2 of 3 done, 1 failed." in pinned.stderr
     unpinned = run_prdeck("unpin", "111", "112", "--json", env=env(stack))
@@ -72,7 +72,7 @@ def test_destroy_takes_several_prs_after_one_question(stack):
     results = {r["number"]: r for r in json.loads(done.stdout)}
     assert results[111]["ok"] and results[112]["ok"] and not results[8]["ok"]
     assert results[111]["result"] == "destroyed (prdeck-acme-storefront-pr-111)"
-    assert "has no preview" in results[8]["error"]
+    assert results[8]["error"].startswith("acme/storefront#8 does not exist")
     eventually(lambda: not {"prdeck-acme-storefront-pr-111", "prdeck-acme-storefront-pr-112"} & _namespaces(stack))
 
 
