@@ -29,6 +29,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("e", "extend the preview's life by the TTL (preview.ttl_hours); the row shows the time left"),
     ("p", "pin the preview (⚑: never expires, reap leaves it) or unpin it"),
     ("z", "put the preview to sleep (workloads scaled to zero, URL kept); z, l or o wakes it, no rebuild"),
+    ("space", "mark the row (✓) for a bulk action; * marks every row shown (again: none); Esc unmarks all"),
+    ("l d e p z", "with rows marked: act on all of them, after one question listing them"),
     ("R", "reap: shows what would go (closed PRs, expired, orphans, empty) and asks once"),
     ("?", "this help"),
     ("Ctrl+P", "command palette: every action by name"),

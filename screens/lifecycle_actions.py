@@ -76,7 +76,7 @@ class ReapPlanned(Message):
 @work(thread=True, exclusive=True, exit_on_error=False, group=Work.LIFECYCLE)
 def run_reap_plan(screen: Screen[None], deck: Deck) -> None:
     plan = deck.reap_plan()
-    if not plan.remove:
+    if plan.empty:
         screen.notify(f"Nothing to reap ({plan.kept} kept).", title="Reap", markup=False)
         return
     screen.post_message(ReapPlanned(plan))
@@ -92,6 +92,11 @@ def reap_question(plan: ReapPlan, shown: int = 12) -> Text:
         text.append(f"{printable(item.reason)}\n")
     if len(plan.remove) > shown:
         text.append(f"… and {len(plan.remove) - shown} more\n", style="dim")
+    if plan.sleep:
+        text.append(f"\nTo put to sleep ({len(plan.sleep)}, idle):\n", style="bold")
+        for item in plan.sleep[:shown]:
+            text.append(f"{printable(item.preview.key)}", style="bold magenta")
+            text.append(f"  {item.preview.namespace}  {printable(item.reason)}\n", style="dim")
     text.append("\nTheir namespaces are deleted, GitHub deployments marked inactive, registry tags deleted.")
     return text
 
@@ -111,7 +116,8 @@ def run_reap(screen: Screen[None], deck: Deck, plan: ReapPlan) -> None:
     result = deck.reap(plan)
     for warning in result.warnings:
         screen.notify(printable(warning), title="Reap", severity="warning", timeout=8, markup=False)
-    summary = (f"{len(result.removed)} of {len(plan.remove)} removed; {result.deployments} GitHub deployment(s) "
+    slept = f"{len(result.slept)} put to sleep; " if plan.sleep else ""
+    summary = (f"{len(result.removed)} of {len(plan.remove)} removed; {slept}{result.deployments} GitHub deployment(s) "
                f"inactive; {len(result.tags)} registry tag(s) deleted.")
     errors = "\n".join(printable(error) for error in result.errors)
     screen.notify(f"{summary}\n{errors}".strip(), title="Reaped", severity="error" if errors else "information",

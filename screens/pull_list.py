@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from prdeck.screens.lifecycle_actions import ReapPlanned, ask_reap, run_reap_plan
+from prdeck.screens.marks import MarkActions
 from prdeck.screens.pull_actions import PullActions
 from prdeck.screens.pull_feeds import Work, follow_previews, load_detail, load_list, load_preview_detail
 from prdeck.services.deck import Deck, Row
@@ -56,7 +57,7 @@ def empty_text(complete: bool, query: str, repos: list[str]) -> str:
     return f"No open pull request in {', '.join(repos)}."
 
 
-class PullListScreen(Screen[None]):
+class PullListScreen(MarkActions, Screen[None]):
     AUTO_FOCUS = "#pulls"
     BINDINGS = [
         Binding("slash", "filter", "Filter", priority=True),  # see prdeck.tui.widgets.field_focus
@@ -71,9 +72,12 @@ class PullListScreen(Screen[None]):
         Binding("p", "pin", "Pin", show=False),
         Binding("z", "sleep", "Sleep", show=False),
         Binding("R", "reap", "Reap", show=False),
-        Binding("escape", "back", "Back", show=False),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("asterisk", "mark_all", "Mark all", show=False),
         Binding("question_mark", "app.help", "Help"),
         Binding("q", "app.quit", "Quit"),
+        Binding("escape", "unmark", "Unmark"),  # shown (and bound) only while rows are marked; else Back
+        Binding("escape", "back", "Back", show=False),
     ]
 
     def __init__(self, deck: Deck, refresh_seconds: float, log_lines: int = 10_000) -> None:
@@ -285,7 +289,8 @@ class PullListScreen(Screen[None]):
         self.actions.open_pull(self.selected_row())
 
     def action_launch(self) -> None:
-        self.actions.launch(self.selected_row())
+        if not self._bulk("launch"):
+            self.actions.launch(self.selected_row())
 
     def action_open_preview(self) -> None:
         self.actions.open_preview(self.selected_row())
@@ -294,16 +299,20 @@ class PullListScreen(Screen[None]):
         self.actions.logs(self.selected_row())
 
     def action_destroy(self) -> None:
-        self.actions.destroy(self.selected_row())
+        if not self._bulk("destroy"):
+            self.actions.destroy(self.selected_row())
 
     def action_extend(self) -> None:
-        self.actions.lifecycle(self.selected_row(), "extend")
+        if not self._bulk("extend"):
+            self.actions.lifecycle(self.selected_row(), "extend")
 
     def action_pin(self) -> None:
-        self.actions.lifecycle(self.selected_row(), "pin")
+        if not self._bulk("pin"):
+            self.actions.lifecycle(self.selected_row(), "pin")
 
     def action_sleep(self) -> None:
-        self.actions.lifecycle(self.selected_row(), "sleep")
+        if not self._bulk("sleep"):
+            self.actions.lifecycle(self.selected_row(), "sleep")
 
     def action_reap(self) -> None:
         if self.deck.has_cluster:

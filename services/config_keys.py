@@ -261,6 +261,18 @@ KEYS: tuple[Key, ...] = (
         "alone before prdeck reap removes it: a launch may be filling it.",
         "a whole number of hours from 0 to 8760",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8760),
+    Key("preview.idle_sleep_hours", 0, "prdeck reap (and R) puts previews to sleep that were not launched or woken "
+        "for this many hours (scaled to zero; l, o, z or prdeck wake brings them back). 0: never.",
+        "a whole number of hours from 0 to 8760",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 8760),
+    Key("preview.max_previews", 0, "The most live previews on the cluster (counted from its namespaces with "
+        "prdeck's labels, so every maintainer shares the count); a launch past it is refused before anything is "
+        "built, naming what could be reaped or slept. 0: no cap.", "a whole number from 0 to 10000",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10000),
+    Key("preview.max_parallel_launches", 2, "Launches one prdeck runs at once; more wait in a queue (the row "
+        "shows queued #2). Bulk actions (several PRs, marked rows) run this many at a time too.",
+        "a whole number from 1 to 64",
+        lambda value: isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 64),
     Key("preview.rollout_timeout", 300, "Seconds to wait for a preview's pods to become ready.",
         "a whole number of seconds from 10 to 3600",
         lambda value: isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= 3600),

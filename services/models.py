@@ -160,6 +160,10 @@ class Preview:
     """False when the namespace names no repository for sure (labels only, shortened): an orphan of an unknown PR."""
     created_at: datetime | None = None
     """When its namespace was created (reap's grace period for empty namespaces)."""
+    approved_sha: str | None = None
+    active_at: datetime | None = None
+    """Its last launch or wake (``phase-at``, ``active-at``): reap's idle sleep counts from it."""
+    """For a fork's preview: the head SHA its maintainer approved (reconcile relaunches a fork only at that SHA)."""
 
     @property
     def key(self) -> str:

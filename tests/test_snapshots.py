@@ -140,3 +140,19 @@ def test_reap_plan_and_new_states(sandbox, make_kube, snap_compare):
 
     app = app_for(sandbox, kube=make_kube(LIFECYCLE_PREVIEWS))
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
+
+
+def test_marked_rows(sandbox, make_kube, snap_compare):
+    """Three rows marked (✓) for a bulk action; the footer offers Esc to unmark them."""
+
+    async def ready(pilot):
+        await _previews_settled(pilot)
+        grid = pilot.app.screen.query_one("#pulls")
+        for key in ("acme/storefront#101", "acme/storefront#102", "acme/docs#7"):
+            grid.move_cursor(row=grid.get_row_index(key))
+            await pilot.press("space")
+        grid.move_cursor(row=0)
+        await wait_for(pilot, lambda: len(grid.marked) == 3)
+        await pilot.pause()
+
+    assert snap_compare(_with_previews(sandbox, make_kube), terminal_size=SIZE, run_before=ready)

@@ -190,3 +190,33 @@ async def test_q_during_a_launch_quits_at_once_and_records_it_interrupted(stack,
     deployments = [d for d in stack.github.state.repo("acme", "storefront").deployments.values()
                    if d.environment == "preview/pr-104"]
     assert deployments and deployments[-1].statuses[-1]["state"] == "error"
+
+
+async def test_l_on_marked_rows_launches_them_after_one_question_one_at_a_time(stack, tmp_path) -> None:
+    """Bulk launch (issue 15 items 5 and 6): forks are left out, and past preview.max_parallel_launches (1 here) the
+    second launch waits in the queue, its row reading ``queued #1``."""
+    from prdeck.screens.confirm import ConfirmScreen
+
+    deck = stack_deck(stack, tmp_path, lambda: SimulatedBuilder(pace=0.01), repo="acme/storefront",
+                      **{"preview.rollout_timeout": 20, "github.timeout": 5, "github.retries": 0,
+                         "preview.max_parallel_launches": 1})
+    async with build_app(deck, 60, on_exit=deck.close).run_test(size=SIZE) as pilot:
+        await loaded(pilot)
+        for key in ("acme/storefront#104", "acme/storefront#109", "acme/storefront#103"):  # 103 is a fork
+            select(pilot, key)
+            await pilot.press("space")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+        question = str(pilot.app.screen.query_one("#confirm-question").render())
+        assert "Launch 2 previews?" in question and "#103" not in question.split("marked row")[0], question
+        assert "1 marked row left out: forks are launched one at a time, after their approval." in question
+        await pilot.press("y")
+        cells = ("acme/storefront#104", "acme/storefront#109")
+        await wait_for(pilot, lambda: any("2 of 2 done" in str(n.message) for n in pilot.app._notifications),
+                       timeout=60)
+        progress = pilot.app.screen.actions.launches  # l on a row shows its panel: each launch has its progress
+        notes = [note for key in cells for note in progress[key].notes if "queued" in note]
+        assert notes == ["note: queued #1 (preview.max_parallel_launches: 1 at once)"], notes  # exactly one waited
+        assert all(progress[key].outcome == "ready" for key in cells)
+        assert all(preview_cell(pilot, key).split()[1] in ("ready", "deploying") for key in cells), [
+            preview_cell(pilot, key) for key in cells]

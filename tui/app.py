@@ -80,6 +80,10 @@ class PrdeckApp(App[None]):
             yield SystemCommand("Pin or unpin preview", "A pinned preview never expires (p)", screen.action_pin)
             yield SystemCommand("Sleep or wake preview", "Scale the selected preview to zero, or back (z)",
                                 screen.action_sleep)
+            yield SystemCommand("Mark row", "Mark the selected row for a bulk action: l, d, e, p, z (space)",
+                                screen.action_mark)
+            yield SystemCommand("Mark all rows", "Mark every row shown, or unmark them (*)", screen.action_mark_all)
+            yield SystemCommand("Unmark all rows", "Clear the marks (Esc)", screen.action_unmark)
             yield SystemCommand("Reap previews", "Remove closed PRs' previews, expired ones, orphans; asks once (R)",
                                 screen.action_reap)
             yield SystemCommand("Help", "prdeck's keys, what each does (?)", self.action_help)

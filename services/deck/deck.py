@@ -14,17 +14,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from prdeck.services.deck.caps import Caps
+from prdeck.services.deck.launching import LaunchActions
 from prdeck.services.deck.lifecycle import LifecycleActions
 from prdeck.services.deck.parallel import side_by_side
 from prdeck.services.deck.prefetch import Prefetch
+from prdeck.services.deck.queue import LaunchQueue
 from prdeck.services.deck.reap import ReapPolicy
+from prdeck.services.deck.reconcile import ReconcileActions
 from prdeck.services.deck.rows import Overview, PreviewDetail, Snapshot, join
 from prdeck.services.errors import NotFound, PrdeckError
 from prdeck.services.github.budget import Budget, Pace, Pacer
 from prdeck.services.github.changes import PullTracker
 from prdeck.services.github.service import GitHubService
 from prdeck.services.models import LogLine, Preview, PullDetail, PullRequest, RepoRef
-from prdeck.services.naming import namespace_for
 
 CLOSE_GRACE_SECONDS = 5.0  # how long closing waits for stopped launches to report (milliseconds, usually)
 
@@ -32,8 +35,8 @@ if TYPE_CHECKING:  # the kubernetes client loads only when a cluster is used (it
     from prdeck.services.deck.reports import PendingReports
     from prdeck.services.kube.service import ClusterService
     from prdeck.services.launch.launches import Launches
-    from prdeck.services.launch.results import LaunchResult, Rendered
-    from prdeck.services.models import LaunchCheck, LaunchEvent, LogRequest
+    from prdeck.services.launch.results import Rendered
+    from prdeck.services.models import LaunchCheck, LogRequest
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,14 @@ class ClusterParts:
     problem: PrdeckError | None = None
     launches: Launches | None = None
     reap: ReapPolicy = field(default_factory=ReapPolicy)
+    caps: Caps = field(default_factory=Caps)
 
 
 ClusterConnector = Callable[[], ClusterParts]
 """Connects to the configured cluster (blocking); see :meth:`Deck.connect_cluster`."""
 
 
-class Deck(LifecycleActions):
+class Deck(LaunchActions, LifecycleActions, ReconcileActions):
     """Pull requests of a fixed set of repositories, and (when a cluster is configured) their previews."""
 
     def __init__(
@@ -65,7 +69,7 @@ class Deck(LifecycleActions):
         self._github = github
         parts = cluster or ClusterParts()
         self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
-        self._reap_policy = parts.reap
+        self._reap_policy, self.caps = parts.reap, parts.caps
         self._connector = connect_later
         self.previews: tuple[Preview, ...] = ()
         """The newest state of every preview (with launches in flight overlaid)."""
@@ -75,6 +79,7 @@ class Deck(LifecycleActions):
         self._pending: PendingReports | None = None
         self._tracker = PullTracker(github, self.repos)
         self._pacer = Pacer()
+        self._queue = LaunchQueue(self.caps.max_parallel_launches)
 
     # pull requests ------------------------------------------------------------------------------------
     def prefetch(self) -> None:
@@ -165,7 +170,8 @@ class Deck(LifecycleActions):
         if connect is not None:
             parts = connect()
             self._cluster, self._problem, self._launches = parts.cluster, parts.problem, parts.launches
-            self._reap_policy = parts.reap
+            self._reap_policy, self.caps = parts.reap, parts.caps
+            self._queue = LaunchQueue(self.caps.max_parallel_launches)
 
     def _require_cluster(self) -> ClusterService:
         if self._cluster is None:
@@ -245,34 +251,6 @@ class Deck(LifecycleActions):
     def launch_check(self, repo: RepoRef, number: int) -> LaunchCheck:
         """What a maintainer must see before launching: for a fork, the files that run code at build time."""
         return self._require_launches().launcher.check(repo, number)
-
-    def launch(
-        self,
-        repo: RepoRef,
-        number: int,
-        emit: Callable[[LaunchEvent], None],
-        *,
-        expected_sha: str | None = None,
-        approved_sha: str | None = None,
-        wait: bool = True,
-        rollout_timeout: float | None = None,
-    ) -> LaunchResult:
-        """Run one launch (blocking); the row follows its steps through the preview watch's callback."""
-        launches = self._require_launches()
-        namespace = namespace_for(repo, number, self._require_cluster().prefix)
-
-        def relay(event: LaunchEvent) -> None:
-            if launches.track(repo, number, namespace, event):
-                self._launch_state_changed()
-            emit(event)
-
-        try:
-            return launches.launcher.launch(repo, number, relay, expected_sha=expected_sha, approved_sha=approved_sha,
-                                            stop=launches.stop_event(repo, number), wait=wait,
-                                            rollout_timeout=rollout_timeout)
-        finally:
-            launches.finish(repo, number)
-            self._launch_state_changed()
 
     def render(self, repo: RepoRef, number: int, spec_file: Path | None = None) -> Rendered:
         """The objects a launch of ``repo#number`` would apply (no side effects); ``spec_file``: a local spec."""

@@ -136,22 +136,25 @@ class LifecycleActions:
         return wake(self._require_cluster(), preview.namespace)
 
     # reap ---------------------------------------------------------------------------------------------
-    def reap_plan(self, older_than: timedelta | None = None) -> ReapPlan:
-        """What reap would remove (README, "Reaping"): two list calls on the cluster, one GraphQL query per 100
-        open pull requests; nothing changes."""
+    def reap_plan(self, older_than: timedelta | None = None, idle: timedelta | None = None) -> ReapPlan:
+        """What reap would remove, and put to sleep (README, "Reaping"): two list calls on the cluster, one GraphQL
+        query per 100 open pull requests; nothing changes. ``idle`` overrides ``preview.idle_sleep_hours``."""
+        from dataclasses import replace
+
         from prdeck.services.deck.reap import plan_reap
 
         previews = self._require_cluster().previews()
         open_pulls = {(pull.repo, pull.number) for repo in self.repos
                       for page in self._github.open_pull_pages(repo) for pull in page}
-        return plan_reap(previews, self.repos, open_pulls, datetime.now(UTC), self._reap_policy, older_than)
+        policy = replace(self._reap_policy, idle=idle) if idle is not None else self._reap_policy
+        return plan_reap(previews, self.repos, open_pulls, datetime.now(UTC), policy, older_than)
 
     def reap(self, plan: ReapPlan, on_line: Callable[[str], None] = lambda _line: None) -> ReapResult:
         """Remove what ``plan`` lists: namespaces (in parallel, not waiting for them to be gone), GitHub
         deployments marked inactive, registry tags ``pr-<n>-*``, launch journal entries."""
         from prdeck.services.deck.reap import carry_out
         from prdeck.services.github.report import mark_inactive
-        from prdeck.services.kube.lifecycle import delete_namespace
+        from prdeck.services.kube.lifecycle import delete_namespace, sleep
         from prdeck.services.launch.registry_tags import RegistryTags
 
         cluster, registry = self._require_cluster(), self._reap_policy.registry
@@ -168,7 +171,7 @@ class LifecycleActions:
 
         return carry_out(plan, lambda namespace: delete_namespace(cluster, namespace),
                          lambda repo, number, warn: mark_inactive(self._github, repo, number, warn),
-                         delete_tags, forget, on_line)
+                         delete_tags, forget, on_line, lambda namespace: sleep(cluster, namespace))
 
 
 def duration(text: str) -> timedelta:

@@ -37,6 +37,8 @@ class ReapPolicy:
     grace: timedelta = timedelta(hours=1)
     registry: Any = None
     """A :class:`prdeck.services.launch.registry_tags.RegistryTarget`, or None."""
+    idle: timedelta | None = None
+    """``preview.idle_sleep_hours``: previews not launched or woken for this long are put to sleep (None: never)."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,16 @@ class ReapItem:
 class ReapPlan:
     remove: tuple[ReapItem, ...]
     kept: int
+    sleep: tuple[ReapItem, ...] = ()
+    """Kept previews idle for longer than the idle time: scaled to zero (kept, and counted in ``kept``)."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.remove and not self.sleep
 
     def to_json(self) -> dict[str, Any]:
-        return {"remove": [item.to_json() for item in self.remove], "kept": self.kept}
+        return {"remove": [item.to_json() for item in self.remove], "sleep": [item.to_json() for item in self.sleep],
+                "kept": self.kept}
 
 
 @dataclass
@@ -66,13 +75,15 @@ class ReapResult:
     removed: list[str] = field(default_factory=list)
     """Namespaces deleted (or found being deleted by someone else)."""
     deployments: int = 0
+    slept: list[str] = field(default_factory=list)
+    """Namespaces put to sleep for being idle."""
     tags: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {**self.plan.to_json(), "removed": self.removed, "deployments_inactive": self.deployments,
-                "tags_deleted": self.tags, "warnings": self.warnings, "errors": self.errors}
+                "slept": self.slept, "tags_deleted": self.tags, "warnings": self.warnings, "errors": self.errors}
 
 
 def _age(preview: Preview, now: datetime) -> timedelta | None:
@@ -104,24 +115,38 @@ def _span(delta: timedelta) -> str:
 
 def plan_reap(previews: Iterable[Preview], repos: Iterable[RepoRef], open_pulls: set[tuple[RepoRef, int]],
               now: datetime, policy: ReapPolicy, older_than: timedelta | None = None) -> ReapPlan:
-    """What goes (pure): previews of ``repos`` and of no known repository; terminating ones are already going."""
+    """What goes (pure): previews of ``repos`` and of no known repository; terminating ones are already going.
+    With ``policy.idle``, kept previews idle for longer are put to sleep."""
     wanted = set(repos)
-    remove, kept = [], 0
+    remove, sleep, kept = [], [], 0
     for preview in previews:
         if preview.state == "terminating" or (preview.known and preview.repo not in wanted):
             continue
         reason = _reason(preview, open_pulls, now, policy, older_than)
-        if reason is None:
-            kept += 1
-        else:
+        if reason is not None:
             remove.append(ReapItem(preview, reason))
-    return ReapPlan(tuple(remove), kept)
+            continue
+        kept += 1
+        if policy.idle is not None and _idle(preview, now, policy.idle):
+            sleep.append(ReapItem(preview, f"idle: not launched or woken for more than {_span(policy.idle)}"))
+    return ReapPlan(tuple(remove), kept, tuple(sleep))
+
+
+NOT_IDLE_STATES = frozenset({"asleep", "terminating", "queued", "building", "pushing"})
+
+
+def _idle(preview: Preview, now: datetime, idle: timedelta) -> bool:
+    """Running pods, not pinned, and its last launch or wake (else its namespace's creation) longer ago."""
+    last = preview.active_at or preview.created_at
+    return (preview.known and not preview.pinned and bool(preview.pods) and preview.state not in NOT_IDLE_STATES
+            and last is not None and now - last > idle)
 
 
 def carry_out(plan: ReapPlan, delete_namespace: Callable[[str], None],
               mark_inactive: Callable[[RepoRef, int, Callable[[str], None]], int],
               delete_tags: Callable[[list[tuple[RepoRef, int]], Callable[[str], None]], list[str]],
-              forget: Callable[[str], None], on_line: Callable[[str], None] = lambda _l: None) -> ReapResult:
+              forget: Callable[[str], None], on_line: Callable[[str], None] = lambda _l: None,
+              sleep: Callable[[str], int] | None = None) -> ReapResult:
     """Remove what the plan says (namespaces in parallel), then tell GitHub and the registry; never raises for
     one preview: its failure is in ``errors`` and the others go on."""
     result = ReapResult(plan)
@@ -139,8 +164,20 @@ def carry_out(plan: ReapPlan, delete_namespace: Callable[[str], None],
         if preview.known:
             result.deployments += mark_inactive(preview.repo, preview.number, result.warnings.append)
 
+    def asleep(item: ReapItem) -> None:
+        try:
+            if sleep is not None:
+                sleep(item.preview.namespace)
+        except PrdeckError as exc:
+            result.errors.append(f"{item.preview.namespace}: {exc.title}. {exc.detail}".strip())
+            return
+        result.slept.append(item.preview.namespace)
+        on_line(f"put {item.preview.namespace} to sleep ({item.reason})")
+
     with ThreadPoolExecutor(PARALLEL, thread_name_prefix="prdeck-reap") as pool:
         list(pool.map(one, plan.remove))
+        list(pool.map(asleep, plan.sleep if sleep is not None else ()))
+    result.slept.sort()
     gone = {item.preview.namespace for item in plan.remove} & set(result.removed)
     pulls = sorted({(item.preview.repo, item.preview.number) for item in plan.remove
                     if item.preview.known and item.preview.namespace in gone})

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from prdeck.services.config import Config
+from prdeck.services.deck.caps import Caps
 from prdeck.services.deck.deck import ClusterParts, Deck
 from prdeck.services.deck.reap import ReapPolicy
 from prdeck.services.errors import AuthError, KeyringUnavailable, PrdeckError, Unavailable
@@ -110,7 +111,9 @@ def _cluster_parts(
     except PrdeckError as problem:
         return ClusterParts(problem=problem)
     cluster = ClusterService(api_client, config["cluster.namespace_prefix"], config["preview.ttl_hours"])
-    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir), _reap_policy(config))
+    caps = Caps(config["preview.max_previews"], config["preview.max_parallel_launches"])
+    return ClusterParts(cluster, None, _launches(config, github, cluster, builder, workdir), _reap_policy(config),
+                        caps)
 
 
 def _reap_policy(config: Config) -> ReapPolicy:
@@ -121,7 +124,9 @@ def _reap_policy(config: Config) -> ReapPolicy:
     if config["registry.username"] and os.environ.get("PRDECK_REGISTRY_PASSWORD"):
         auth = {"username": config["registry.username"], "password": os.environ["PRDECK_REGISTRY_PASSWORD"]}
     registry = RegistryTarget(config["registry.url"], auth) if config["registry.url"] else None
-    return ReapPolicy(timedelta(hours=config["preview.empty_grace_hours"]), registry)
+    idle = config["preview.idle_sleep_hours"]
+    return ReapPolicy(timedelta(hours=config["preview.empty_grace_hours"]), registry,
+                      timedelta(hours=idle) if idle else None)
 
 
 def open_launcher(

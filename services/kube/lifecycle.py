@@ -111,7 +111,8 @@ def wake(cluster: ClusterService, namespace: str) -> int:
                     {"metadata": {"annotations": {naming.ANNOTATION_REPLICAS: None}}, "spec": {"replicas": replicas}},
                     f"scaling {meta['name']} back to {replicas}")
         woken += 1
-    annotate(cluster, namespace, {naming.ANNOTATION_ASLEEP: None})
+    annotate(cluster, namespace, {naming.ANNOTATION_ASLEEP: None,
+                                  naming.ANNOTATION_ACTIVE_AT: time_text(datetime.now(UTC))})
     return woken
 
 

@@ -172,6 +172,10 @@ def _preview_of(namespace: str, members: list[Any], ns: Any = None) -> Preview |
         pinned=annotations.get(naming.ANNOTATION_PINNED) == "true",
         known=known,
         created_at=ns.metadata.creation_timestamp if ns is not None else None,
+        approved_sha=annotations.get(naming.ANNOTATION_APPROVED_SHA) or None,
+        active_at=max((moment for moment in (_parse_time(annotations.get(naming.ANNOTATION_PHASE_AT)),
+                                             _parse_time(annotations.get(naming.ANNOTATION_ACTIVE_AT))) if moment),
+                      default=None),
     )
 
 

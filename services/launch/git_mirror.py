@@ -64,6 +64,27 @@ def _auth_environment(token: str | None, clone_url: str) -> dict[str, str]:
     return env
 
 
+_FETCHING = threading.Lock()
+
+
+@contextmanager
+def _fetch_lock(path: Path) -> Iterator[None]:
+    """Held while one fetch runs into the mirror at ``path``: a thread lock, and an flock on a file beside the
+    mirror for other processes (where there is no flock, Windows, the thread lock alone)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _FETCHING, open(path.with_name(f"{path.name}.lock"), "a+b") as lock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class GitMirror:
     """One repository's bare mirror; every method blocks (run it in a worker thread)."""
 
@@ -97,12 +118,17 @@ class GitMirror:
             subprocess.run(["git", "init", "-q", "--bare", str(self.path)], check=True, capture_output=True)
 
     def fetch(self, refspecs: Mapping[str, str]) -> dict[str, str]:
-        """Fetch ``{remote_ref: local_ref}`` from the repository; returns ``{local_ref: sha}``."""
-        self.ensure()
-        specs = [f"+{remote}:{local}" for remote, local in refspecs.items()]
-        self.git("fetch", "--quiet", "--no-tags", "--depth=50", self.clone_url, *specs,
-                 doing=f"fetch {', '.join(refspecs)} of {self.repo}")
-        return {local: self.rev_parse(local) for local in refspecs.values()}
+        """Fetch ``{remote_ref: local_ref}`` from the repository; returns ``{local_ref: sha}``.
+
+        One fetch at a time in this process, and per mirror across processes (an flock beside it): git refuses a second
+        shallow fetch into a repository while one runs ("Another git process seems to be running"), and several
+        launches of one repository fetch at once (``prdeck launch 1 2``, two maintainers' CI jobs)."""
+        with _fetch_lock(self.path):
+            self.ensure()
+            specs = [f"+{remote}:{local}" for remote, local in refspecs.items()]
+            self.git("fetch", "--quiet", "--no-tags", "--depth=50", self.clone_url, *specs,
+                     doing=f"fetch {', '.join(refspecs)} of {self.repo}")
+            return {local: self.rev_parse(local) for local in refspecs.values()}
 
     def rev_parse(self, ref: str) -> str:
         return self.git("rev-parse", "--verify", f"{ref}^{{commit}}", doing=f"resolve {ref}").decode().strip()

@@ -41,7 +41,8 @@ def overlay(previews: Iterable[Preview], running: Mapping[str, Running],
     for launch in running.values():
         base = by_namespace.get(launch.namespace) or Preview(
             launch.repo, launch.number, launch.namespace, launch.state, None, None, None, None)
-        by_namespace[launch.namespace] = replace(base, state=launch.state, reason=f"launch: {launch.step}")
+        reason = launch.step if launch.step.startswith("#") else f"launch: {launch.step}"  # queued #2
+        by_namespace[launch.namespace] = replace(base, state=launch.state, reason=reason)
     active = {launch.namespace for launch in running.values()}
     for record in interrupted:
         if record.namespace in active:
@@ -84,7 +85,13 @@ class Launches:
         with self._lock:
             before = self.running.get(key)
             self.running[key] = Running(repo, number, namespace, state, event.step)
-        return before is None or before.state != state
+        return before is None or (before.state, before.step) != (state, event.step)
+
+    def queued(self, repo: RepoRef, number: int, namespace: str, position: int) -> None:
+        """A launch waiting for a free place (``preview.max_parallel_launches``): its row reads ``queued #2``."""
+        with self._lock:
+            self.running[f"{naming.repo_identity(repo)}#{number}"] = Running(repo, number, namespace, "queued",
+                                                                             f"#{position}")
 
     def stop_event(self, repo: RepoRef, number: int) -> StopEvent:
         """The stop event of one launch: set by :meth:`cancel` (a destroy) or :meth:`close` (the app quits)."""

@@ -25,6 +25,7 @@ from prdeck.services.kube.version import server_version
 from prdeck.services.launch import compose_pod
 from prdeck.services.launch.approval import approved_head
 from prdeck.services.launch.builder import image_ref
+from prdeck.services.launch.caps import refuse_past_cap
 from prdeck.services.launch.deploy import Deployer, DeployError, RolloutStatus
 from prdeck.services.launch.git_mirror import GitTree
 from prdeck.services.launch.guards import is_guard
@@ -251,7 +252,11 @@ class Launcher:
         launch = {naming.ANNOTATION_LAUNCH: run_id, naming.ANNOTATION_PHASE: "building",
                   naming.ANNOTATION_PHASE_AT: now_text()}
         guards[0]["metadata"]["annotations"].update(launch)
+        cap = self.settings.max_previews
+        fresh = cap > 0 and ClusterRecord(self.cluster).read(plan.placement.namespace) is None
         deployer.apply(guards, run.line, on_warning=run.warn)
+        if fresh:  # a new preview: counted against preview.max_previews, with every other prdeck's
+            refuse_past_cap(self.cluster, plan.placement.namespace, cap)
 
     def _rollout(self, run: LaunchRun, plan: Plan, timeout: float, record: ClusterRecord, run_id: str) -> None:
         if plan.spec.form == "compose" and already_rolled(self.cluster, plan.placement.namespace,

@@ -45,6 +45,8 @@ class LaunchSettings:
     login: Future[str] | None = field(default=None, compare=False)
     """The token's login while GitHub is still being asked (``GET /user`` runs next to the launch's first
     requests); :meth:`who` waits for it."""
+    max_previews: int = 0
+    """``preview.max_previews``: live previews on the cluster (0: no cap); see :mod:`prdeck.services.launch.caps`."""
 
     @classmethod
     def from_config(cls, config: Config, launched_by: str, environ: Mapping[str, str] | None = None) -> LaunchSettings:
@@ -72,6 +74,7 @@ class LaunchSettings:
             compose=ComposeOptions(config["preview.builds"], tuple(config["preview.profiles"]),
                                    tuple(config["preview.secrets"])),
             quota_cap=QuotaCap(config["preview.max_cpu"], config["preview.max_memory"]),
+            max_previews=config["preview.max_previews"],
         )
 
     def who(self) -> str:

@@ -30,10 +30,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         "launch", parents=[common], help="build, push and deploy a pull request's preview",
         description="Fetch the PR head, build its images, push them, apply the preview and report to GitHub.",
     )
-    launch.add_argument("pull", metavar="PR")
+    launch.add_argument("pull", metavar="PR", nargs="+",
+                        help="one or more (run side by side, preview.max_parallel_launches at a time)")
     launch.add_argument("--wait", action="store_true", help="wait until the preview is ready (the default for a TTY)")
     launch.add_argument("--timeout", type=int, metavar="S", help="rollout timeout in seconds (config: 300)")
-    launch.add_argument("--json", action="store_true", help="print the result as JSON (steps, images, URL)")
+    launch.add_argument("--json", action="store_true",
+                        help="print the result as JSON (steps, images, URL); several PRs: an array, one per PR")
     launch.add_argument("--approve-sha", metavar="SHA", help="approve a fork PR's head SHA (refused if it moved)")
     render_parser = sub.add_parser(
         "render", parents=[common], help="print the objects a launch would apply (YAML, no side effects)",
@@ -78,9 +80,12 @@ def _progress_printer(say: Callable[[str], None]) -> Callable[[LaunchEvent], Non
 
 
 def run_launch(deck: Deck, args: argparse.Namespace) -> int:
-    repo, number = commands.pull_of(deck, args.pull)
     if args.timeout is not None and not 10 <= args.timeout <= 3600:
         raise UsageError("--timeout must be between 10 and 3600 seconds")
+    if len(args.pull) > 1:
+        return _run_several(deck, args)
+    pull = args.pull[0]
+    repo, number = commands.pull_of(deck, pull)
     from prdeck.services.launch.results import LaunchCancelled, LaunchFailed  # the launch machinery: only here
 
     interruption = Interruption(deck)
@@ -106,12 +111,24 @@ def run_launch(deck: Deck, args: argparse.Namespace) -> int:
         built = "built" if result.built else "reused (already in the registry)"
         state = "is ready" if wait else ("is deploying (not waited for: add --wait; GitHub gets its final status "
                                          "from the next prdeck that sees it ready: ls, status or the app)")
-        where = result.url or f"no public URL without cluster.domain; `prdeck open {args.pull}` relays it here"
+        where = result.url or f"no public URL without cluster.domain; `prdeck open {pull}` relays it here"
         out(f"Preview of {repo}#{number} {state}: {where}")
         out(f"  commit {result.sha[:12]}, images {built}, {result.seconds:.1f}s, namespace {result.namespace}")
         if result.stale:
             out("  stale: the PR got a new commit during the launch; launch again to update it")
     return interruption.exit_code
+
+
+def _run_several(deck: Deck, args: argparse.Namespace) -> int:
+    from prdeck.tui.cli import bulk
+
+    if args.approve_sha:
+        raise UsageError("--approve-sha approves one fork PR's head", "launch that PR on its own")
+    interruption = Interruption(deck)
+    err = safe_printer(sys.stderr, interruption.pipe_closed)
+    with interruption.handling():
+        code = bulk.launch(deck, args, args.wait or sys.stdout.isatty(), err)
+    return interruption.exit_code or code
 
 
 def _report_failure(failure: LaunchFailed, err: Callable[[str], None], out: Callable[[str], None] | None) -> None:

@@ -7,11 +7,11 @@ from typing import Any
 
 from prdeck.services.deck import Deck
 from prdeck.services.deck.lifecycle import duration
-from prdeck.services.models import Preview
+from prdeck.services.models import Preview, RepoRef
 from prdeck.tui.cli import commands
 from prdeck.tui.view.formatting import expiry_text
 
-COMMANDS = ("extend", "pin", "unpin", "sleep", "wake", "reap")
+COMMANDS = ("extend", "pin", "unpin", "sleep", "wake", "reap", "reconcile")
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -20,14 +20,16 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         description="Extend a pull request's preview: it expires later by the TTL (preview.ttl_hours) or --for, "
         "counted from its current expiry (or from now, once past).",
     )
-    extend.add_argument("pull", metavar="PR")
+    extend.add_argument("pull", metavar="PR", nargs="+", help="one or more")
+    extend.add_argument("--json", action="store_true", help="print a JSON array: one result object per PR")
     extend.add_argument("--for", dest="for_", metavar="DURATION", help="how much longer: 90m, 24h, 3d, 1w")
     for name, text in (("pin", "keep a preview until unpinned (it never expires; reap leaves it alone)"),
                        ("unpin", "let a pinned preview expire again (a TTL from now at the earliest)"),
                        ("sleep", "scale a preview's workloads to zero; its namespace, objects and URL stay"),
                        ("wake", "scale an asleep preview back up (no build: the same images)")):
         parser = sub.add_parser(name, parents=[common], help=text, description=text[0].upper() + text[1:] + ".")
-        parser.add_argument("pull", metavar="PR")
+        parser.add_argument("pull", metavar="PR", nargs="+", help="one or more")
+        parser.add_argument("--json", action="store_true", help="print a JSON array: one result object per PR")
 
 
 def run(deck: Deck, args: argparse.Namespace) -> int:
@@ -36,7 +38,19 @@ def run(deck: Deck, args: argparse.Namespace) -> int:
         from prdeck.tui.cli.reap import run as run_reap
 
         return run_reap(deck, args)
-    repo, number = commands.pull_of(deck, args.pull)
+    if args.command == "reconcile":
+        from prdeck.tui.cli.reconcile import run as run_reconcile
+
+        return run_reconcile(deck, args)
+    if len(args.pull) > 1 or args.json:
+        from prdeck.tui.cli import bulk
+
+        def step(repo: RepoRef, number: int) -> tuple[str, str | None]:
+            preview = deck.find_preview(repo, number)
+            return _act(deck, preview, args), preview.namespace
+
+        return bulk.run(deck, args, step)
+    repo, number = commands.pull_of(deck, args.pull[0])
     preview = deck.find_preview(repo, number)
     print(f"Preview of {repo}#{number} ({preview.namespace}) {_act(deck, preview, args)}.")
     return 0

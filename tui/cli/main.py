@@ -118,8 +118,15 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _destroy(args: argparse.Namespace) -> int:
     deck = _deck(args)
+    if len(args.pull) > 1 or args.json:
+        from prdeck.tui.cli import bulk
+
+        try:
+            return bulk.destroy(deck, args)
+        finally:
+            deck.close()
     try:
-        repo, number = commands.pull_of(deck, args.pull)
+        repo, number = commands.pull_of(deck, args.pull[0])
         preview = deck.find_preview(repo, number)
         if not args.yes:
             if not sys.stdin.isatty():

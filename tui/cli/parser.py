@@ -8,6 +8,7 @@ from prdeck.services import __version__
 from prdeck.tui.cli import launch as cli_launch
 from prdeck.tui.cli import lifecycle as cli_lifecycle
 from prdeck.tui.cli import reap as cli_reap
+from prdeck.tui.cli import reconcile as cli_reconcile
 
 
 def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -82,11 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     destroy = sub.add_parser(
         "destroy",
         parents=[common],
-        help="delete a pull request's preview (its namespace)",
-        description="Delete the preview namespace of a pull request and wait until it is gone.",
+        help="delete pull requests' previews (their namespaces)",
+        description="Delete the preview namespace of each pull request and wait until it is gone; several PRs "
+        "run side by side (preview.max_parallel_launches at a time) after one question.",
     )
-    destroy.add_argument("pull", metavar="PR")
+    destroy.add_argument("pull", metavar="PR", nargs="+", help="one or more (run side by side, one question)")
     destroy.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    destroy.add_argument("--json", action="store_true", help="print a JSON array: one result object per PR")
 
     login = sub.add_parser(
         "login",
@@ -125,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_launch.add_parsers(sub, common)
     cli_lifecycle.add_parsers(sub, common)
     cli_reap.add_parser(sub, common)
+    cli_reconcile.add_parser(sub, common)
     sub.add_parser(
         "demo",
         parents=[common],

@@ -26,22 +26,29 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     reap.add_argument("--json", action="store_true", help="print the plan (and what was done) as JSON")
     reap.add_argument("--older-than", metavar="DURATION",
                       help="also remove unpinned previews whose namespace is older than this: 7d, 48h")
+    reap.add_argument("--sleep-idle", metavar="DURATION",
+                      help="put to sleep unpinned previews not launched or woken for this long: 12h, 2d "
+                      "(config: preview.idle_sleep_hours)")
 
 
 def plan_text(plan: ReapPlan) -> str:
-    if not plan.remove:
+    if plan.empty:
         return f"Nothing to reap ({plan.kept} preview{'s' if plan.kept != 1 else ''} kept)."
-    lines = [f"{len(plan.remove)} to remove, {plan.kept} kept:"]
-    for item in plan.remove:
-        name = printable(item.preview.key)
-        lines.append(f"  {name:<32} {item.preview.namespace:<48} {item.preview.state:<11} {printable(item.reason)}")
+    asleep = f", {len(plan.sleep)} of them to put to sleep" if plan.sleep else ""
+    lines = [f"{len(plan.remove)} to remove, {plan.kept} kept{asleep}:"]
+    for verb, items in (("remove", plan.remove), ("sleep", plan.sleep)):
+        for item in items:
+            name = printable(item.preview.key)
+            lines.append(f"  {verb:<6} {name:<32} {item.preview.namespace:<48} {item.preview.state:<11} "
+                         f"{printable(item.reason)}")
     return "\n".join(lines)
 
 
 def run(deck: Deck, args: argparse.Namespace) -> int:
     older = duration(args.older_than) if args.older_than else None
-    plan = deck.reap_plan(older)
-    if args.dry_run or not plan.remove:
+    idle = duration(args.sleep_idle) if args.sleep_idle else None
+    plan = deck.reap_plan(older, idle)
+    if args.dry_run or plan.empty:
         shape = plan.to_json() if args.dry_run else ReapResult(plan).to_json()  # the same keys as after a reap
         print(json.dumps({**shape, "dry_run": bool(args.dry_run)}, indent=2) if args.json else plan_text(plan))
         return 0
@@ -49,7 +56,8 @@ def run(deck: Deck, args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             raise UsageError("Refusing to reap without confirmation", "input is not a terminal; add --yes")
         print(plan_text(plan))
-        if input(f"Remove these {len(plan.remove)}? [y/N] ").strip().lower() not in ("y", "yes"):
+        question = f"Remove {len(plan.remove)}" + (f", put {len(plan.sleep)} to sleep" if plan.sleep else "")
+        if input(f"{question}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("Nothing removed.")
             return 1
     elif not args.json:
@@ -63,6 +71,7 @@ def run(deck: Deck, args: argparse.Namespace) -> int:
             print(f"warning: {printable(warning)}", file=sys.stderr)
         for error in result.errors:
             print(f"prdeck: {printable(error)}", file=sys.stderr)
-        print(f"Reaped {len(result.removed)} of {len(plan.remove)}; {result.deployments} GitHub deployment(s) "
+        slept = f"{len(result.slept)} put to sleep; " if plan.sleep else ""
+        print(f"Reaped {len(result.removed)} of {len(plan.remove)}; {slept}{result.deployments} GitHub deployment(s) "
               f"marked inactive; {len(result.tags)} registry tag(s) deleted.")
     return 1 if result.errors else 0

@@ -24,6 +24,7 @@ from prdeck.services.deck import Row
 from prdeck.tui.view.pull_cells import CELL_PADDING, age_of, column_specs, row_cells, table_layout, table_line
 
 HEADER_HEIGHT = 1
+MARK = "✓"
 CACHED_LINES = 4000
 
 
@@ -108,6 +109,7 @@ class PullTable(ScrollView, can_focus=True):
         self._lines: dict[str, tuple[Row, str, Strip]] = {}
         self.empty_text = ""
         """Shown when there is no row (set by the screen: no open pull request, or none matches the filter)."""
+        self._marked: frozenset[str] = frozenset()
 
     # reading ------------------------------------------------------------------------------------------
     @property
@@ -146,6 +148,18 @@ class PullTable(ScrollView, can_focus=True):
         row = self._rows[self._index[key]]
         cells = self._cells(row, age_of(row, self._now))
         return cells[[name for name, _ in self._columns].index(column)]
+
+    @property
+    def marked(self) -> frozenset[str]:
+        """The keys of the marked rows (see :meth:`mark`)."""
+        return self._marked
+
+    def mark(self, keys: frozenset[str]) -> None:
+        """Draw ``MARK`` at the start of these rows (the bulk actions' selection), and no other."""
+        changed, self._marked = self._marked ^ keys, keys
+        for key in changed:
+            self._lines.pop(key, None)
+        self.refresh()
 
     # showing ------------------------------------------------------------------------------------------
     def show(self, rows: list[Row], now: datetime, *, with_repo: bool) -> None:
@@ -269,6 +283,8 @@ class PullTable(ScrollView, can_focus=True):
         if cached is not None and cached[1] == age and cached[0] == row:
             return cached[2]
         line = table_line(self._cells(row, age), self._widths)
+        if row.key in self._marked and CELL_PADDING:  # the glyph takes the first cell's leading space
+            line = Text.assemble((MARK, "bold yellow"), line[1:], no_wrap=True, end="")
         strip = Strip(line.render(self.app.console), line.cell_len)
         if len(self._lines) >= CACHED_LINES:
             self._lines.clear()

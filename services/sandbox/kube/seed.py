@@ -6,7 +6,8 @@ Seed entry: ``{"repo": "acme/storefront", "number": 101, "state": "ready", "sha"
 asleep (scaled to zero by ``prdeck sleep``), empty (the namespace and its guards only: an apply that failed).
 Optional: ``"pinned": true``; ``"phase": "failed", "phase_reason": "apply: ..."`` (the launch record of an empty
 one); ``"legacy": true`` (no ``prdeck.dev/repo-name`` annotation, as an older prdeck made it); ``"prefix": "old"``
-(a namespace under another ``cluster.namespace_prefix``); ``"expires_in": "-1h"`` (already expired).
+(a namespace under another ``cluster.namespace_prefix``); ``"expires_in": "-1h"`` (already expired);
+``"idle_for": "2d"`` (last launched or woken that long ago).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from prdeck.services.errors import UsageError
 from prdeck.services.models import RepoRef
 from prdeck.services.naming import (
+    ANNOTATION_ACTIVE_AT,
     ANNOTATION_ASLEEP,
     ANNOTATION_BRANCH,
     ANNOTATION_EXPIRES,
@@ -122,6 +124,9 @@ def _preview(
         ns_annotations[ANNOTATION_PHASE_REASON] = str(raw.get("phase_reason", ""))
     if state == "asleep":
         ns_annotations[ANNOTATION_ASLEEP] = now_iso()
+    if raw.get("idle_for"):  # last launched or woken that long ago (reap's idle sleep)
+        last = datetime.now(UTC) - _duration(str(raw["idle_for"]), where)
+        ns_annotations[ANNOTATION_ACTIVE_AT] = ns_annotations[ANNOTATION_PHASE_AT] = last.strftime("%Y-%m-%dT%H:%M:%SZ")
     ns_meta: dict[str, Any] = {"name": namespace, "labels": dict(labels), "annotations": ns_annotations}
     if state == "terminating":
         ns_meta["finalizers"] = [STUCK_FINALIZER]
