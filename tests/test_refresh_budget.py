@@ -62,8 +62,8 @@ async def test_a_low_budget_shows_in_the_header_and_slows_the_refresh(sandbox):
         await loaded(pilot)
         assert "GitHub ▾ 59" in status(pilot) and "/5000 pts until" in status(pilot)
         await wait_for(pilot, lambda: "· refresh" in status(pilot))
-        notices = [n.message for n in pilot.app._notifications]
-        assert any("so they last" in message for message in notices)
+        # the notice and the header come from the same refresh; on a loaded machine the notice may paint later
+        await wait_for(pilot, lambda: any("so they last" in n.message for n in pilot.app._notifications))
 
 
 async def test_the_timer_refresh_shows_changes_without_a_full_reload(sandbox):
