@@ -74,6 +74,9 @@ class PullRequest:
     """APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, or None."""
     updated_at: datetime
     url: str
+    association: str = ""
+    """The author's relation to the repository (GitHub's ``authorAssociation``: OWNER, MEMBER, COLLABORATOR,
+    CONTRIBUTOR, FIRST_TIME_CONTRIBUTOR, FIRST_TIMER, MANNEQUIN, NONE); empty when not known."""
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of ``prdeck ls --json`` (keys documented in the README)."""

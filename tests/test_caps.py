@@ -102,6 +102,9 @@ def test_the_preview_cap_counts_the_cluster_under_two_concurrent_launches(stack:
     third = run_prdeck("launch", "3", "--wait", env=env, timeout=240)
     assert third.returncode == 0, third.stderr
     assert live(stack) == [f"prdeck-octo-app-pr-{won + 1}", "prdeck-octo-app-pr-3"]
+    woken = run_prdeck("wake", str(won + 1), env=env)  # waking would make two live previews
+    assert woken.returncode == 1 and "waking prdeck-octo-app-pr-" in woken.stderr, (woken.stdout, woken.stderr)
+    assert woken.stderr.rstrip().endswith("octo/app#3"), woken.stderr  # what could be slept or reaped
 
 
 def test_launch_takes_several_prs_and_reports_each(stack: SandboxStack, tmp_path: Path) -> None:

@@ -128,3 +128,30 @@ def test_the_plan_leaves_alone_what_is_under_way_asleep_or_of_another_repository
     assert [(i.action, i.reason) for i in based.items] == []  # not wanted, no preview: nothing to do
     based = plan_reconcile([_pull(1)], [_preview(1)], [APP], Selectors(base="main"), lambda _pull: "develop")
     assert [(i.action, i.reason) for i in based.items] == [("destroy", "based on 'develop', not 'main'")]
+
+
+def test_the_author_association_selects_too() -> None:
+    pulls = [_pull(1, association="MEMBER"), _pull(2, association="FIRST_TIME_CONTRIBUTOR"), _pull(3)]
+    plan = plan_reconcile(pulls, [_preview(2)], [APP], Selectors(associations=("OWNER", "MEMBER")))
+    got = {(item.action, item.number): item.reason for item in plan.items}
+    assert got == {("launch", 1): got[("launch", 1)], ("destroy", 2): "by a first time contributor (--association)"}
+
+
+def test_prs_carry_githubs_author_association(sandbox) -> None:
+    from prdeck.services.github.service import GitHubService
+
+    with GitHubService(sandbox.api_url, sandbox.token) as github:
+        pulls = {pull.number: pull for pull in github.open_pulls(RepoRef("acme", "storefront"))}
+    assert pulls[103].fork and pulls[103].association == "CONTRIBUTOR"
+    assert not pulls[101].fork and pulls[101].association in ("MEMBER", "OWNER")
+    rest = admin_get(sandbox, "/repos/acme/storefront/pulls/103")
+    assert rest["author_association"] == pulls[103].association, "REST and GraphQL agree"
+
+
+def admin_get(sandbox, path: str):
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"{sandbox.api_url}{path}", headers={"Authorization": f"token {sandbox.token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)

@@ -16,6 +16,7 @@ from prdeck.services.errors import NotFound, PrdeckError, UsageError
 from prdeck.services.models import Preview, RepoRef
 
 if TYPE_CHECKING:
+    from prdeck.services.deck.caps import Caps
     from prdeck.services.deck.reap import ReapPlan, ReapPolicy, ReapResult
     from prdeck.services.github.service import GitHubService
     from prdeck.services.kube.service import ClusterService
@@ -29,6 +30,7 @@ class LifecycleActions:
     _launches: Launches | None
     _reap_policy: ReapPolicy
     repos: tuple[RepoRef, ...]
+    caps: Caps
 
     def _require_cluster(self) -> ClusterService:
         raise NotImplementedError
@@ -130,10 +132,15 @@ class LifecycleActions:
         return sleep(self._require_cluster(), preview.namespace)
 
     def wake(self, preview: Preview) -> int:
-        """Scale an asleep preview's workloads back (no build, the same images); returns how many."""
+        """Scale an asleep preview's workloads back (no build, the same images); returns how many. CapReached when
+        that would pass ``preview.max_previews``."""
         from prdeck.services.kube.lifecycle import wake
+        from prdeck.services.launch.caps import check_wake
 
-        return wake(self._require_cluster(), preview.namespace)
+        cluster = self._require_cluster()
+        if preview.state == "asleep":
+            check_wake(cluster, preview.namespace, self.caps.max_previews)
+        return wake(cluster, preview.namespace)
 
     # reap ---------------------------------------------------------------------------------------------
     def reap_plan(self, older_than: timedelta | None = None, idle: timedelta | None = None) -> ReapPlan:

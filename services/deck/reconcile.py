@@ -40,6 +40,8 @@ class Selectors:
     """Every one of these labels (case-insensitive)."""
     drafts: bool = True
     base: str | None = None
+    associations: tuple[str, ...] = ()
+    """The authors' relations to the repository to keep (OWNER, MEMBER, COLLABORATOR, ...); empty: any."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ def unwanted(pull: PullRequest, selectors: Selectors, base: str | None) -> str |
         return f"without the label {missing[0]!r}"
     if selectors.base is not None and base != selectors.base:
         return f"based on {base!r}, not {selectors.base!r}"
+    if selectors.associations and pull.association.upper() not in selectors.associations:
+        return f"by a {(pull.association or 'unknown').lower().replace('_', ' ')} (--association)"
     return None
 
 

@@ -220,6 +220,7 @@ def pull_from_node(repo: RepoRef, node: dict[str, Any]) -> PullRequest:
         review=node.get("reviewDecision"),
         updated_at=datetime.fromisoformat(node["updatedAt"].replace("Z", "+00:00")),
         url=node["url"],
+        association=str(node.get("authorAssociation") or ""),
     )
 
 

@@ -63,6 +63,22 @@ def check_cap(cluster: ClusterService, namespace: str, cap: int) -> None:
         tuple(ns.metadata.name for ns in others))
 
 
+def check_wake(cluster: ClusterService, namespace: str, cap: int) -> None:
+    """CapReached when waking the asleep ``namespace`` would make more live previews than ``cap`` (0: no cap)."""
+    if cap <= 0:
+        return
+    live = [ns for ns in live_namespaces(cluster) if ns.metadata.name != namespace]
+    if len(live) < cap:
+        return
+    raise CapReached(
+        f"The cluster already has {len(live)} live preview{'s' if len(live) != 1 else ''} "
+        f"(preview.max_previews is {cap}): waking {namespace} would pass it",
+        "reap or sleep one first (prdeck reap --dry-run, prdeck sleep PR): "
+        + ", ".join(_described(ns) for ns in live[:SHOWN])
+        + (f" and {len(live) - SHOWN} more" if len(live) > SHOWN else ""),
+        tuple(ns.metadata.name for ns in live))
+
+
 def _described(ns: Any) -> str:
     annotations = ns.metadata.annotations or {}
     repo, pr = annotations.get(naming.ANNOTATION_REPO), (ns.metadata.labels or {}).get(naming.LABEL_PR)

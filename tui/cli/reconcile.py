@@ -25,8 +25,23 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
                            help="only PRs with this label (repeat: with every one of them)")
     reconcile.add_argument("--no-drafts", action="store_true", help="leave out draft PRs")
     reconcile.add_argument("--base", metavar="BRANCH", help="only PRs into this base branch")
+    reconcile.add_argument("--association", action="append", default=[], metavar="ASSOCIATION",
+                           type=_association, help="only PRs whose author is this to the repository (OWNER, MEMBER, "
+                           "COLLABORATOR, CONTRIBUTOR, ...; repeat or separate with commas for several)")
     reconcile.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
     reconcile.add_argument("--json", action="store_true", help="print the plan (and the results) as JSON")
+
+
+ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER",
+                "MANNEQUIN", "NONE")
+
+
+def _association(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip().upper().replace("-", "_") for part in text.split(",") if part.strip())
+    unknown = [name for name in names if name not in ASSOCIATIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: use {', '.join(ASSOCIATIONS)}")
+    return names
 
 
 def plan_text(plan: ReconcilePlan) -> str:
@@ -40,7 +55,8 @@ def plan_text(plan: ReconcilePlan) -> str:
 
 
 def run(deck: Deck, args: argparse.Namespace) -> int:
-    selectors = Selectors(tuple(args.label), drafts=not args.no_drafts, base=args.base)
+    selectors = Selectors(tuple(args.label), drafts=not args.no_drafts, base=args.base,
+                          associations=tuple(name for names in args.association for name in names))
     plan = deck.reconcile_plan(selectors)
     if args.dry_run or not plan.changes:
         print(json.dumps({**plan.to_json(), "results": [], "dry_run": bool(args.dry_run)}, indent=2) if args.json

@@ -19,7 +19,7 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema, build_schema, exe
 
 from prdeck.services.sandbox.github.graphql_cost import query_cost
 from prdeck.services.sandbox.github.http_util import COST, USER, Traffic, error_body, secondary_limited
-from prdeck.services.sandbox.github.state import GitHubState, Pull, Repo, User, iso
+from prdeck.services.sandbox.github.state import GitHubState, Pull, Repo, User, author_association, iso
 
 MAX_PAGE = 100
 SECONDARY_POINTS_PER_MINUTE = 2000
@@ -296,6 +296,7 @@ class GraphQLApi:
             "headRefOid": pull.head_sha,
             "baseRefName": pull.base_branch,
             "author": self._user(author) if author else None,
+            "authorAssociation": author_association(repo.owner, pull),
             "headRepositoryOwner": self._user(head_owner) if head_owner else None,
             "labels": lambda info, **page: connection(label_nodes, "labels", **page),
             "commits": lambda info, **page: connection([pr_commit], "commits", **page),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from prdeck.services.sandbox.github.state import Comment, Deployment, Pull, Repo, Status, User, iso
+from prdeck.services.sandbox.github.state import Comment, Deployment, Pull, Repo, Status, User, author_association, iso
 
 _PLAIN_REPO_LINKS = (
     "forks",
@@ -210,7 +210,7 @@ class Shapes:
                 "user": self.user(owner),
                 "repo": self.repo(repo, owner),
             },
-            "author_association": "OWNER" if pull.author == repo.owner else "CONTRIBUTOR",
+            "author_association": author_association(repo.owner, pull),
         }
         data["_links"] = {
             name: {"href": href}

@@ -68,6 +68,18 @@ class Pull:
     updated_at: datetime
     closed_at: datetime | None = None
     merged_at: datetime | None = None
+    association: str = ""
+    """GitHub's ``author_association``; empty: OWNER for the repository's owner, CONTRIBUTOR for a fork, else
+    MEMBER (see :func:`author_association`)."""
+
+
+def author_association(owner: str, pull: Pull) -> str:
+    """What GitHub says of a PR's author, the same in REST and GraphQL."""
+    if pull.association:
+        return pull.association
+    if pull.author == owner:
+        return "OWNER"
+    return "CONTRIBUTOR" if pull.fork else "MEMBER"
 
 
 @dataclass
@@ -245,6 +257,7 @@ class GitHubState:
                     merged=False,
                     created_at=spec.get("created_at") or moment,
                     updated_at=moment,
+                    association=str(spec.get("association") or ""),
                 )
                 repo.pulls[pull.number] = pull
                 self.commit_repos[repo.id, sha] = repo
