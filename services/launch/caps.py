@@ -50,17 +50,9 @@ def check_cap(cluster: ClusterService, namespace: str, cap: int) -> None:
     if cap <= 0:
         return
     live = live_namespaces(cluster)
-    names = [ns.metadata.name for ns in live]
-    if namespace in names[:cap]:
+    if namespace in [ns.metadata.name for ns in live][:cap]:
         return
-    others = [ns for ns in live if ns.metadata.name != namespace]
-    raise CapReached(
-        f"The cluster already has {len(others)} live preview{'s' if len(others) != 1 else ''} "
-        f"(preview.max_previews is {cap})",
-        "nothing was built; reap or sleep one first (prdeck reap --dry-run, prdeck sleep PR): "
-        + ", ".join(_described(ns) for ns in others[:SHOWN])
-        + (f" and {len(others) - SHOWN} more" if len(others) > SHOWN else ""),
-        tuple(ns.metadata.name for ns in others))
+    raise _reached([ns for ns in live if ns.metadata.name != namespace], cap, "", "nothing was built; ")
 
 
 def check_wake(cluster: ClusterService, namespace: str, cap: int) -> None:
@@ -68,15 +60,19 @@ def check_wake(cluster: ClusterService, namespace: str, cap: int) -> None:
     if cap <= 0:
         return
     live = [ns for ns in live_namespaces(cluster) if ns.metadata.name != namespace]
-    if len(live) < cap:
-        return
-    raise CapReached(
-        f"The cluster already has {len(live)} live preview{'s' if len(live) != 1 else ''} "
-        f"(preview.max_previews is {cap}): waking {namespace} would pass it",
-        "reap or sleep one first (prdeck reap --dry-run, prdeck sleep PR): "
-        + ", ".join(_described(ns) for ns in live[:SHOWN])
-        + (f" and {len(live) - SHOWN} more" if len(live) > SHOWN else ""),
-        tuple(ns.metadata.name for ns in live))
+    if len(live) >= cap:
+        raise _reached(live, cap, f": waking {namespace} would pass it", "")
+
+
+def _reached(others: list[Any], cap: int, why: str, lead: str) -> CapReached:
+    """The refusal naming the ``others`` live previews, what could be reaped or slept first."""
+    return CapReached(
+        f"The cluster already has {len(others)} live preview{'s' if len(others) != 1 else ''} "
+        f"(preview.max_previews is {cap}){why}",
+        f"{lead}reap or sleep one first (prdeck reap --dry-run, prdeck sleep PR): "
+        + ", ".join(_described(ns) for ns in others[:SHOWN])
+        + (f" and {len(others) - SHOWN} more" if len(others) > SHOWN else ""),
+        tuple(ns.metadata.name for ns in others))
 
 
 def _described(ns: Any) -> str:
