@@ -48,6 +48,7 @@ class GitHubReporter:
     _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _busy: bool = False
     _worker: threading.Thread | None = None
+    _adopted: int | None = None
 
     def _repo(self) -> Any:
         """The repository as a lazy PyGithub object: writes hang off its URL, so it costs no request of its own
@@ -123,8 +124,7 @@ class GitHubReporter:
         self.then(lambda: self._progress(description))
 
     def _progress(self, description: str) -> None:
-        if self._deployment is not None:
-            deployment = self._deployment
+        if (deployment := self._deployment) is not None:  # an adopted one finished already: progress is no news
             self._call("updating the deployment", lambda: deployment.create_status(
                 "in_progress", description=description[:140]))
 
@@ -135,8 +135,7 @@ class GitHubReporter:
     def _succeeded(self, url: str | None) -> None:
         text = "Preview is ready" if url else f"Preview is ready: open it with `prdeck open {self.number}`"
         extra = {"environment_url": url} if url else {}
-        if self._deployment is not None:
-            deployment = self._deployment
+        if (deployment := self._current()) is not None:
             self._call("updating the deployment", lambda: deployment.create_status(
                 "success", description=text, auto_inactive=True, **extra))
         self.commit_status("success", text, url)
@@ -148,8 +147,7 @@ class GitHubReporter:
 
     def _failed(self, step: str, reason: str) -> None:
         text = f"{step} failed: {reason}"[:140]
-        if self._deployment is not None:
-            deployment = self._deployment
+        if (deployment := self._current()) is not None:
             self._call("updating the deployment", lambda: deployment.create_status("failure", description=text))
         self.commit_status("failure", text)
         if self.sticky_comment:
@@ -161,14 +159,24 @@ class GitHubReporter:
 
     def _interrupted(self, step: str) -> None:
         text = f"Interrupted during {step}"[:140]
-        if self._deployment is not None:
-            deployment = self._deployment
+        if (deployment := self._current()) is not None:
             self._call("updating the deployment", lambda: deployment.create_status("error", description=text))
         self.commit_status("error", text)
 
     @property
     def deployment_id(self) -> int | None:
-        return self._deployment.id if self._deployment is not None else None
+        return self._deployment.id if self._deployment is not None else self._adopted
+
+    def adopt(self, deployment_id: int) -> None:
+        """Report on a deployment an earlier launch of this commit created and finished, instead of creating one:
+        nothing is sent now, and the deployment is read only when a later report needs it."""
+        self._adopted = deployment_id
+
+    def _current(self) -> Deployment | None:
+        if self._deployment is None and self._adopted is not None:
+            self.resume(self._adopted)
+            self._adopted = None
+        return self._deployment
 
     def resume(self, deployment_id: int) -> None:
         """Report on a deployment another launch (or process) created: whoever sees the launch end reports it."""

@@ -11,6 +11,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +38,7 @@ from prdeck.services.launch.placement import public_url
 from prdeck.services.launch.pull_fetch import fetch_pull
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render
-from prdeck.services.launch.reporting import claim_report, record_deployment, report_interrupted
+from prdeck.services.launch.reporting import already_reported, claim_report, record_deployment, report_interrupted
 from prdeck.services.launch.results import (
     ImageBuilder,
     LaunchCancelled,
@@ -186,8 +187,11 @@ class Launcher:
         namespace = plan.placement.namespace
         reporter = GitHubReporter(self.github, repo, number, plan.sha, self.settings.sticky_comment, run.warn,
                                   background=True)
-        reporter.started()
-        reporter.then(lambda: record_deployment(record, namespace, reporter))
+        if plan.reported_deployment is not None:
+            reporter.adopt(plan.reported_deployment)
+        else:
+            reporter.started()
+            reporter.then(lambda: record_deployment(record, namespace, reporter))
         try:
             result = self._deploy(run, entry, plan, reporter, record, run_id, wait, timeout, started)
         finally:
@@ -213,8 +217,9 @@ class Launcher:
                     step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
                     reporter.progress("Deploying")
                     return self._result(run, plan, built, time.monotonic() - started, stale=False)
+                head = _in_background(lambda: self.github.pull_detail(repo, number).head_sha)  # asked while it rolls
                 # a declared start_period is time the spec says it needs before it can be healthy
-                self._rollout(run, plan, timeout + compose_pod.largest_start_period(plan.spec), record, run_id)
+                kept = self._rollout(run, plan, timeout + compose_pod.largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
             if claim_report(record, namespace, run_id, "failed", f"{failure.step}: {failure.cause.title}"):
                 reporter.failed(failure.step, failure.cause.title)
@@ -225,12 +230,13 @@ class Launcher:
             report_interrupted(record, reporter, namespace, run_id, run.current, cancel)
             raise cancel from None
         with run.step("report", entry):
-            if claim_report(record, namespace, run_id, "ready"):
+            unchanged = kept and plan.reported_deployment is not None  # GitHub already shows exactly this
+            if claim_report(record, namespace, run_id, "ready") and not unchanged:
                 reporter.succeeded(self._url(plan))
-            head = self.github.pull_detail(repo, number).head_sha
-        stale = head != plan.sha
+            newest = head.result()
+        stale = newest != plan.sha
         if stale:
-            run.warn(f"The PR got a new commit ({head[:12]}) during the launch: the preview shows "
+            run.warn(f"The PR got a new commit ({newest[:12]}) during the launch: the preview shows "
                      f"{plan.sha[:12]} and is marked stale. Press l again to update it.")
         return self._result(run, plan, built, time.monotonic() - started, stale)
 
@@ -243,6 +249,9 @@ class Launcher:
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
             plan.placement = replace(plan.placement, pod_expires_at=expires, launch_id=kept[1])
             run.line(f"{plan.sha[:12]} already runs: pods kept")
+        previous = ClusterRecord(self.cluster).read(plan.placement.namespace)
+        if kept:
+            plan.reported_deployment = already_reported(previous, plan.sha, self._url(plan))
         plan.in_use = ClusterRecord(self.cluster).quota_used(plan.placement.namespace)
         plan.server_version = server_version(self.cluster)
         warning = compose_pod.sidecar_warning(plan.spec, plan.server_version)
@@ -253,16 +262,17 @@ class Launcher:
                   naming.ANNOTATION_PHASE_AT: now_text()}
         guards[0]["metadata"]["annotations"].update(launch)
         cap = self.settings.max_previews
-        fresh = cap > 0 and ClusterRecord(self.cluster).read(plan.placement.namespace) is None
+        fresh = cap > 0 and previous is None
         deployer.apply(guards, run.line, on_warning=run.warn)
         if fresh:  # a new preview: counted against preview.max_previews, with every other prdeck's
             refuse_past_cap(self.cluster, plan.placement.namespace, cap)
 
-    def _rollout(self, run: LaunchRun, plan: Plan, timeout: float, record: ClusterRecord, run_id: str) -> None:
+    def _rollout(self, run: LaunchRun, plan: Plan, timeout: float, record: ClusterRecord, run_id: str) -> bool:
+        """Wait for the pods; True when the apply changed nothing they run (no rollout)."""
         if plan.spec.form == "compose" and already_rolled(self.cluster, plan.placement.namespace,
                                                           plan.placement.launch_id):
             run.line("pods: ready (kept: the apply changed nothing they run)")
-            return
+            return True
         try:
             Deployer(self.cluster).wait_rollout(
                 plan.placement.namespace, plan.placement.launch_id, timeout,
@@ -271,6 +281,7 @@ class Launcher:
         except DeployError:
             record.require_ours(plan.placement.namespace, run_id)  # destroyed meanwhile: that, not a timeout
             raise
+        return False
 
     def _url(self, plan: Plan) -> str | None:
         return public_url(plan.placement, self.settings.cluster_options(plan.pull.fork))
@@ -283,6 +294,20 @@ class Launcher:
             built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
             warnings=tuple(run.warnings),
         )
+
+
+def _in_background(work: Callable[[], str]) -> Future[str]:
+    """``work`` on a thread of its own (a GitHub read the launch needs only at its end)."""
+    future: Future[str] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="prdeck-head-check", daemon=True).start()
+    return future
 
 
 def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:

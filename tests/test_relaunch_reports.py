@@ -1,0 +1,86 @@
+"""A relaunch of the commit that already runs, ready, tells GitHub nothing new (issue 17): no new deployment, no
+new statuses; anything that changes what GitHub shows (the URL, a failure) is still reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from prdeck.services import naming
+from prdeck.services.github.report import GitHubReporter
+from prdeck.services.launch.record import ClusterRecord
+from prdeck.services.models import RepoRef
+from prdeck.services.sandbox.images import free_port, sandbox_builder
+from prdeck.services.sandbox.stack import SandboxStack
+from tests.conftest import admin, stats
+from tests.launch_support import Rig, app_seed, make_rig
+
+pytestmark = pytest.mark.timeout(180)
+
+REPO = RepoRef("octo", "app")
+
+
+@pytest.fixture
+def stack() -> Iterator[SandboxStack]:
+    with SandboxStack(app_seed(free_port()), builds="simulate") as running:
+        yield running
+
+
+def rig_for(stack: SandboxStack, tmp: Path, **values: object) -> Rig:
+    return make_rig(stack, tmp, sandbox_builder(simulate=True), **values)
+
+
+def deployments(stack: SandboxStack) -> list[tuple[int, list[str]]]:
+    repo = stack.github.state.repo("octo", "app")
+    found = sorted((d for d in repo.deployments.values() if d.environment == "preview/pr-1"), key=lambda d: d.id)
+    return [(d.id, [status["state"] for status in d.statuses]) for d in found]
+
+
+def commit_states(stack: SandboxStack) -> list[str]:
+    repo = stack.github.state.repo("octo", "app")
+    return [s.state for s in repo.statuses.get(repo.pulls[1].head_sha, []) if s.context == "prdeck/preview"][::-1]
+
+
+def test_a_relaunch_of_the_running_commit_sends_github_no_write(stack: SandboxStack, tmp_path: Path) -> None:
+    rig = rig_for(stack, tmp_path)
+    first = rig.launch(1)
+    shown = deployments(stack), commit_states(stack)
+    assert shown == ([(shown[0][0][0], ["queued", "in_progress", "in_progress", "success"])], ["pending", "success"])
+
+    for _ in range(2):  # the second relaunch finds the first one's record as complete as the launch's
+        admin(stack.github, "reset-stats")
+        again = rig.launch(1)
+        assert not again.built and not again.stale and again.sha == first.sha
+        assert (deployments(stack), commit_states(stack)) == shown, "GitHub already showed exactly this"
+        sent = stats(stack.github)
+        assert sent["rest"] == 0 and sent["graphql"] == 2, sent  # the head, before and after; nothing written
+        record = ClusterRecord(rig.cluster).read(first.namespace)
+        assert record is not None and not record.unreported and record.phase == "ready"
+        assert record.annotations[naming.ANNOTATION_DEPLOYMENT] == str(shown[0][0][0])
+
+
+def test_a_relaunch_that_changes_the_url_reports_a_new_deployment(stack: SandboxStack, tmp_path: Path) -> None:
+    rig_for(stack, tmp_path).launch(1)
+    rig_for(stack, tmp_path, **{"cluster.domain": "preview.test"}).launch(1)
+    found = deployments(stack)
+    reported = ["queued", "in_progress", "in_progress", "success"]
+    assert [states for _, states in found] == [[*reported, "inactive"], reported]  # auto_inactive, as on GitHub
+    repo = stack.github.state.repo("octo", "app")
+    newest = max((d for d in repo.deployments.values() if d.environment == "preview/pr-1"), key=lambda d: d.id)
+    assert newest.statuses[-1]["environment_url"].endswith(".preview.test/")
+    assert commit_states(stack) == ["pending", "success", "pending", "success"]
+
+
+def test_an_adopted_deployment_is_read_only_when_a_report_needs_it(stack: SandboxStack, tmp_path: Path) -> None:
+    rig = rig_for(stack, tmp_path)
+    result = rig.launch(1)
+    ((deployment_id, _),) = deployments(stack)
+    reporter = GitHubReporter(rig.github, REPO, 1, result.sha, warn=pytest.fail)
+    admin(stack.github, "reset-stats")
+    reporter.adopt(deployment_id)
+    assert stats(stack.github)["total"] == 0 and reporter.deployment_id == deployment_id
+    reporter.failed("apply", "the cluster refused it")
+    assert deployments(stack) == [(deployment_id, ["queued", "in_progress", "in_progress", "success", "failure"])]
+    assert commit_states(stack)[-1] == "failure"
