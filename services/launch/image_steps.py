@@ -27,13 +27,20 @@ if TYPE_CHECKING:
 PARALLEL_PUSHES = 4
 
 
+def parallel_builds() -> int:
+    """How many images build at once: twice the cores. A build mostly waits on the engine (sending the context,
+    creating and committing each step's container), so a client with N cores keeps more than N builds busy;
+    ``docker compose build`` runs every service's build at once."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter,
                    builder: Callable[[], ImageBuilder], settings: LaunchSettings,
-                   still_ours: Callable[[], object], warm_up: Callable[[], None]) -> bool:
+                   still_ours: Callable[[], object]) -> bool:
     """Build and push every image the spec builds; returns whether anything was built.
 
-    Several images build side by side (as many as there are cores, as ``docker compose build`` does with
-    BuildKit) and push side by side; their output lines carry the service's name.
+    Several images build side by side (:func:`parallel_builds` at a time) and push side by side; their output
+    lines carry the service's name.
     """
     to_push: list[str] = []
     line = quiet_after(run.stop, run.line)
@@ -52,24 +59,16 @@ def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: Gi
             network = not plan.pull.fork or settings.fork_build_network
             if not network:
                 line("a fork's build: RUN steps get no network (preview.fork_build_network)")
-            builds = []
-            for name, build in plan.spec.builds:
-                ref = plan.images[name]
-                if engine.exists(ref):
-                    line(f"{ref} is already in the registry: not built again")
-                    continue
-                builds.append((name, build, ref))
-            several = len(builds) > 1
-            actions = []
-            for name, build, ref in builds:
-                said = _prefixed(line, name) if several else line
-                said(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
-                actions.append((f"building {name}", partial(_build, engine, plan, build, name, ref, said, network,
-                                                            settings.max_context_bytes)))
-                to_push.append(ref)
-            if actions:
-                warm_up()  # the apply step's kubernetes client loads while Docker builds
-                each_until_stopped(actions, run.stop, min(len(actions), os.cpu_count() or 1))
+            several = len(plan.spec.builds) > 1
+            built: set[str] = set()
+            actions = [
+                (f"building {name}", partial(_build_unless_there, engine, plan, build, name, plan.images[name],
+                                             _prefixed(line, name) if several else line, network,
+                                             settings.max_context_bytes, built))
+                for name, build in plan.spec.builds
+            ]  # each asks the registry first, side by side with the others
+            each_until_stopped(actions, run.stop, min(len(actions), parallel_builds()))
+            to_push = [plan.images[name] for name, _ in plan.spec.builds if plan.images[name] in built]
             if not to_push:
                 step.skip("every image is already in the registry")
     with run.step("push", entry) as step:
@@ -82,6 +81,16 @@ def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: Gi
             pushes = [(f"pushing {ref}", partial(_push, builder(), ref, progress, line)) for ref in to_push]
             each_until_stopped(pushes, run.stop, PARALLEL_PUSHES)
     return bool(to_push)
+
+
+def _build_unless_there(engine: ImageBuilder, plan: Plan, build: BuildSpec, name: str, ref: str,
+                        line: Callable[[str], None], network: bool, max_bytes: int, built: set[str]) -> None:
+    if engine.exists(ref):
+        line(f"{ref} is already in the registry: not built again")
+        return
+    line(f"building {name} from {build.context} ({build.dockerfile}) as {ref}")
+    _build(engine, plan, build, name, ref, line, network, max_bytes)
+    built.add(ref)
 
 
 def _build(engine: ImageBuilder, plan: Plan, build: BuildSpec, name: str, ref: str, line: Callable[[str], None],

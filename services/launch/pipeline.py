@@ -206,7 +206,7 @@ class Launcher:
         repo, number, namespace = plan.repo, plan.placement.number, plan.placement.namespace
         try:
             built = build_and_push(run, entry, plan, reporter, self.builder, self.settings,
-                                   lambda: record.require_ours(namespace, run_id), self.cluster.warm_up)
+                                   lambda: record.require_ours(namespace, run_id))
             with run.step("apply", entry):
                 record.require_ours(namespace, run_id)
                 Deployer(self.cluster).apply(self.objects(plan)[1:], run.line, on_warning=run.warn)  # ns: claimed
