@@ -15,6 +15,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from prdeck.services.config import Config, config_path, load_config
@@ -22,11 +23,19 @@ from prdeck.services.deck import Deck, open_deck
 from prdeck.services.errors import PrdeckError, UsageError
 from prdeck.services.github.repos import repos_for
 from prdeck.services.models import RepoRef
-from prdeck.tui.cli import commands, interruption, output
+from prdeck.tui.cli import commands, interruption
 from prdeck.tui.cli import launch as cli_launch
 from prdeck.tui.cli import lifecycle as cli_lifecycle
 from prdeck.tui.cli.parser import build_parser
 from prdeck.tui.view.safe_text import printable
+
+
+def _output() -> ModuleType:
+    """The formatting of lists and reports, with rich: loaded only by the commands that print them (``launch``
+    starts without it)."""
+    from prdeck.tui.cli import output
+
+    return output
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -51,8 +60,8 @@ def _sandbox_builder() -> Any:
 
 
 def _print_list(result: commands.ListResult) -> None:
-    output.pulls_table(result, sys.stdout)
-    if orphans := output.orphans_text(result):
+    _output().pulls_table(result, sys.stdout)
+    if orphans := _output().orphans_text(result):
         print(orphans)
 
 
@@ -63,10 +72,10 @@ def _ls(args: argparse.Namespace) -> int:
     finally:
         deck.close()
     if getattr(args, "json", False):
-        print(output.pulls_json(result))
+        print(_output().pulls_json(result))
         return 0
     _print_list(result)
-    if note := output.cluster_note(result):
+    if note := _output().cluster_note(result):
         print(note, file=sys.stderr)
     return 0
 
@@ -78,7 +87,7 @@ def _status(args: argparse.Namespace) -> int:
         result = deck.status(repo, number)
     finally:
         deck.close()
-    print(output.status_json(result) if args.json else output.status_text(result))
+    print(_output().status_json(result) if args.json else _output().status_text(result))
     return 0
 
 
@@ -109,7 +118,7 @@ def _logs(args: argparse.Namespace) -> int:
                 if line.notice:  # prdeck's own word about the stream: not part of the log
                     print(f"prdeck: {printable(line.text)}", file=sys.stderr, flush=True)
                     continue
-                print(output.log_line(line, prefix=several, timestamps=args.timestamps), flush=args.follow)
+                print(_output().log_line(line, prefix=several, timestamps=args.timestamps), flush=args.follow)
     finally:
         stop.set()
         deck.close()
@@ -152,7 +161,7 @@ def _login(args: argparse.Namespace) -> int:
         token = getpass.getpass("Token: ")
     else:
         raise UsageError("No terminal to read the token from", "pipe it in with `prdeck login --with-token`")
-    print(output.login_text(commands.login(config, token)))
+    print(_output().login_text(commands.login(config, token)))
     return 0
 
 
@@ -248,13 +257,13 @@ def _dispatch(args: argparse.Namespace) -> int:
     if command == "login":
         return _login(args)
     if command == "logout":
-        print(output.logout_text(commands.logout(_load(args))))
+        print(_output().logout_text(commands.logout(_load(args))))
         return 0
     if command == "config":
         if args.config_command == "path":
             print(config_path(args.config))
         else:
-            print(output.config_text(commands.config_report(_load(args))))
+            print(_output().config_text(commands.config_report(_load(args))))
         return 0
     if command == "sandbox":
         return _sandbox(args)
