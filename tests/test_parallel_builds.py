@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from prdeck.services.launch.image_steps import parallel_builds
+from prdeck.services.models import RepoRef
 from prdeck.services.sandbox.images import SimulatedBuilder, free_port
 from prdeck.services.sandbox.stack import SandboxStack
 from tests.conftest import admin, stats
@@ -62,3 +64,22 @@ def test_a_relaunch_of_a_commit_the_mirror_holds_does_not_fetch_it_again(tmp_pat
                                       "files": {"site/index.html": "<h1>newer</h1>\n"}})
         rig.launch(1)
         assert stats(stack.github)["git"] > after["git"], "a new head is fetched"
+
+
+def test_the_clone_url_is_asked_once_per_mirror(tmp_path: Path) -> None:
+    pulls = [{"number": n, "title": f"PR {n}", "author": "dev", "branch": f"change/{n}",
+              "files": {"site/index.html": f"<h1>{n}</h1>\n"}} for n in (1, 2)]
+    with SandboxStack(app_seed(free_port(), pulls=pulls), builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        before = stats(stack.github)
+        rig.launcher.plan(RepoRef("octo", "app"), 1, check_approval=False)
+        first = stats(stack.github)
+        assert first["rest"] == before["rest"] + 1, "GET /repos/octo/app: where to fetch from"
+        rig.launcher.plan(RepoRef("octo", "app"), 2, check_approval=False)
+        second = stats(stack.github)
+        assert second["rest"] == first["rest"], "the mirror kept the answer"
+        assert second["git"] > first["git"], "PR 2 was fetched"
+        mirror = next((tmp_path / "mirrors").glob("*/app.git"))
+        kept = subprocess.run(["git", "--git-dir", str(mirror), "config", "--get", "prdeck.origin"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        assert kept == [rig.github.api_url, stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"]

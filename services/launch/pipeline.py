@@ -109,7 +109,7 @@ class Launcher:
         if check_approval:
             approved_sha = approved_head(pull, approved_sha)
         fetched = fetch_pull(repo, pull, lambda: self.github.clone_url(repo), self.github.token, self.mirror_root,
-                             on_line)
+                             on_line, self.github.api_url)
         mirror = fetched.mirror
         tree = spec_tree or GitTree(mirror, fetched.spec_sha)
         configured = self.settings.spec_path if spec_path is None else spec_path

@@ -7,6 +7,7 @@ GitHub serves, and the relaunch saves the round trips of a fetch (and of asking 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +25,16 @@ class Fetched:
 
 
 def fetch_pull(repo: RepoRef, pull: PullDetail, clone_url: Callable[[], str], token: str | None,
-               root: Path | None, on_line: Callable[[str], None]) -> Fetched:
+               root: Path | None, on_line: Callable[[str], None], api_url: str) -> Fetched:
+    """Fetch what the launch needs; ``clone_url`` asks GitHub where to fetch from, once per mirror and API
+    (``api_url``): the answer is kept in the mirror's config."""
     number = pull.number
     if not pull.fork:
         local = GitMirror(repo, "", None, root)
         if _has_commit(local, pull.head_sha):
             on_line(f"head {pull.head_sha[:12]} is in {local.path} already: not fetched again")
             return Fetched(local, pull.head_sha)
-    mirror = GitMirror(repo, clone_url(), token, root)
+    mirror = GitMirror(repo, _clone_url(GitMirror(repo, "", None, root), api_url, clone_url), token, root)
     head_ref, base_ref = f"refs/prdeck/pr-{number}", f"refs/prdeck/base/{pull.base_branch}"
     on_line(f"git fetch refs/pull/{number}/head and {pull.base_branch} into {mirror.path}")
     fetched = mirror.fetch({f"refs/pull/{number}/head": head_ref, f"refs/heads/{pull.base_branch}": base_ref})
@@ -42,6 +45,27 @@ def fetch_pull(repo: RepoRef, pull: PullDetail, clone_url: Callable[[], str], to
         )
     on_line(f"head {pull.head_sha[:12]}, base {pull.base_branch} at {fetched[base_ref][:12]}")
     return Fetched(mirror, fetched[base_ref] if pull.fork else pull.head_sha)
+
+
+ORIGIN_KEY = "prdeck.origin"
+"""The mirror's config entry ``<api url> <clone url>``: where the last fetch came from, and which API said so."""
+
+
+def _clone_url(local: GitMirror, api_url: str, ask: Callable[[], str]) -> str:
+    """The clone URL GitHub gave for this mirror before (one round trip less a fetch), else GitHub's answer now."""
+    if (local.path / "HEAD").exists():
+        try:
+            kept_api, _, kept_url = local.git("config", "--get", ORIGIN_KEY, doing="read the mirror's origin") \
+                .decode().strip().partition(" ")
+        except GitError:
+            kept_api, kept_url = "", ""
+        if kept_api == api_url and kept_url:
+            return kept_url
+    url = ask()
+    local.ensure()
+    with contextlib.suppress(GitError):  # another process writing the config at this moment: asked again next time
+        local.git("config", ORIGIN_KEY, f"{api_url} {url}", doing="keep the mirror's origin")
+    return url
 
 
 def _has_commit(mirror: GitMirror, sha: str) -> bool:
