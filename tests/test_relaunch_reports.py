@@ -73,14 +73,17 @@ def test_a_relaunch_that_changes_the_url_reports_a_new_deployment(stack: Sandbox
     assert commit_states(stack) == ["pending", "success", "pending", "success"]
 
 
-def test_an_adopted_deployment_is_read_only_when_a_report_needs_it(stack: SandboxStack, tmp_path: Path) -> None:
+def test_a_relaunch_that_fails_gets_a_deployment_of_its_own(stack: SandboxStack, tmp_path: Path) -> None:
+    """The adopted deployment still runs what it said (the pods were kept): the failure is a new deployment."""
     rig = rig_for(stack, tmp_path)
     result = rig.launch(1)
-    ((deployment_id, _),) = deployments(stack)
+    ((deployment_id, reported),) = deployments(stack)
     reporter = GitHubReporter(rig.github, REPO, 1, result.sha, warn=pytest.fail)
     admin(stack.github, "reset-stats")
     reporter.adopt(deployment_id)
+    reporter.progress("Deploying")
     assert stats(stack.github)["total"] == 0 and reporter.deployment_id == deployment_id
     reporter.failed("apply", "the cluster refused it")
-    assert deployments(stack) == [(deployment_id, ["queued", "in_progress", "in_progress", "success", "failure"])]
-    assert commit_states(stack)[-1] == "failure"
+    ((kept, states), (new, failed)) = deployments(stack)
+    assert (kept, states) == (deployment_id, reported) and new != deployment_id
+    assert failed == ["queued", "failure"] and commit_states(stack)[-1] == "failure"
