@@ -7,7 +7,6 @@ GitHubService, a ClusterService or a Launcher for a deck.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
@@ -15,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from prdeck.services.background import in_background
 from prdeck.services.config import Config
 from prdeck.services.deck.caps import Caps
 from prdeck.services.deck.deck import ClusterParts, Deck
@@ -54,13 +54,21 @@ def open_deck(
     ``token`` defaults to the credential chain (keyring, GH_TOKEN/GITHUB_TOKEN, ``gh auth token``). ``workdir``
     holds the launch journal and the git mirrors (default: the platform's state and cache dirs).
     """
+    if cluster == "now":  # the cluster's client (kubernetes loads: 0.3 s of CPU) is made while the keyring answers
+        signed_in: Future[GitHubService] = Future()
+        parts = in_background(lambda: _cluster_parts(config, signed_in.result, builder, workdir), "prdeck-connect")
+        try:
+            github = _github(config, token)
+        except BaseException as exc:
+            signed_in.set_exception(exc)
+            raise
+        signed_in.set_result(github)
+        return Deck(github, repos, parts.result())
     github = _github(config, token)
 
     def connect() -> ClusterParts:
-        return _cluster_parts(config, github, builder, workdir)
+        return _cluster_parts(config, lambda: github, builder, workdir)
 
-    if cluster == "now":
-        return Deck(github, repos, connect())
     if cluster == "later":
         return Deck(github, repos, connect_later=connect)
     return Deck(github, repos, ClusterParts(problem=Unavailable("No Kubernetes cluster configured",
@@ -100,7 +108,7 @@ def sign_in(config: Config, token: str) -> tuple[str, Identity]:
 
 
 def _cluster_parts(
-    config: Config, github: GitHubService, builder: BuilderFactory | None, workdir: Path | None
+    config: Config, github: Callable[[], GitHubService], builder: BuilderFactory | None, workdir: Path | None
 ) -> ClusterParts:
     """The configured cluster, or why there is none: previews are optional, the PR list works without them."""
     from prdeck.services.kube.client import load_api_client  # kubernetes loads only here
@@ -143,14 +151,14 @@ def open_launcher(
 
 
 def _launches(
-    config: Config, github: GitHubService, cluster: ClusterService, builder: BuilderFactory | None,
+    config: Config, github: Callable[[], GitHubService], cluster: ClusterService, builder: BuilderFactory | None,
     workdir: Path | None,
 ) -> Launches:
     """Launch bookkeeping. The Docker client and the token's login load on the first launch, not at start-up."""
     from prdeck.services.launch.launches import Launches
 
     journal = _journal(workdir)
-    return Launches(lambda: _launcher(config, github, cluster, builder, workdir, journal), journal)
+    return Launches(lambda: _launcher(config, github(), cluster, builder, workdir, journal), journal)
 
 
 def _journal(workdir: Path | None) -> LaunchJournal:
@@ -174,16 +182,7 @@ def _launcher(
 
 def _login_soon(github: GitHubService) -> Future[str]:
     """The token's login, asked in the background: a launch needs it only once its spec is read."""
-    future: Future[str] = Future()
-
-    def ask() -> None:
-        try:
-            future.set_result(github.whoami().login)
-        except BaseException as exc:  # handed to whoever waits for the login
-            future.set_exception(exc)
-
-    threading.Thread(target=ask, name="prdeck-whoami", daemon=True).start()
-    return future
+    return in_background(lambda: github.whoami().login, "prdeck-whoami")
 
 
 def _docker_builder(settings: LaunchSettings) -> BuilderFactory:

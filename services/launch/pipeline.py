@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from prdeck.services import naming
+from prdeck.services.background import in_background
 from prdeck.services.errors import UsageError
 from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
@@ -209,6 +210,8 @@ class Launcher:
                                    lambda: record.require_ours(namespace, run_id))
             with run.step("apply", entry):
                 record.require_ours(namespace, run_id)
+                # pods kept: nothing to wait for after the apply, so the PR's head is asked again while it runs
+                head = self._head_check(repo, number) if wait and plan.kept_pods else None
                 Deployer(self.cluster).apply(self.objects(plan)[1:], run.line, on_warning=run.warn)  # ns: claimed
                 record.phase(namespace, "deploying")
                 record.mark(namespace, {naming.ANNOTATION_ASLEEP: None})  # the apply scaled an asleep one back
@@ -217,7 +220,6 @@ class Launcher:
                     step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
                     reporter.progress("Deploying")
                     return self._result(run, plan, built, time.monotonic() - started, stale=False)
-                head = _in_background(lambda: self.github.pull_detail(repo, number).head_sha)  # asked while it rolls
                 # a declared start_period is time the spec says it needs before it can be healthy
                 kept = self._rollout(run, plan, timeout + compose_pod.largest_start_period(plan.spec), record, run_id)
         except LaunchFailed as failure:
@@ -230,6 +232,7 @@ class Launcher:
             report_interrupted(record, reporter, namespace, run_id, run.current, cancel)
             raise cancel from None
         with run.step("report", entry):
+            head = head or self._head_check(repo, number)  # asked while the report goes out
             unchanged = kept and plan.reported_deployment is not None  # GitHub already shows exactly this
             if claim_report(record, namespace, run_id, "ready") and not unchanged:
                 reporter.succeeded(self._url(plan))
@@ -240,6 +243,10 @@ class Launcher:
                      f"{plan.sha[:12]} and is marked stale. Press l again to update it.")
         return self._result(run, plan, built, time.monotonic() - started, stale)
 
+    def _head_check(self, repo: RepoRef, number: int) -> Future[str]:
+        """The PR's head now, asked in the background: whether it moved during the launch (the preview is stale)."""
+        return in_background(lambda: self.github.pull_detail(repo, number).head_sha, "prdeck-head-check")
+
     def _claim(self, run: LaunchRun, plan: Plan, run_id: str) -> None:
         """Create (or take over) the preview's namespace with its guards before anything is built, recording this
         launch on it; a relaunch of the commit that already runs keeps its pods (same template, no restart)."""
@@ -248,6 +255,7 @@ class Launcher:
         if kept:  # the pod template keeps its old expires-at; the namespace's (the one that counts) is reset
             expires = datetime.fromisoformat(kept[0].replace("Z", "+00:00"))
             plan.placement = replace(plan.placement, pod_expires_at=expires, launch_id=kept[1])
+            plan.kept_pods = True
             run.line(f"{plan.sha[:12]} already runs: pods kept")
         previous = ClusterRecord(self.cluster).read(plan.placement.namespace)
         if kept:
@@ -294,20 +302,6 @@ class Launcher:
             built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
             warnings=tuple(run.warnings),
         )
-
-
-def _in_background(work: Callable[[], str]) -> Future[str]:
-    """``work`` on a thread of its own (a GitHub read the launch needs only at its end)."""
-    future: Future[str] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(work())
-        except BaseException as exc:
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="prdeck-head-check", daemon=True).start()
-    return future
 
 
 def _rollout_line(run: LaunchRun, status: RolloutStatus) -> None:

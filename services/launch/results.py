@@ -107,6 +107,8 @@ class Plan:
     in_use: dict[str, Any] | None = None
     """What the namespace's pods use before this launch (its quota's ``status.used``): a relaunch rolls the new
     pods in next to them, and the new quota keeps room for both."""
+    kept_pods: bool = False
+    """The commit already runs, ready: the launch keeps its pods (same template, no restart)."""
     reported_deployment: int | None = None
     """The GitHub deployment that already shows this commit's preview ready at this URL (a relaunch that keeps its
     pods): the launch reports on it only if something changes (see :func:`already_reported`)."""
