@@ -212,7 +212,8 @@ class Launcher:
                 record.require_ours(namespace, run_id)
                 # pods kept: nothing to wait for after the apply, so the PR's head is asked again while it runs
                 head = self._head_check(repo, number) if wait and plan.kept_pods else None
-                Deployer(self.cluster).apply(self.objects(plan)[1:], run.line, on_warning=run.warn)  # ns: claimed
+                workload = [obj for obj in self.objects(plan) if not is_guard(obj)]  # the guards: applied by _claim
+                Deployer(self.cluster).apply(workload, run.line, on_warning=run.warn)
                 record.phase(namespace, "deploying")
                 record.mark(namespace, {naming.ANNOTATION_ASLEEP: None})  # the apply scaled an asleep one back
             with run.step("rollout", entry) as step:
