@@ -67,7 +67,10 @@ class LoopbackServer:
     async def _serve(self) -> None:
         self._stopped = asyncio.Event()
         try:
-            runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False, shutdown_timeout=1)
+            # stopping waits this long for open connections (a client's watch stays open): 1 s was all of
+            # `prdeck demo`'s quit time
+            runner = web.AppRunner(self._make_app(self.url), access_log=None, handle_signals=False,
+                                   shutdown_timeout=0.1)
             await runner.setup()
             await web.SockSite(runner, self._sock, ssl_context=self._ssl_context).start()
         except BaseException as exc:
