@@ -76,13 +76,15 @@ class Launcher:
         self.settings = settings
         self._builder_factory = builder
         self._builder: ImageBuilder | None = None
+        self._builder_lock = threading.Lock()
         self.journal = journal or LaunchJournal()
         self.mirror_root = mirror_root
 
     def builder(self) -> ImageBuilder:
-        if self._builder is None:
-            self._builder = self._builder_factory()
-        return self._builder
+        with self._builder_lock:  # launches side by side share one engine client
+            if self._builder is None:
+                self._builder = self._builder_factory()
+            return self._builder
 
     # checks -------------------------------------------------------------------------------------------
     def check(self, repo: RepoRef, number: int) -> LaunchCheck:
@@ -180,6 +182,9 @@ class Launcher:
         started = time.monotonic()
         record = ClusterRecord(self.cluster)
         run_id = secrets.token_hex(6)
+        # the engine's client (docker's import, a ping) is made while GitHub, git and the cluster answer; its
+        # failure (no engine) matters only to a spec that builds, when the build step asks for it
+        engine = in_background(self.builder, "prdeck-docker")
         with run.step("fetch", entry):
             plan = until_stopped(lambda: self.plan(repo, number, expected_sha, approved_sha, on_line=run.line,
                                                    on_warning=run.warn),
@@ -194,7 +199,7 @@ class Launcher:
             reporter.started()
             reporter.then(lambda: record_deployment(record, namespace, reporter))
         try:
-            result = self._deploy(run, entry, plan, reporter, record, run_id, wait, timeout, started)
+            result = self._deploy(run, entry, plan, reporter, record, run_id, wait, timeout, started, engine)
         finally:
             if not reporter.flush(REPORT_WAIT_SECONDS):
                 run.warn(f"GitHub did not answer within {REPORT_WAIT_SECONDS:.0f} s: its deployment and commit "
@@ -202,11 +207,12 @@ class Launcher:
         return replace(result, warnings=tuple(run.warnings))  # with what the reports had to say
 
     def _deploy(self, run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter,
-                record: ClusterRecord, run_id: str, wait: bool, timeout: float, started: float) -> LaunchResult:
+                record: ClusterRecord, run_id: str, wait: bool, timeout: float, started: float,
+                engine: Future[ImageBuilder]) -> LaunchResult:
         """Build, push, apply, roll out and report; GitHub hears of each step from ``reporter``'s queue."""
         repo, number, namespace = plan.repo, plan.placement.number, plan.placement.namespace
         try:
-            built = build_and_push(run, entry, plan, reporter, self.builder, self.settings,
+            built = build_and_push(run, entry, plan, reporter, engine.result, self.settings,
                                    lambda: record.require_ours(namespace, run_id))
             with run.step("apply", entry):
                 record.require_ours(namespace, run_id)
