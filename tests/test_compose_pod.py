@@ -284,3 +284,36 @@ def test_images_that_switch_users_get_one_hint_under_restricted(tmp_path: Path) 
     assert 'preview.container_security = "baseline"' in hints[0]
     assert not [w for w in load_spec(LocalTree(tmp_path), policy=PodPolicy("baseline")).warnings
                 if "switches users" in w]
+
+
+@pytest.mark.parametrize(("user", "expected", "named"), [
+    ('"1000:1000"', {"runAsUser": 1000, "runAsGroup": 1000}, None),
+    ("999", {"runAsUser": 999}, None),
+    ("node", {}, "'node'"),
+    ('"1000:staff"', {"runAsUser": 1000}, "'staff'"),
+    ('"node:0"', {"runAsGroup": 0}, "'node'"),
+])
+def test_compose_user_runs_the_container_as_those_ids(tmp_path: Path, user: str, expected: dict[str, int],
+                                                       named: str | None) -> None:
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(f"services:\n  web:\n    image: nginx:1.27\n    user: {user}\n    ports: ['80']\n"
+                      "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    spec = load_spec(LocalTree(tmp_path))
+    (pod,) = [o for o in render(spec, PLACEMENT, OPTIONS, {}) if o["kind"] == "Deployment"]
+    kubernetes_validate.validate(pod, SCHEMA_VERSION, strict=True)
+    security = pod["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert {key: security[key] for key in ("runAsUser", "runAsGroup") if key in security} == expected
+    warnings = [w for w in spec.warnings if ".user:" in w]
+    assert (warnings == []) if named is None else (len(warnings) == 1 and f"{named} is a name" in warnings[0])
+    assert not any("not supported" in w for w in spec.warnings)
+
+
+@pytest.mark.parametrize("user", ['"99999999999"', '""', "true", "[1000]"])
+def test_a_compose_user_that_is_no_id_or_name_is_refused_naming_the_key(tmp_path: Path, user: str) -> None:
+    target = tmp_path / ".prdeck" / "compose.yml"
+    target.parent.mkdir(parents=True)
+    target.write_text(f"services:\n  web:\n    image: nginx:1.27\n    user: {user}\n    ports: ['80']\n"
+                      "x-prdeck:\n  ingress: {service: web, port: 80}\n")
+    with pytest.raises(SpecError, match=r"services\.web\.user"):
+        load_spec(LocalTree(tmp_path))

@@ -50,6 +50,31 @@ def _scalar(value: Any) -> str:
     raise ValueError(f"values must be strings or numbers, got {type(value).__name__}")
 
 
+MAX_ID = 2**31 - 1
+"""The largest user or group id a pod's securityContext takes (the API server refuses more)."""
+
+
+def user_ids(value: Any) -> tuple[int | None, int | None, str]:
+    """Compose ``user`` (``uid``, ``uid:gid``, ``name``, ``name:group``) as ``(uid, gid, names)``: a pod runs as
+    numbers only, so a name comes back in ``names`` (the image's own ``USER`` then applies) instead of an id."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("must be a user id or name, optionally with :group")
+    user, _, group = str(value).strip().partition(":")
+    if not user:
+        raise ValueError("names no user")
+    ids, names = [], []
+    for part in (user, group):
+        if part.isdigit():
+            if int(part) > MAX_ID:
+                raise ValueError(f"{part} is not a user or group id (at most {MAX_ID})")
+            ids.append(int(part))
+        else:
+            ids.append(None)
+            if part:
+                names.append(part)
+    return ids[0], ids[1], " and ".join(repr(name) for name in names)
+
+
 def container_port(value: Any) -> int:
     """The container side of a Compose port: ``8080``, ``"8080"``, ``"80:8080"``, ``"8080/tcp"``, ``{target: 8080}``."""
     if isinstance(value, dict):

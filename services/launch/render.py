@@ -104,7 +104,10 @@ def _container(
         result["envFrom"] = [{"secretRef": {"name": SECRET_NAME}}]
     if container.volume_mounts:
         result["volumeMounts"] = copy.deepcopy([dict(mount) for mount in container.volume_mounts])
-    result["securityContext"] = container_security(container.capabilities, options.policy)
+    security = result["securityContext"] = container_security(container.capabilities, options.policy)
+    for field, value in (("runAsUser", container.run_as_user), ("runAsGroup", container.run_as_group)):
+        if value is not None:  # compose `user`
+            security[field] = value
     return result
 
 

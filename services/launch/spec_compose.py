@@ -23,7 +23,8 @@ from prdeck.services.launch.spec_yaml import MAX_SERVICES, bounded_documents
 
 SUPPORTED_SERVICE_KEYS = frozenset(
     {"build", "image", "environment", "command", "entrypoint", "ports", "deploy", "healthcheck", "expose", "cap_add",
-     "restart", "depends_on", "hostname", "container_name", "networks", "gpus", *compose_mounts.SERVICE_KEYS}
+     "restart", "depends_on", "hostname", "container_name", "networks", "gpus", "user",
+     *compose_mounts.SERVICE_KEYS}
 )
 IGNORED_TOP_KEYS = frozenset({"version", "name", "services", "x-prdeck", "x-uffizzi", *compose_mounts.TOP_KEYS})
 Lookup = Callable[[str], str | None]
@@ -143,6 +144,8 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
             else (None, 0)
         key = f"{where}.cap_add"
         capabilities = _capabilities(service.get("cap_add"))
+        key = f"{where}.user"
+        uid, gid, named = values.user_ids(service["user"]) if "user" in service else (None, None, "")
     except (ValueError, TypeError, AttributeError) as exc:
         raise problem(path, key, str(exc)) from exc
     for unreachable in compose_service.unreachable_names(name, service):
@@ -150,6 +153,9 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
         warnings.append(f"{path}: {where}: other services cannot reach it as {unreachable!r} (a pod's host names "
                         f"take lower-case letters, digits, '-' and '.'): give it hostname: {fixed} (or a network "
                         "alias) and use that name, or localhost (all services share one pod)")
+    if named:
+        warnings.append(f"{path}: {where}.user: {named} is a name, and a pod runs as numbers only (runAsUser, "
+                        "runAsGroup): the image's own USER applies; write the ids, e.g. user: \"1000:1000\"")
     container = container_name(name)
     return ContainerSpec(
         name=container,
@@ -165,6 +171,8 @@ def _container(path: str, name: str, service: Any, lookup: Lookup, warnings: lis
         capabilities=capabilities,
         service=name if container != name else "",
         start_period=start_period,
+        run_as_user=uid,
+        run_as_group=gid,
         **compose_service.pod_fields(path, name, service),
     )
 

@@ -72,6 +72,10 @@ class ContainerSpec:
     cpu_request: str | None = None
     volume_mounts: tuple[Mapping[str, Any], ...] = ()
     """Kubernetes ``volumeMounts`` of its ``volumes``, ``tmpfs``, ``configs`` and ``secrets``."""
+    run_as_user: int | None = None
+    """``user``'s numeric id (``runAsUser``); None: the image's own ``USER``."""
+    run_as_group: int | None = None
+    """``user``'s numeric group (``runAsGroup``)."""
 
 
 @dataclass(frozen=True)
