@@ -62,7 +62,7 @@ class PullListScreen(MarkActions, Screen[None]):
     BINDINGS = [
         Binding("slash", "filter", "Filter", priority=True),  # see prdeck.tui.widgets.field_focus
         Binding("s", "sort", "Sort"),
-        Binding("r", "refresh", "Refresh"),
+        Binding("r", "refresh", "Reload"),  # "Refresh" cut the footer's last key (q Quit) at 80 columns
         Binding("O", "open_pull", "GitHub"),
         Binding("l", "launch", "Launch"),
         Binding("o", "open_preview", "Open"),
