@@ -220,8 +220,8 @@ class Launcher:
                 head = self._head_check(repo, number) if wait and plan.kept_pods else None
                 workload = [obj for obj in self.objects(plan) if not is_guard(obj)]  # the guards: applied by _claim
                 Deployer(self.cluster).apply(workload, run.line, on_warning=run.warn)
-                record.phase(namespace, "deploying")
-                record.mark(namespace, {naming.ANNOTATION_ASLEEP: None})  # the apply scaled an asleep one back
+                record.mark(namespace, {naming.ANNOTATION_PHASE: "deploying", naming.ANNOTATION_PHASE_AT: now_text(),
+                                        naming.ANNOTATION_ASLEEP: None})  # the apply scaled an asleep one back
             with run.step("rollout", entry) as step:
                 if not wait:
                     step.skip("not waited for: the next prdeck that sees it ready reports it to GitHub")
