@@ -62,7 +62,8 @@ def user_ids(value: Any) -> tuple[int | None, int | None, str]:
     user, _, group = str(value).strip().partition(":")
     if not user:
         raise ValueError("names no user")
-    ids, names = [], []
+    ids: list[int | None] = []
+    names: list[str] = []
     for part in (user, group):
         if part.isdigit():
             if int(part) > MAX_ID:
