@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -158,3 +159,22 @@ def test_hostile_titles_arrive_exactly(make_sandbox, title):
         (found,) = github.open_pulls(APP)
     assert found.title == title
     assert found.labels == ("[bold]", "🎉")
+
+
+def test_one_service_answers_several_threads_each_its_own_question(make_sandbox):
+    """PyGithub sends a request in two calls on one connection object (store, then send): a client shared by
+    threads could send one thread's request twice and answer the other with it. Each thread has its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    box = make_sandbox({"users": [{"login": "maintainer"}], "generate": [{"repo": "octo/app", "pulls": 40}]})
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch between any two bytecodes: a shared client's race shows at once
+    try:
+        with GitHubService(box.api_url, box.token) as github, ThreadPoolExecutor(8) as pool:
+            numbers = [n for _ in range(5) for n in range(1, 41)]
+            answers = list(pool.map(lambda n: (n, github.pull_detail(APP, n).number), numbers))
+            identities = list(pool.map(lambda _: github.whoami().login, range(16)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert all(asked == got for asked, got in answers)
+    assert identities == ["maintainer"] * 16

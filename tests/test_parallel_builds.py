@@ -83,3 +83,25 @@ def test_the_clone_url_is_asked_once_per_mirror(tmp_path: Path) -> None:
         kept = subprocess.run(["git", "--git-dir", str(mirror), "config", "--get", "prdeck.origin"],
                               capture_output=True, text=True, check=True).stdout.split()
         assert kept == [rig.github.api_url, stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"]
+
+
+@pytest.mark.parametrize("kept", ["https://elsewhere.test/octo/app.git", "{git}octo/renamed-away.git"])
+def test_a_kept_clone_url_elsewhere_or_gone_is_asked_again(tmp_path: Path, kept: str) -> None:
+    """Another host in the mirror's config (a shared or tampered cache) would get the token: never used. A moved
+    repository (git follows no redirect) is asked again and fetched from where GitHub says now."""
+    pulls = [{"number": n, "title": f"PR {n}", "author": "dev", "branch": f"change/{n}",
+              "files": {"site/index.html": f"<h1>{n}</h1>\n"}} for n in (1, 2)]
+    with SandboxStack(app_seed(free_port(), pulls=pulls), builds="simulate") as stack:
+        rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        rig.launcher.plan(RepoRef("octo", "app"), 1, check_approval=False)
+        mirror = next((tmp_path / "mirrors").glob("*/app.git"))
+        right = stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"
+        wrong = kept.format(git=stack.github.info()["git_url"])
+        subprocess.run(["git", "--git-dir", str(mirror), "config", "prdeck.origin", f"{rig.github.api_url} {wrong}"],
+                       check=True)
+        before = stats(stack.github)
+        rig.launcher.plan(RepoRef("octo", "app"), 2, check_approval=False)
+        assert stats(stack.github)["rest"] == before["rest"] + 1, "GitHub was asked where to fetch from"
+        kept_now = subprocess.run(["git", "--git-dir", str(mirror), "config", "--get", "prdeck.origin"],
+                                  capture_output=True, text=True, check=True).stdout.split()
+        assert kept_now == [rig.github.api_url, right]

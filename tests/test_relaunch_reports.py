@@ -59,6 +59,33 @@ def test_a_relaunch_of_the_running_commit_sends_github_no_write(stack: SandboxSt
         record = ClusterRecord(rig.cluster).read(first.namespace)
         assert record is not None and not record.unreported and record.phase == "ready"
         assert record.annotations[naming.ANNOTATION_DEPLOYMENT] == str(shown[0][0][0])
+        assert record.annotations[naming.ANNOTATION_SHOWN] == f"{record.launch_id} {shown[0][0][0]}"
+
+
+def test_a_launch_whose_reports_github_refused_is_reported_again_by_its_relaunch(
+    stack: SandboxStack, tmp_path: Path
+) -> None:
+    """The namespace said "reported" before GitHub answered: a relaunch standing on that would leave the commit
+    status pending for good. Only what GitHub took is stood on."""
+    rig = rig_for(stack, tmp_path)
+    rig.launcher.plan(REPO, 1, check_approval=False)  # the mirror knows where to fetch from: no REST read left
+    admin(stack.github, "faults", {"scope": "rest", "status": 422, "times": 1000})
+    first = rig.launch(1)
+    assert any("GitHub was not told" in warning for warning in first.warnings)
+    assert deployments(stack) == [] and commit_states(stack) == []
+    admin(stack.github, "faults", method="DELETE")
+    rig.launch(1)
+    assert [states for _, states in deployments(stack)] == [["queued", "in_progress", "success"]]
+    assert commit_states(stack) == ["pending", "success"]
+
+
+def test_a_relaunch_not_waited_for_reports_on_a_deployment_of_its_own(stack: SandboxStack, tmp_path: Path) -> None:
+    """Its end is reported by whoever sees it; that must not land on the deployment it would have stood on."""
+    rig = rig_for(stack, tmp_path)
+    rig.launch(1)
+    rig.launch(1, wait=False)
+    found = deployments(stack)
+    assert len(found) == 2 and found[0][1][-1] == "success" and found[1][1][:1] == ["queued"]
 
 
 def test_a_relaunch_that_changes_the_url_reports_a_new_deployment(stack: SandboxStack, tmp_path: Path) -> None:

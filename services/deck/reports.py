@@ -15,6 +15,7 @@ from prdeck.services.github.report import GitHubReporter
 from prdeck.services.github.service import GitHubService
 from prdeck.services.kube.service import ClusterService
 from prdeck.services.launch.record import ClusterRecord, NamespaceRecord, now_text
+from prdeck.services.launch.reporting import record_shown
 from prdeck.services.models import Preview, RepoRef
 
 FINAL_STATES = frozenset({"ready", "stale", "expiring", "failed"})
@@ -61,6 +62,7 @@ class PendingReports:
         reporter.resume(int(record.annotations[naming.ANNOTATION_DEPLOYMENT]))
         if ready:
             reporter.succeeded(record.annotations.get(naming.ANNOTATION_URL) or None)
+            record_shown(self._record, record.namespace, record.launch_id, reporter)  # a relaunch may stand on it
         else:
             reporter.failed("rollout", preview.reason or "failed")
         on_line(f"GitHub: the preview of {repo}#{preview.number} reported {'ready' if ready else 'failed'}")

@@ -42,8 +42,10 @@ class GitHubReporter:
     warn: Callable[[str], None] = print
     background: bool = False
     """Queue the calls and send them from one thread, in order (see :meth:`flush`)."""
+    on_deployment: Callable[[int | None], None] | None = None
+    """Told the id of the deployment this reporter created (None: creating it failed), from the reporting thread."""
     _deployment: Deployment | None = None
-    _repository: Any = None
+    _refused: list[str] = field(default_factory=list, repr=False)
     _pending: deque[Callable[[], None]] = field(default_factory=deque, repr=False)
     _changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _busy: bool = False
@@ -51,11 +53,14 @@ class GitHubReporter:
     _adopted: int | None = None
 
     def _repo(self) -> Any:
-        """The repository as a lazy PyGithub object: writes hang off its URL, so it costs no request of its own
-        (nor does the commit a status is set on)."""
-        if self._repository is None:
-            self._repository = self.github.lazy_client.get_repo(self.repo.full_name)
-        return self._repository
+        """The repository as a lazy PyGithub object of the calling thread's client: writes hang off its URL, so it
+        costs no request of its own (nor does the commit a status is set on)."""
+        return self.github.lazy_client.get_repo(self.repo.full_name)
+
+    @property
+    def all_sent(self) -> bool:
+        """Whether GitHub took every report so far (none warned)."""
+        return not self._refused
 
     def then(self, action: Callable[[], None]) -> None:
         """Run ``action`` after everything reported so far (in the background when the reporter is)."""
@@ -95,6 +100,7 @@ class GitHubReporter:
             with github_errors(self.github.api_url, doing):
                 return action()
         except PrdeckError as exc:
+            self._refused.append(doing)
             self.warn(f"GitHub was not told ({doing}): {exc.title}. {exc.detail}".strip())
             return None
 
@@ -104,9 +110,14 @@ class GitHubReporter:
 
     def _started(self) -> None:
         def deploy() -> None:
-            self._deployment = self._call("creating the deployment", self._create)
+            self._deploy_new()
 
         _side_by_side(deploy, lambda: self.commit_status("pending", "Preview is being built"))
+
+    def _deploy_new(self) -> None:
+        self._deployment = self._call("creating the deployment", self._create)
+        if self.on_deployment is not None:
+            self.on_deployment(self.deployment_id)
 
     def _create(self) -> Deployment:
         deployment = self._repo().create_deployment(
@@ -184,7 +195,7 @@ class GitHubReporter:
     def _current(self) -> Deployment | None:
         if self._deployment is None and self._adopted is not None:
             self._adopted = None
-            self._deployment = self._call("creating the deployment", self._create)
+            self._deploy_new()
         return self._deployment
 
     def resume(self, deployment_id: int) -> None:

@@ -6,8 +6,9 @@ Every PyGithub or network exception leaves this module as one of :mod:`prdeck.se
 
 from __future__ import annotations
 
-import functools
 import ipaddress
+import threading
+import weakref
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -45,12 +46,33 @@ class GitHubService:
         quiet_library_logs()
         self.api_url = api_url.rstrip("/")
         self.token = token
+        self._timeout, self._retries = timeout, retries
+        self._threads = threading.local()
+        self._clients: weakref.WeakSet[Github] = weakref.WeakSet()
+        self.budget: Budget | None = None
+        """GraphQL points left and when they reset, from the newest GraphQL answer (None: none yet)."""
+        self.server_time: datetime | None = None
+        """GitHub's clock (the ``Date`` header) at the newest GraphQL answer: a refresh's marks use no local clock."""
+
+    @property
+    def _github(self) -> Github:
+        """This thread's PyGithub client. PyGithub's Requester keeps one connection object per client, and a
+        request is two calls on it (``request`` stores the verb, URL and body; ``getresponse`` sends them): two
+        threads sharing a client could send one request twice and lose the other. A thread's client goes with
+        the thread."""
+        client: Github | None = getattr(self._threads, "client", None)
+        if client is None:
+            client = self._threads.client = self._new_client()
+        return client
+
+    def _new_client(self, lazy: bool = False) -> Github:
         # raise_on_status=False: after the last retry PyGithub sees the final 5xx answer, not a RetryError.
-        retry = _NoRateLimitRetry(total=retries, backoff_factor=0.5, max_rate_limit_wait=0, raise_on_status=False)
-        self._github = Github(
-            auth=Auth.Token(token),
+        retry = _NoRateLimitRetry(total=self._retries, backoff_factor=0.5, max_rate_limit_wait=0,
+                                  raise_on_status=False)
+        client = Github(
+            auth=Auth.Token(self.token),
             base_url=self.api_url,
-            timeout=timeout,
+            timeout=self._timeout,
             retry=retry,
             per_page=PAGE_SIZE,
             user_agent=f"prdeck/{__version__}",
@@ -59,16 +81,14 @@ class GitHubService:
             # a secondary rate limit (403, Retry-After) is waited out by the caller: see _NoRateLimitRetry.
             seconds_between_requests=None,
             seconds_between_writes=None,
+            lazy=lazy,
         )
-        self.budget: Budget | None = None
-        """GraphQL points left and when they reset, from the newest GraphQL answer (None: none yet)."""
-        self.server_time: datetime | None = None
-        """GitHub's clock (the ``Date`` header) at the newest GraphQL answer: a refresh's marks use no local clock."""
+        self._clients.add(client)
+        return client
 
     def close(self) -> None:
-        self._github.close()
-        if "lazy_client" in self.__dict__:
-            self.lazy_client.close()
+        for client in list(self._clients):
+            client.close()
 
     def __enter__(self) -> GitHubService:
         return self
@@ -152,11 +172,14 @@ class GitHubService:
         """The PyGithub client, for the REST writes in :mod:`prdeck.services.github.report`."""
         return self._github
 
-    @functools.cached_property
+    @property
     def lazy_client(self) -> Github:
-        """The same client whose objects are lazy: ``get_repo(...).get_commit(sha).create_status(...)`` is one
-        POST, not two GETs and a POST."""
-        return self._github.withLazy(True)
+        """This thread's client whose objects are lazy: ``get_repo(...).get_commit(sha).create_status(...)`` is
+        one POST, not two GETs and a POST."""
+        client: Github | None = getattr(self._threads, "lazy", None)
+        if client is None:
+            client = self._threads.lazy = self._new_client(lazy=True)
+        return client
 
     def clone_url(self, repo: RepoRef) -> str:
         """Where git fetches the repository from (``clone_url`` of ``GET /repos/{owner}/{name}``)."""

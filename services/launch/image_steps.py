@@ -27,11 +27,16 @@ if TYPE_CHECKING:
 PARALLEL_PUSHES = 4
 
 
+MAX_PARALLEL_BUILDS = 8
+"""However many cores: a spec (a PR's, hostile) may list a hundred services, each with a context of up to
+``build.max_context_mb`` spooled to disk."""
+
+
 def parallel_builds() -> int:
-    """How many images build at once: twice the cores. A build mostly waits on the engine (sending the context,
-    creating and committing each step's container), so a client with N cores keeps more than N builds busy;
-    ``docker compose build`` runs every service's build at once."""
-    return 2 * (os.cpu_count() or 1)
+    """How many images build at once: twice the cores, at most :data:`MAX_PARALLEL_BUILDS`. A build mostly waits on
+    the engine (sending the context, creating and committing each step's container), so a client with N cores
+    keeps more than N builds busy; ``docker compose build`` runs every service's build at once."""
+    return min(2 * (os.cpu_count() or 1), MAX_PARALLEL_BUILDS)
 
 
 def build_and_push(run: LaunchRun, entry: JournalEntry, plan: Plan, reporter: GitHubReporter,

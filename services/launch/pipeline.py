@@ -39,7 +39,13 @@ from prdeck.services.launch.placement import public_url
 from prdeck.services.launch.pull_fetch import fetch_pull
 from prdeck.services.launch.record import ClusterRecord, now_text
 from prdeck.services.launch.render import Placement, render
-from prdeck.services.launch.reporting import already_reported, claim_report, record_deployment, report_interrupted
+from prdeck.services.launch.reporting import (
+    already_reported,
+    claim_report,
+    record_deployment,
+    record_shown,
+    report_interrupted,
+)
 from prdeck.services.launch.results import (
     ImageBuilder,
     LaunchCancelled,
@@ -192,12 +198,14 @@ class Launcher:
             self._claim(run, plan, run_id)
         namespace = plan.placement.namespace
         reporter = GitHubReporter(self.github, repo, number, plan.sha, self.settings.sticky_comment, run.warn,
-                                  background=True)
+                                  background=True,
+                                  on_deployment=lambda deployment: record_deployment(record, namespace, deployment))
+        if not wait:  # its end is reported by whoever sees it: on a deployment of its own
+            plan.reported_deployment = None
         if plan.reported_deployment is not None:
             reporter.adopt(plan.reported_deployment)
         else:
             reporter.started()
-            reporter.then(lambda: record_deployment(record, namespace, reporter))
         try:
             result = self._deploy(run, entry, plan, reporter, record, run_id, wait, timeout, started, engine)
         finally:
@@ -239,10 +247,14 @@ class Launcher:
             report_interrupted(record, reporter, namespace, run_id, run.current, cancel)
             raise cancel from None
         with run.step("report", entry):
-            head = head or self._head_check(repo, number)  # asked while the report goes out
-            unchanged = kept and plan.reported_deployment is not None  # GitHub already shows exactly this
-            if claim_report(record, namespace, run_id, "ready") and not unchanged:
+            if head is None or not kept:  # a rollout ran after the apply: ask now, while the report goes out
+                head = self._head_check(repo, number)
+            if kept and plan.reported_deployment is not None:  # GitHub already shows exactly this
+                claim_report(record, namespace, run_id, "ready",
+                             also={naming.ANNOTATION_SHOWN: f"{run_id} {plan.reported_deployment}"})
+            elif claim_report(record, namespace, run_id, "ready"):
                 reporter.succeeded(self._url(plan))
+                reporter.then(lambda: record_shown(record, namespace, run_id, reporter))
             newest = head.result()
         stale = newest != plan.sha
         if stale:
@@ -306,7 +318,7 @@ class Launcher:
             repo=plan.repo, number=plan.placement.number, namespace=plan.placement.namespace,
             sha=plan.sha, url=self._url(plan), images=tuple(plan.images.values()), steps=tuple(run.records),
             seconds=seconds,
-            built=built, simulated=getattr(self._builder, "simulated", False), stale=stale,
+            built=built, simulated=built and getattr(self._builder, "simulated", False), stale=stale,
             warnings=tuple(run.warnings),
         )
 

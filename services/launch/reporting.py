@@ -12,23 +12,33 @@ from prdeck.services.launch.record import ClusterRecord, NamespaceRecord, now_te
 from prdeck.services.launch.results import LaunchCancelled
 
 
-def record_deployment(record: ClusterRecord, namespace: str, reporter: GitHubReporter) -> None:
-    """The GitHub deployment's id on the namespace: whoever sees the launch end can finish its report."""
-    if reporter.deployment_id is not None:
-        with contextlib.suppress(PrdeckError):  # then nobody else can finish its report: the launch still can
-            record.mark(namespace, {naming.ANNOTATION_DEPLOYMENT: str(reporter.deployment_id)})
+def record_deployment(record: ClusterRecord, namespace: str, deployment_id: int | None) -> None:
+    """The GitHub deployment's id on the namespace: whoever sees the launch end can finish its report. None (it
+    could not be created) removes an older launch's, which nobody must report on for this one."""
+    with contextlib.suppress(PrdeckError):  # then nobody else can finish its report: the launch still can
+        record.mark(namespace, {naming.ANNOTATION_DEPLOYMENT: str(deployment_id) if deployment_id else None})
 
 
-def claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str, reason: str = "") -> bool:
-    """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase."""
+def record_shown(record: ClusterRecord, namespace: str, run_id: str, reporter: GitHubReporter) -> None:
+    """After the ready reports: when GitHub took every one, the namespace says so (:func:`already_reported`)."""
+    if reporter.all_sent and reporter.deployment_id is not None:
+        with contextlib.suppress(PrdeckError):  # then the next relaunch reports again: no harm
+            record.mark(namespace, {naming.ANNOTATION_SHOWN: f"{run_id} {reporter.deployment_id}"})
+
+
+def claim_report(record: ClusterRecord, namespace: str, run_id: str, phase: str, reason: str = "",
+                 also: dict[str, str] | None = None) -> bool:
+    """Take the final GitHub report of ``run_id`` (exactly once, whoever comes first); records the phase (and
+    ``also``). A launch another one took over reports nothing: the namespace, and GitHub, are the other's."""
     try:
         current = record.read(namespace)
         if current is None:
             return True  # no record to claim (destroyed): tell GitHub anyway
-        if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id:
+        if current.annotations.get(naming.ANNOTATION_REPORTED) == run_id or current.launch_id != run_id:
             return False
         return record.mark(namespace, {naming.ANNOTATION_REPORTED: run_id, naming.ANNOTATION_PHASE: phase,
-                                       naming.ANNOTATION_PHASE_AT: now_text(), naming.ANNOTATION_PHASE_REASON: reason},
+                                       naming.ANNOTATION_PHASE_AT: now_text(), naming.ANNOTATION_PHASE_REASON: reason,
+                                       **(also or {})},
                            current.resource_version)
     except PrdeckError:
         return True
@@ -45,13 +55,15 @@ def report_interrupted(record: ClusterRecord, reporter: GitHubReporter, namespac
 
 
 def already_reported(previous: NamespaceRecord | None, sha: str, url: str | None) -> int | None:
-    """The GitHub deployment whose final status already says this namespace runs ``sha`` ready at ``url``: the
-    newest launch ended ``ready`` and reported it. A relaunch that keeps those pods has nothing new to tell GitHub
-    (no new deployment, no new statuses): at 100 ms a request that was half a second of every such relaunch."""
+    """The GitHub deployment that already shows this namespace running ``sha`` ready at ``url``: its newest launch
+    ended ready, GitHub acknowledged that launch's reports (:func:`record_shown`), and it is awake. A relaunch that
+    keeps those pods has nothing new to tell GitHub (no new deployment, no new statuses): at 100 ms a request that
+    was half a second of every such relaunch."""
     if previous is None or previous.terminating:
         return None
     annotations = previous.annotations
-    deployment = annotations.get(naming.ANNOTATION_DEPLOYMENT, "")
-    reported = previous.launch_id and annotations.get(naming.ANNOTATION_REPORTED) == previous.launch_id
+    shown_launch, _, deployment = annotations.get(naming.ANNOTATION_SHOWN, "").partition(" ")
     same = annotations.get(naming.ANNOTATION_SHA) == sha and (annotations.get(naming.ANNOTATION_URL) or None) == url
-    return int(deployment) if reported and same and previous.phase == "ready" and deployment.isdigit() else None
+    settled = previous.phase == "ready" and not annotations.get(naming.ANNOTATION_ASLEEP)
+    fits = shown_launch == previous.launch_id and deployment.isdigit()
+    return int(deployment) if previous.launch_id and fits and same and settled else None
