@@ -55,7 +55,8 @@ async def test_e_extends_p_pins_and_z_sleeps_then_l_wakes(stack):
         await pilot.press("z")
         await wait_for(pilot, lambda: cell(pilot, "acme/storefront#101").startswith("☾ asleep"))
         await pilot.press("l")
-        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#101").startswith("● stale"), timeout=20)
+        # the wake scales the Deployment back and the sandbox's kubelet starts the pod: slow under a loaded CI
+        await wait_for(pilot, lambda: cell(pilot, "acme/storefront#101").startswith("● stale"), timeout=40)
         select(pilot, "acme/storefront#103")
         await pilot.press("z")
         await wait_for(pilot, lambda: any("has no preview to put to sleep" in str(n.message)

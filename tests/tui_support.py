@@ -43,7 +43,8 @@ async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float =
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("timed out waiting for the app")
+            told = [str(notification.message) for notification in pilot.app._notifications]
+            raise AssertionError(f"timed out waiting for the app; its notifications: {told}")
         await pilot.pause(0.02)
 
 
