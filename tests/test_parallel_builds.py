@@ -71,6 +71,7 @@ def test_the_clone_url_is_asked_once_per_mirror(tmp_path: Path) -> None:
               "files": {"site/index.html": f"<h1>{n}</h1>\n"}} for n in (1, 2)]
     with SandboxStack(app_seed(free_port(), pulls=pulls), builds="simulate") as stack:
         rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        rig.launcher.settings.who()  # the token's login, asked in the background (GET /user): counted before
         before = stats(stack.github)
         rig.launcher.plan(RepoRef("octo", "app"), 1, check_approval=False)
         first = stats(stack.github)
@@ -93,6 +94,7 @@ def test_a_kept_clone_url_elsewhere_or_gone_is_asked_again(tmp_path: Path, kept:
               "files": {"site/index.html": f"<h1>{n}</h1>\n"}} for n in (1, 2)]
     with SandboxStack(app_seed(free_port(), pulls=pulls), builds="simulate") as stack:
         rig = make_rig(stack, tmp_path, lambda: SimulatedBuilder(pace=0))
+        rig.launcher.settings.who()  # the token's login, asked in the background (GET /user): counted before
         rig.launcher.plan(RepoRef("octo", "app"), 1, check_approval=False)
         mirror = next((tmp_path / "mirrors").glob("*/app.git"))
         right = stack.github.info()["git_url"].rstrip("/") + "/octo/app.git"
